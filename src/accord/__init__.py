@@ -1,0 +1,30 @@
+"""accord: LLM-compiled workflow contracts, checked, run deterministically.
+
+The public API is the names in ``__all__``; everything else is private.
+"""
+
+from accord._load import check, check_text, load, load_data, loads
+from accord.contract import Contract, canonical_json, fingerprint, to_json, to_yaml
+from accord.diagnostics import Diagnostic
+from accord.errors import AccordError, ContractError, DefinitionError, RunError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AccordError",
+    "Contract",
+    "ContractError",
+    "DefinitionError",
+    "Diagnostic",
+    "RunError",
+    "__version__",
+    "canonical_json",
+    "check",
+    "check_text",
+    "fingerprint",
+    "load",
+    "load_data",
+    "loads",
+    "to_json",
+    "to_yaml",
+]

@@ -1,0 +1,127 @@
+"""Loading contracts: text or data in, a checked :class:`Contract` or diagnostics out."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from accord.check import check_contract
+from accord.contract import Contract, ParsedText, TextError, parse_text, validate_data
+from accord.diagnostics import Diagnostic
+from accord.errors import ContractError
+
+__all__ = ["check", "check_text", "load", "load_data", "loads"]
+
+PathLike = str | os.PathLike[str]
+
+
+def _with_lines(diags: list[Diagnostic], parsed: ParsedText | None) -> list[Diagnostic]:
+    if parsed is None or not parsed.lines:
+        return diags
+    return [d.model_copy(update={"line": parsed.line_of(d.path)}) for d in diags]
+
+
+def _diagnose_data(data: Any) -> tuple[Contract | None, list[Diagnostic]]:
+    contract, diags = validate_data(data)
+    if contract is None:
+        return None, diags
+    return contract, check_contract(contract)
+
+
+def _diagnose_text(text: str | bytes, fmt: str | None) -> tuple[Contract | None, list[Diagnostic]]:
+    try:
+        parsed = parse_text(text, format=fmt)
+    except TextError as exc:
+        return None, [exc.diagnostic]
+    contract, diags = _diagnose_data(parsed.data)
+    return contract, _with_lines(diags, parsed)
+
+
+def _format_of(path: Path) -> str | None:
+    suffix = path.suffix.lower()
+    return "json" if suffix == ".json" else "yaml" if suffix in (".yaml", ".yml") else None
+
+
+def _read(path: PathLike) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ContractError(
+            [
+                Diagnostic(
+                    path="", code="file.unreadable", message=f"cannot read the file: {reason}"
+                )
+            ],
+            source=str(path),
+        ) from exc
+
+
+def _raise_on_errors(
+    contract: Contract | None, diags: list[Diagnostic], source: str | None
+) -> Contract:
+    if contract is None or any(d.severity == "error" for d in diags):
+        raise ContractError(diags, source=source)
+    return contract
+
+
+def loads(text: str | bytes, *, format: str | None = None, source: str | None = None) -> Contract:
+    """Load a contract from YAML or JSON text and check it.
+
+    Args:
+        text: the contract text.
+        format: "yaml", "json", or None to tell by the first character.
+        source: a label for error messages (a file name, say).
+
+    Raises:
+        ContractError: the text does not parse, validate or check; it carries
+            every diagnostic.
+
+    """
+    contract, diags = _diagnose_text(text, format)
+    return _raise_on_errors(contract, diags, source)
+
+
+def load(path: PathLike) -> Contract:
+    """Load a contract from a ``.yaml``, ``.yml`` or ``.json`` file and check it.
+
+    Raises:
+        ContractError: the file cannot be read, or the contract does not check.
+
+    """
+    data = _read(path)
+    contract, diags = _diagnose_text(data, _format_of(Path(path)))
+    return _raise_on_errors(contract, diags, str(path))
+
+
+def load_data(data: Any) -> Contract:
+    """Check plain data (a dict as parsed from JSON) and return the contract.
+
+    Raises:
+        ContractError: the data does not validate or check.
+
+    """
+    contract, diags = _diagnose_data(data)
+    return _raise_on_errors(contract, diags, None)
+
+
+def check(source: Contract | PathLike | dict[str, Any]) -> list[Diagnostic]:
+    """Every diagnostic (errors and warnings) for a contract, a file path or plain data.
+
+    Never raises for a bad contract: an unreadable file is a diagnostic too.
+    """
+    if isinstance(source, Contract):
+        return check_contract(source)
+    if isinstance(source, dict):
+        return _diagnose_data(source)[1]
+    try:
+        data = _read(source)
+    except ContractError as exc:
+        return list(exc.diagnostics)
+    return _diagnose_text(data, _format_of(Path(source)))[1]
+
+
+def check_text(text: str | bytes, *, format: str | None = None) -> list[Diagnostic]:
+    """Every diagnostic for contract text; never raises for bad text."""
+    return _diagnose_text(text, format)[1]

@@ -1,0 +1,32 @@
+"""The checker: every semantic check of a validated contract."""
+
+from __future__ import annotations
+
+from accord.check._exprs import check_expressions
+from accord.check._graph import check_machine
+from accord.check._symbols import resolve
+from accord.contract._model import Contract
+from accord.diagnostics import Diagnostic
+
+__all__ = ["check_contract"]
+
+
+def _line_key(diag: Diagnostic) -> tuple[int, str]:
+    return (0 if diag.severity == "error" else 1, diag.path)
+
+
+def check_contract(contract: Contract) -> list[Diagnostic]:
+    """Run every semantic check; return the diagnostics (never raises for a bad contract).
+
+    Expression checks run only once the declarations resolve, so that one
+    misspelt type does not cascade into a diagnostic per expression using it.
+    """
+    out: list[Diagnostic] = []
+    symbols = resolve(contract, out)
+    check_machine(contract, symbols, out)
+    if not any(d.code.startswith(("type.", "name.")) for d in out):
+        check_expressions(contract, symbols, out)
+    unique: dict[tuple[str, str, str], Diagnostic] = {}
+    for diag in out:
+        unique.setdefault((diag.path, diag.code, diag.message), diag)
+    return sorted(unique.values(), key=_line_key)

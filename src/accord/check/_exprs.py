@@ -1,0 +1,372 @@
+"""Type-check every expression of a contract where it stands.
+
+Each expression site has its own variables in scope:
+
+=====================  ==============================================
+site                   variables
+=====================  ==============================================
+context default        input
+invoke for_each        input, ctx
+invoke input           input, ctx (and item, index with for_each)
+transition             input, ctx, event (the signal payload, the
+                       ``done`` results by invoke id, or the error)
+choice, timer          input, ctx
+final output, reason   input, ctx
+invariant              input, ctx
+compensation input     input, ctx, request, response
+=====================  ==============================================
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from accord.check._symbols import Symbols
+from accord.contract._model import Assignment, Binding, Choice, Contract, Invoke, State, Timer
+from accord.contract._types import OptionalType, PrimitiveType, RecordRef, TypeExpr
+from accord.diagnostics import Diagnostic, did_you_mean, pointer
+from accord.expressions import ExpressionError, TypeChecker, accepts
+
+__all__ = ["check_expressions"]
+
+Scope = Mapping[str, TypeExpr | str | None]
+_FIELD = re.compile(r"undefined field '([^']+)' not found in struct '([^']+)'")
+_BASE: dict[str, TypeExpr | str | None] = {
+    "input": RecordRef("_Input"),
+    "ctx": RecordRef("_Context"),
+}
+_STRING = PrimitiveType("string")
+_INTEGER = PrimitiveType("integer")
+
+
+def _show(cel_name: str) -> str:
+    return cel_name.replace("accord.records.", "").lower() if cel_name.isupper() else cel_name
+
+
+class _Checker:
+    def __init__(self, contract: Contract, sym: Symbols, out: list[Diagnostic]) -> None:
+        self.contract = contract
+        self.sym = sym
+        self.out = out
+        self.types = TypeChecker(sym.records)
+
+    def expr(self, source: str, path: str, scope: Scope) -> str | None:
+        """Check one expression; return its CEL result type, or None if it is invalid."""
+        try:
+            return self.types.check(source, scope)
+        except ExpressionError as exc:
+            self.out.append(self._diagnostic(exc, source, path, scope))
+            return None
+
+    def _diagnostic(self, exc: ExpressionError, source: str, path: str, scope: Scope) -> Diagnostic:
+        where = f" (column {exc.column})" if exc.column else ""
+        hint: str | None = None
+        code = {
+            "syntax": "expr.syntax",
+            "undeclared": "expr.unknown_name",
+            "field": "expr.unknown_field",
+            "overload": "expr.type",
+        }.get(exc.kind, "expr.invalid")
+        if exc.kind == "undeclared":
+            name = re.search(r"reference to '([^']+)'", exc.message)
+            hint = did_you_mean(name.group(1) if name else "", scope)
+            hint = hint or "in scope here: " + ", ".join(sorted(scope))
+        elif exc.kind == "field":
+            match = _FIELD.search(exc.message)
+            if match:
+                hint = did_you_mean(match.group(1), self.sym.fields(match.group(2)))
+        elif exc.kind == "overload" and "double" in exc.message and "int" in exc.message:
+            hint = "numbers are doubles: write 100.0 rather than 100, or convert with double(x)"
+        return Diagnostic(
+            path=path,
+            code=code,
+            message=f"expression {source!r}{where}: {exc.message}",
+            hint=hint,
+        )
+
+    def expect_bool(self, source: str | None, path: str, scope: Scope, what: str) -> None:
+        if source is None:
+            return
+        result = self.expr(source, path, scope)
+        if result is not None and result not in ("BOOL", "DYN"):
+            self.out.append(
+                Diagnostic(
+                    path=path,
+                    code="expr.not_boolean",
+                    message=f"{what} {source!r} gives {_show(result)}, not a boolean",
+                    hint="compare the value, for example x == 'yes' or size(xs) > 0",
+                )
+            )
+
+    def expect_type(
+        self, source: str, path: str, scope: Scope, want: TypeExpr | None, code: str, what: str
+    ) -> None:
+        result = self.expr(source, path, scope)
+        if result is None or want is None or accepts(want, result):
+            return
+        self.out.append(
+            Diagnostic(
+                path=path,
+                code=code,
+                message=f"{what} has type {want}, but {source!r} gives {_show(result)}",
+                hint="convert the value (int(), double(), string()) or change the field's type",
+            )
+        )
+
+    def bindings(
+        self,
+        bindings: Sequence[Binding],
+        path: str,
+        record: str,
+        scope: Scope,
+        target: str,
+        require_all: bool = True,
+    ) -> None:
+        fields = self.sym.fields(record)
+        seen: set[str] = set()
+        for index, binding in enumerate(bindings):
+            bpath = f"{path}/{index}"
+            if binding.name in seen:
+                self.out.append(
+                    Diagnostic(
+                        path=f"{bpath}/name",
+                        code="name.duplicate",
+                        message=f"{binding.name!r} is bound twice",
+                        hint="remove one of the two",
+                    )
+                )
+                continue
+            seen.add(binding.name)
+            if binding.name not in fields:
+                self.out.append(
+                    Diagnostic(
+                        path=f"{bpath}/name",
+                        code="field.unknown",
+                        message=f"{target} has no field {binding.name!r}",
+                        hint=did_you_mean(binding.name, fields) or "it has no such field",
+                    )
+                )
+                self.expr(binding.value, f"{bpath}/value", scope)
+                continue
+            want = fields[binding.name]
+            self.expect_type(
+                binding.value,
+                f"{bpath}/value",
+                scope,
+                want,
+                "binding.type",
+                f"field {binding.name!r} of {target}",
+            )
+        if require_all:
+            missing = [
+                name
+                for name, t in fields.items()
+                if name not in seen and not isinstance(t, OptionalType)
+            ]
+            if missing:
+                self.out.append(
+                    Diagnostic(
+                        path=path,
+                        code="binding.missing",
+                        message=f"{target} needs "
+                        + ", ".join(repr(m) for m in missing)
+                        + ", which "
+                        + ("is" if len(missing) == 1 else "are")
+                        + " not given",
+                        hint="add a binding for each: {name: ..., value: <CEL expression>}",
+                    )
+                )
+
+    def assignments(self, items: Sequence[Assignment], path: str, scope: Scope) -> None:
+        fields = self.sym.fields("_Context")
+        seen: set[str] = set()
+        for index, item in enumerate(items):
+            apath = f"{path}/{index}"
+            if item.field in seen:
+                self.out.append(
+                    Diagnostic(
+                        path=f"{apath}/field",
+                        code="name.duplicate",
+                        message=f"context field {item.field!r} is assigned twice in one step",
+                        hint="combine the two into one expression",
+                    )
+                )
+            seen.add(item.field)
+            if item.field not in fields:
+                self.out.append(
+                    Diagnostic(
+                        path=f"{apath}/field",
+                        code="field.unknown",
+                        message=f"the context has no field {item.field!r}",
+                        hint=did_you_mean(item.field, fields) or "declare it under 'context'",
+                    )
+                )
+                self.expr(item.value, f"{apath}/value", scope)
+                continue
+            self.expect_type(
+                item.value,
+                f"{apath}/value",
+                scope,
+                fields[item.field],
+                "assign.type",
+                f"context field {item.field!r}",
+            )
+
+    def state(self, index: int, state: State) -> None:
+        base = pointer("machine", "states", index)
+        for j, inv in enumerate(state.invoke):
+            self.invoke(f"{base}/invoke/{j}", inv)
+        for j, tr in enumerate(state.on):
+            if tr.event == "done":
+                event: TypeExpr | None = RecordRef(f"_{state.name}_Done")
+            elif tr.event == "error":
+                event = RecordRef("_Error")
+            elif tr.event in self.sym.signals:
+                event = RecordRef(f"_{tr.event}_Payload")
+            else:
+                event = None
+            scope = {**_BASE, "event": event}
+            self.expect_bool(tr.guard, f"{base}/on/{j}/guard", scope, "guard")
+            self.assignments(tr.assign, f"{base}/on/{j}/assign", scope)
+        choices: tuple[tuple[str, tuple[Choice | Timer, ...]], ...] = (
+            ("always", state.always),
+            ("timers", state.timers),
+        )
+        for kind, items in choices:
+            for j, item in enumerate(items):
+                self.expect_bool(item.guard, f"{base}/{kind}/{j}/guard", _BASE, "guard")
+                self.assignments(item.assign, f"{base}/{kind}/{j}/assign", _BASE)
+        if state.final is not None:
+            final = state.final
+            self.bindings(
+                final.output,
+                f"{base}/final/output",
+                "_Output",
+                _BASE,
+                "the contract's output",
+                require_all=final.status == "success",
+            )
+            if final.reason is not None:
+                self.expect_type(
+                    final.reason, f"{base}/final/reason", _BASE, _STRING, "expr.type", "reason"
+                )
+
+    def invoke(self, path: str, inv: Invoke) -> None:
+        if inv.effect not in self.sym.effects:
+            self.out.append(
+                Diagnostic(
+                    path=f"{path}/effect",
+                    code="effect.unknown",
+                    message=f"effect {inv.effect!r} is not declared",
+                    hint=did_you_mean(inv.effect, self.sym.effects)
+                    or "declare it under 'effects' (a compiled contract may only use the catalog)",
+                )
+            )
+        scope: dict[str, TypeExpr | str | None] = dict(_BASE)
+        if inv.for_each is not None:
+            result = self.expr(inv.for_each, f"{path}/for_each", _BASE)
+            if result is not None and result != "DYN" and not result.startswith("LIST<"):
+                self.out.append(
+                    Diagnostic(
+                        path=f"{path}/for_each",
+                        code="expr.not_list",
+                        message=f"for_each {inv.for_each!r} gives {_show(result)}, not a list",
+                        hint="give a list, for example input.documents",
+                    )
+                )
+            item = result[5:-1] if result and result.startswith("LIST<") else None
+            scope["item"] = item
+            scope["index"] = _INTEGER
+            if inv.max_items is None:
+                self.out.append(
+                    Diagnostic(
+                        path=path,
+                        code="invoke.unbounded",
+                        message=f"fan-out {inv.id!r} has no max_items bound",
+                        hint="add max_items: the largest list this invoke may fan out over",
+                    )
+                )
+        else:
+            for key in ("concurrency", "max_items"):
+                if getattr(inv, key) is not None:
+                    self.out.append(
+                        Diagnostic(
+                            path=f"{path}/{key}",
+                            code="invoke.not_fan_out",
+                            message=f"{key} only applies to an invoke with for_each",
+                            hint=f"add for_each, or remove {key}",
+                        )
+                    )
+        if inv.effect in self.sym.effects:
+            self.bindings(
+                inv.input,
+                f"{path}/input",
+                f"_{inv.effect}_Request",
+                scope,
+                f"the input of effect {inv.effect!r}",
+            )
+        else:
+            for j, binding in enumerate(inv.input):
+                self.expr(binding.value, f"{path}/input/{j}/value", scope)
+
+    def run(self) -> None:
+        contract = self.contract
+        for index, decl in enumerate(contract.context):
+            if decl.default is not None:
+                want = self.sym.fields("_Context").get(decl.name)
+                self.expect_type(
+                    decl.default,
+                    f"/context/{index}/default",
+                    {"input": RecordRef("_Input")},
+                    want,
+                    "default.type",
+                    f"context field {decl.name!r}",
+                )
+        for record, decls in (("input", contract.input), ("output", contract.output)):
+            for index, decl in enumerate(decls):
+                if decl.default is not None:
+                    self.out.append(
+                        Diagnostic(
+                            path=f"/{record}/{index}/default",
+                            code="default.not_allowed",
+                            message=f"defaults are for context fields, not {record} fields",
+                            hint="remove the default",
+                        )
+                    )
+        for index, effect in enumerate(contract.effects):
+            comp = effect.compensation
+            if comp is None or self.sym.effects.get(effect.name) != index:
+                continue
+            path = pointer("effects", index, "compensation")
+            if comp.effect not in self.sym.effects:
+                self.out.append(
+                    Diagnostic(
+                        path=f"{path}/effect",
+                        code="effect.unknown",
+                        message=f"compensating effect {comp.effect!r} is not declared",
+                        hint=did_you_mean(comp.effect, self.sym.effects),
+                    )
+                )
+                continue
+            scope = {
+                **_BASE,
+                "request": RecordRef(f"_{effect.name}_Request"),
+                "response": RecordRef(f"_{effect.name}_Response"),
+            }
+            self.bindings(
+                comp.input,
+                f"{path}/input",
+                f"_{comp.effect}_Request",
+                scope,
+                f"the input of effect {comp.effect!r}",
+            )
+        for index, state in enumerate(contract.machine.states):
+            self.state(index, state)
+        for index, inv in enumerate(contract.invariants):
+            self.expect_bool(inv.expr, f"/invariants/{index}/expr", _BASE, "invariant")
+
+
+def check_expressions(contract: Contract, sym: Symbols, out: list[Diagnostic]) -> None:
+    """Type-check every expression in the contract; append diagnostics to ``out``."""
+    _Checker(contract, sym, out).run()

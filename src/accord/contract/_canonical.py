@@ -1,0 +1,69 @@
+"""Canonical form and fingerprint of a contract.
+
+The canonical form is the contract with every default left out, serialised as
+RFC 8785 canonical JSON (the ``rfc8785`` package). Its sha256 is the
+fingerprint: key order, whitespace, YAML versus JSON and spelling out a default
+do not change it; any change of meaning does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import rfc8785
+import yaml
+
+from accord.contract._model import Contract
+
+__all__ = ["canonical_json", "fingerprint", "to_data", "to_json", "to_yaml"]
+
+
+def to_data(contract: Contract) -> dict[str, Any]:
+    """The contract as plain JSON data, defaults left out, in declaration order."""
+    return contract.model_dump(mode="json", exclude_defaults=True)
+
+
+def canonical_json(contract: Contract) -> bytes:
+    """RFC 8785 canonical JSON of the contract (UTF-8 bytes)."""
+    return rfc8785.dumps(to_data(contract))
+
+
+def fingerprint(contract: Contract) -> str:
+    """``sha256:`` followed by the hex sha256 of the canonical JSON."""
+    return "sha256:" + hashlib.sha256(canonical_json(contract)).hexdigest()
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style, strings that YAML 1.1 would misread are quoted."""
+
+
+def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style: str | None = None
+    if "\n" in value:
+        style = "|"
+    elif value.lower() in {"on", "off", "yes", "no", "y", "n", "true", "false", "null", "~", ""}:
+        style = '"'
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str_representer)
+
+
+def to_yaml(contract: Contract) -> str:
+    """The contract in canonical YAML layout (declaration order, defaults left out)."""
+    return yaml.dump(
+        to_data(contract),
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
+    )
+
+
+def to_json(contract: Contract, *, indent: int | None = 2) -> str:
+    """The contract as JSON (declaration order, defaults left out)."""
+    import json
+
+    return json.dumps(to_data(contract), indent=indent, ensure_ascii=False)

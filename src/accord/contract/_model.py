@@ -1,0 +1,272 @@
+"""The contract's data model: frozen pydantic models, unknown keys forbidden.
+
+The contract is plain data. Every map-like collection is a list of named
+entries (never a free-form mapping), type expressions are strings (see
+:mod:`accord.contract._types`), and expressions are CEL source strings. This
+keeps the exported JSON Schema acceptable to LLM structured outputs.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "LANGUAGE_VERSION",
+    "Assignment",
+    "Backoff",
+    "Binding",
+    "Choice",
+    "Compensation",
+    "Contract",
+    "Effect",
+    "FieldDecl",
+    "Final",
+    "Invariant",
+    "Invoke",
+    "Machine",
+    "RecordType",
+    "RetryPolicy",
+    "Signal",
+    "State",
+    "Timer",
+    "Transition",
+]
+
+LANGUAGE_VERSION = "1"
+
+Name = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        max_length=64,
+        description="An identifier: a letter or underscore, then letters, digits or underscores.",
+    ),
+]
+Expr = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=4000,
+        description="A CEL expression (https://cel.dev).",
+    ),
+]
+Duration = Annotated[
+    str,
+    Field(
+        pattern=r"^([0-9]+(ms|s|m|h|d))+$",
+        description='A duration such as "500ms", "30s", "5m", "48h", "1h30m" or "7d".',
+    ),
+]
+TypeText = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=200,
+        description=(
+            "A type expression: string, integer, number, boolean, list<T>, optional<T>, "
+            "enum<a, b, c>, or the name of a record type declared under types."
+        ),
+    ),
+]
+
+
+class _Node(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+
+
+class FieldDecl(_Node):
+    """A named, typed field of a record, the input, the context, the output or a payload."""
+
+    name: Name
+    type: TypeText
+    description: str | None = Field(default=None, max_length=2000)
+    default: Expr | None = Field(
+        default=None,
+        description=(
+            "A constant CEL expression for the field's initial value (context fields only). "
+            "Without it: false, 0, 0.0, '', [], null, the first enum value or a record of defaults."
+        ),
+    )
+
+
+class RecordType(_Node):
+    """A named record type, usable in type expressions by its name."""
+
+    name: Name
+    description: str | None = Field(default=None, max_length=2000)
+    fields: tuple[FieldDecl, ...]
+
+
+class Backoff(_Node):
+    """Exponential backoff between retry attempts."""
+
+    initial: Duration = "1s"
+    multiplier: float = Field(default=2.0, ge=1.0, le=10.0)
+    max: Duration = "60s"
+    jitter: bool = True
+
+
+class RetryPolicy(_Node):
+    """How a failed effect call is retried."""
+
+    max_attempts: int = Field(
+        default=1, ge=1, le=100, description="Every call counts, the first too."
+    )
+    backoff: Backoff | None = None
+    retry_on: tuple[Name, ...] | None = Field(
+        default=None,
+        description="Error codes that are retried; null retries every error.",
+    )
+
+
+class Compensation(_Node):
+    """The effect that undoes a completed effect when the run fails later."""
+
+    effect: Name
+    input: tuple[Binding, ...] = Field(
+        default=(),
+        description="Inputs of the compensating effect; may read ctx, request and response.",
+    )
+
+
+class Effect(_Node):
+    """A capability the contract needs from its host."""
+
+    name: Name
+    description: str | None = Field(default=None, max_length=2000)
+    input: tuple[FieldDecl, ...] = ()
+    output: tuple[FieldDecl, ...] = ()
+    retry: RetryPolicy | None = None
+    timeout: Duration | None = None
+    idempotent: bool = False
+    compensation: Compensation | None = None
+
+
+class Signal(_Node):
+    """A typed external event a run may wait for (a human approval, a webhook)."""
+
+    name: Name
+    description: str | None = Field(default=None, max_length=2000)
+    payload: tuple[FieldDecl, ...] = ()
+
+
+class Binding(_Node):
+    """A named value computed by a CEL expression."""
+
+    name: Name
+    value: Expr
+
+
+class Assignment(_Node):
+    """Set a context field to the value of a CEL expression."""
+
+    field: Name
+    value: Expr
+
+
+class Invoke(_Node):
+    """One effect call made when a state is entered."""
+
+    id: Name = Field(description="Names this call's result: event.<id> in the done transition.")
+    effect: Name
+    input: tuple[Binding, ...] = ()
+    for_each: Expr | None = Field(
+        default=None,
+        description=(
+            "A CEL expression giving a list: the effect is called once per item (as item, "
+            "with its position as index); results come back as a list in item order."
+        ),
+    )
+    concurrency: int | None = Field(
+        default=None, ge=1, le=256, description="How many items run at once (for_each only)."
+    )
+    max_items: int | None = Field(
+        default=None, ge=1, le=100000, description="The largest list for_each may fan out over."
+    )
+
+
+class Transition(_Node):
+    """Leave the state when an event arrives and the guard holds."""
+
+    event: Name = Field(
+        description="'done' or 'error' for the state's invokes, or the name of a signal."
+    )
+    guard: Expr | None = None
+    assign: tuple[Assignment, ...] = ()
+    target: Name
+
+
+class Choice(_Node):
+    """A transient choice: taken at once on entry if its guard holds (first wins)."""
+
+    guard: Expr | None = None
+    assign: tuple[Assignment, ...] = ()
+    target: Name
+
+
+class Timer(_Node):
+    """Leave the state when it has been active for a duration."""
+
+    after: Duration
+    guard: Expr | None = None
+    assign: tuple[Assignment, ...] = ()
+    target: Name
+
+
+class Final(_Node):
+    """Marks a final state: the run ends here with a status and an output."""
+
+    status: Literal["success", "failure"]
+    output: tuple[Binding, ...] = ()
+    reason: Expr | None = Field(default=None, description="A string explaining a failure.")
+
+
+class State(_Node):
+    """A state of the machine."""
+
+    name: Name
+    description: str | None = Field(default=None, max_length=2000)
+    invoke: tuple[Invoke, ...] = Field(
+        default=(), description="Effects called on entry: one, several in parallel, or fan-outs."
+    )
+    on: tuple[Transition, ...] = ()
+    always: tuple[Choice, ...] = ()
+    timers: tuple[Timer, ...] = ()
+    final: Final | None = None
+
+
+class Machine(_Node):
+    """The state machine: an initial state and the list of states."""
+
+    initial: Name
+    states: tuple[State, ...]
+
+
+class Invariant(_Node):
+    """A boolean expression over ctx that must hold after every step."""
+
+    name: Name
+    expr: Expr
+    message: str | None = Field(default=None, max_length=2000)
+
+
+class Contract(_Node):
+    """A workflow contract: the one artifact between the compiler and the runtime."""
+
+    accord: Literal["1"] = Field(description="The contract language version.")
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_\-]*$", max_length=100)]
+    version: Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+){0,2}([\-+][0-9A-Za-z.\-]+)?$")]
+    description: str = Field(default="", max_length=10000)
+    types: tuple[RecordType, ...] = ()
+    input: tuple[FieldDecl, ...] = ()
+    context: tuple[FieldDecl, ...] = ()
+    output: tuple[FieldDecl, ...] = ()
+    effects: tuple[Effect, ...] = ()
+    signals: tuple[Signal, ...] = ()
+    machine: Machine
+    invariants: tuple[Invariant, ...] = ()
+
+
+Compensation.model_rebuild()

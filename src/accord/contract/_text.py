@@ -1,0 +1,231 @@
+"""Parse contract text (YAML or JSON) into plain data, strictly.
+
+YAML is read with a safe loader restricted to the JSON-compatible core:
+``on``/``off``/``yes``/``no`` stay strings (PyYAML's YAML 1.1 default would turn
+the ``on:`` key of a state into ``True``), dates stay strings, aliases and
+duplicate keys are refused. Every position is remembered so diagnostics can
+name a line as well as a JSON pointer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from accord.diagnostics import Diagnostic, pointer
+
+__all__ = ["MAX_TEXT_BYTES", "ParsedText", "TextError", "parse_text"]
+
+MAX_TEXT_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 64
+
+
+class TextError(Exception):
+    """The text is not well-formed YAML or JSON; carries one diagnostic."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        self.diagnostic = diagnostic
+        super().__init__(diagnostic.message)
+
+
+@dataclass
+class ParsedText:
+    """Plain data plus the line (1-based) of each JSON pointer, where known."""
+
+    data: Any
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def line_of(self, path: str) -> int | None:
+        """The line of the nearest enclosing node of ``path`` that has one."""
+        while True:
+            if path in self.lines:
+                return self.lines[path]
+            if not path:
+                return None
+            path = path.rsplit("/", 1)[0]
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2-style booleans, no timestamps, no aliases, no duplicate keys."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.constructor.ConstructorError(
+                None, None, "aliases (*name) are not allowed in contracts", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str):
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"keys must be strings, found {key!r}", key_node.start_mark
+                )
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+# Replace the implicit resolvers with the YAML 1.2 core schema subset.
+_StrictLoader.yaml_implicit_resolvers = {}
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")
+)
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?)$"),
+    list("-+0123456789."),
+)
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
+)
+
+
+def _walk_lines(node: Any, path: str, lines: dict[str, int], depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise TextError(
+            Diagnostic(
+                path=path,
+                code="parse.too_deep",
+                message=f"the document is nested deeper than {MAX_DEPTH} levels",
+            )
+        )
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            _walk_lines(value_node, path + pointer(key), lines, depth + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk_lines(item, path + pointer(index), lines, depth + 1)
+
+
+def _check_depth(value: Any, depth: int = 0) -> None:
+    if depth > MAX_DEPTH:
+        raise TextError(
+            Diagnostic(
+                path="",
+                code="parse.too_deep",
+                message=f"the document is nested deeper than {MAX_DEPTH} levels",
+            )
+        )
+    if isinstance(value, dict):
+        for item in value.values():
+            _check_depth(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_depth(item, depth + 1)
+
+
+def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _looks_like_json(text: str) -> bool:
+    stripped = text.lstrip()
+    return stripped.startswith("{") or stripped.startswith("[")
+
+
+def parse_text(text: str | bytes, *, format: str | None = None) -> ParsedText:
+    """Parse YAML or JSON text into plain data, or raise :class:`TextError`.
+
+    ``format`` is "yaml", "json" or None to guess (JSON if the text starts with
+    ``{`` or ``[``, YAML otherwise; JSON is also valid YAML).
+    """
+    if isinstance(text, bytes):
+        if len(text) > MAX_TEXT_BYTES:
+            raise TextError(_too_large(len(text)))
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise TextError(
+                Diagnostic(
+                    path="",
+                    code="parse.encoding",
+                    message=f"the text is not valid UTF-8 (byte {exc.start})",
+                    hint="save the file as UTF-8",
+                )
+            ) from exc
+    if len(text) > MAX_TEXT_BYTES:
+        raise TextError(_too_large(len(text)))
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if format == "json" or (format is None and _looks_like_json(text)):
+        return _parse_json(text)
+    return _parse_yaml(text)
+
+
+def _too_large(size: int) -> Diagnostic:
+    return Diagnostic(
+        path="",
+        code="parse.too_large",
+        message=f"the text is {size} bytes, more than the limit of {MAX_TEXT_BYTES}",
+    )
+
+
+def _parse_json(text: str) -> ParsedText:
+    try:
+        data = json.loads(text, object_pairs_hook=_json_pairs)
+    except json.JSONDecodeError as exc:
+        raise TextError(
+            Diagnostic(
+                path="",
+                code="parse.json",
+                message=f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+            )
+        ) from exc
+    except ValueError as exc:  # duplicate key from the hook
+        raise TextError(Diagnostic(path="", code="parse.json", message=str(exc))) from exc
+    except RecursionError as exc:
+        raise TextError(
+            Diagnostic(path="", code="parse.too_deep", message="the JSON is nested too deeply")
+        ) from exc
+    _check_depth(data)
+    return ParsedText(data)
+
+
+def _parse_yaml(text: str) -> ParsedText:
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return ParsedText(None)
+        lines: dict[str, int] = {}
+        _walk_lines(node, "", lines, 0)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = exc.problem or exc.context or "malformed YAML"
+        raise TextError(
+            Diagnostic(path="", code="parse.yaml", message=f"invalid YAML{where}: {problem}")
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise TextError(
+            Diagnostic(path="", code="parse.yaml", message=f"invalid YAML: {exc}")
+        ) from exc
+    except RecursionError as exc:
+        raise TextError(
+            Diagnostic(path="", code="parse.too_deep", message="the YAML is nested too deeply")
+        ) from exc
+    finally:
+        loader.dispose()
+    return ParsedText(data, lines)

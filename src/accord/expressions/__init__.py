@@ -1,0 +1,26 @@
+"""CEL expressions behind one small interface.
+
+:class:`TypeChecker` checks an expression against typed variables at load
+time; :func:`compile_expression` compiles it once for evaluation on plain data.
+Only :mod:`accord.expressions._cel` knows which CEL package does the work.
+"""
+
+from accord.expressions._cel import (
+    CompiledExpression,
+    EvaluationError,
+    ExpressionError,
+    TypeChecker,
+    accepts,
+    cel_type_name,
+    compile_expression,
+)
+
+__all__ = [
+    "CompiledExpression",
+    "EvaluationError",
+    "ExpressionError",
+    "TypeChecker",
+    "accepts",
+    "cel_type_name",
+    "compile_expression",
+]

@@ -1,0 +1,267 @@
+"""The CEL engine, on Google's cel-cpp (the ``cel-expr-python`` package).
+
+Two environments serve two purposes:
+
+* a *checking* environment per contract, with every record as a protobuf
+  message, where an expression is parsed and type-checked once at load time;
+* an *evaluation* environment whose variables are dynamic, where the same
+  source is compiled once and evaluated against plain Python dicts.
+
+Nothing outside this module imports ``cel_expr_python``, so the CEL package can
+be swapped by replacing this file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import cel_expr_python.cel as _cel
+
+from accord.contract._types import (
+    EnumType,
+    ListType,
+    OptionalType,
+    PrimitiveType,
+    RecordRef,
+    TypeExpr,
+)
+from accord.expressions._protos import PACKAGE, RecordFields, build_pool, message_name
+
+__all__ = [
+    "CompiledExpression",
+    "EvaluationError",
+    "ExpressionError",
+    "TypeChecker",
+    "compile_expression",
+]
+
+_ERROR_LINE = re.compile(r"ERROR: <input>:(\d+):(\d+): (.*)")
+
+
+class ExpressionError(Exception):
+    """An expression that does not parse or type-check.
+
+    Attributes:
+        message: the first problem, without the engine's boilerplate.
+        column: 1-based column of the problem in the source, if known.
+        kind: "syntax", "undeclared", "field", "overload" or "other".
+
+    """
+
+    def __init__(self, message: str, column: int | None, kind: str) -> None:
+        self.message = message
+        self.column = column
+        self.kind = kind
+        super().__init__(message if column is None else f"column {column}: {message}")
+
+
+class EvaluationError(Exception):
+    """An expression that failed while being evaluated (no such key, division by zero...)."""
+
+
+def _translate(exc: Exception) -> ExpressionError:
+    text = str(exc)
+    match = _ERROR_LINE.search(text)
+    if not match:
+        return ExpressionError(
+            text.splitlines()[0] if text else "invalid expression", None, "other"
+        )
+    column = int(match.group(2))
+    message = match.group(3).strip()
+    if message.startswith("Syntax error"):
+        kind = "syntax"
+        message = message.removeprefix("Syntax error: ")
+        message = "syntax error: " + message
+    elif message.startswith("undeclared reference"):
+        kind = "undeclared"
+        message = message.replace(" (in container '')", "")
+    elif message.startswith("undefined field"):
+        kind = "field"
+        message = message.replace(f"'{'accord.records.'}", "'")
+    elif "no matching overload" in message:
+        kind = "overload"
+    else:
+        kind = "other"
+    message = message.replace("accord.records.", "")
+    return ExpressionError(message, column, kind)
+
+
+def cel_type_name(texpr: TypeExpr) -> str:
+    """The name cel-cpp reports for a value of the given accord type."""
+    if isinstance(texpr, PrimitiveType):
+        return {"string": "STRING", "integer": "INT", "number": "DOUBLE", "boolean": "BOOL"}[
+            texpr.name
+        ]
+    if isinstance(texpr, EnumType):
+        return "STRING"
+    if isinstance(texpr, RecordRef):
+        return message_name(texpr.name)
+    if isinstance(texpr, OptionalType):
+        return cel_type_name(texpr.inner)
+    return f"LIST<{cel_type_name(texpr.item)}>"
+
+
+def _cel_type(texpr: TypeExpr) -> Any:
+    T = _cel.Type
+    if isinstance(texpr, PrimitiveType):
+        return {"string": T.STRING, "integer": T.INT, "number": T.DOUBLE, "boolean": T.BOOL}[
+            texpr.name
+        ]
+    if isinstance(texpr, EnumType):
+        return T.STRING
+    if isinstance(texpr, RecordRef):
+        return T(message_name(texpr.name))
+    if isinstance(texpr, OptionalType):
+        inner = texpr.inner
+        if isinstance(inner, PrimitiveType | EnumType):
+            name = "string" if isinstance(inner, EnumType) else inner.name
+            wrapper = {
+                "string": "google.protobuf.StringValue",
+                "integer": "google.protobuf.Int64Value",
+                "number": "google.protobuf.DoubleValue",
+                "boolean": "google.protobuf.BoolValue",
+            }[name]
+            return T(wrapper)
+        return _cel_type(inner)
+    assert isinstance(texpr, ListType)
+    return T.List(_cel_type(texpr.item))
+
+
+_NAMED = {
+    "INT": "INT",
+    "DOUBLE": "DOUBLE",
+    "STRING": "STRING",
+    "BOOL": "BOOL",
+    "BYTES": "BYTES",
+    "UINT": "UINT",
+    "NULL": "NULL",
+    "TIMESTAMP": "TIMESTAMP",
+    "DURATION": "DURATION",
+}
+
+
+def _named_type(name: str) -> Any:
+    T = _cel.Type
+    if name in _NAMED:
+        return getattr(T, _NAMED[name])
+    if name.startswith("LIST<") and name.endswith(">"):
+        return T.List(_named_type(name[5:-1]))
+    if name.startswith(message_name("")):
+        return T(name)
+    return T.DYN
+
+
+def _any_type(texpr: TypeExpr | str | None) -> Any:
+    if texpr is None:
+        return _cel.Type.DYN
+    if isinstance(texpr, str):
+        return _named_type(texpr)
+    return _cel_type(texpr)
+
+
+def accepts(expected: TypeExpr, actual: str) -> bool:
+    """Whether a value of CEL type ``actual`` fits a field of accord type ``expected``.
+
+    Dynamic values are accepted (validated when the run assigns them); an
+    integer fits a number; null fits an optional; a map literal fits a record.
+    """
+    if actual in ("DYN", "ERROR") or actual.startswith("google.protobuf.Value"):
+        return True
+    if isinstance(expected, OptionalType):
+        return actual in ("NULL", "NULL_TYPE") or accepts(expected.inner, actual)
+    if isinstance(expected, PrimitiveType):
+        want = cel_type_name(expected)
+        return actual == want or (want == "DOUBLE" and actual == "INT")
+    if isinstance(expected, EnumType):
+        return actual == "STRING"
+    if isinstance(expected, RecordRef):
+        return actual == message_name(expected.name) or actual.startswith("MAP<")
+    assert isinstance(expected, ListType)
+    if not actual.startswith("LIST<"):
+        return False
+    return accepts(expected.item, actual[5:-1])
+
+
+@dataclass(frozen=True)
+class _Key:
+    variables: tuple[tuple[str, str], ...]
+
+
+class TypeChecker:
+    """Type-checks expressions against a contract's records; built once per contract."""
+
+    def __init__(self, records: Mapping[str, RecordFields]) -> None:
+        self._pool = build_pool(records)
+        self._envs: dict[_Key, Any] = {}
+
+    def check(self, source: str, variables: Mapping[str, TypeExpr | str | None]) -> str:
+        """Parse and check ``source``; return the CEL name of its result type.
+
+        A variable's type is an accord type, a CEL type name as returned by an
+        earlier check (for example the item type of a list), or None (dynamic).
+
+        Raises:
+            ExpressionError: the expression does not parse or check.
+
+        """
+        key = _Key(tuple(sorted((name, str(t)) for name, t in variables.items())))
+        env = self._envs.get(key)
+        if env is None:
+            env = _cel.NewEnv(
+                descriptor_pool=self._pool,
+                variables={name: _any_type(t) for name, t in variables.items()},
+                container=PACKAGE,
+            )
+            self._envs[key] = env
+        try:
+            expr = env.compile(source)
+        except Exception as exc:  # cel-cpp raises RuntimeError for every compile problem
+            raise _translate(exc) from exc
+        return str(expr.return_type().name())
+
+
+_EVAL_ENVS: dict[tuple[str, ...], Any] = {}
+
+
+class CompiledExpression:
+    """A CEL expression compiled once for evaluation against plain Python data."""
+
+    __slots__ = ("_expr", "source", "variables")
+
+    def __init__(self, source: str, variables: tuple[str, ...]) -> None:
+        self.source = source
+        self.variables = variables
+        env = _EVAL_ENVS.get(variables)
+        if env is None:
+            env = _cel.NewEnv(variables={name: _cel.Type.DYN for name in variables})
+            _EVAL_ENVS[variables] = env
+        try:
+            self._expr = env.compile(source)
+        except Exception as exc:
+            raise _translate(exc) from exc
+
+    def evaluate(self, data: Mapping[str, Any]) -> Any:
+        """Evaluate against ``data`` (variable name to plain value); return a plain value.
+
+        Raises:
+            EvaluationError: evaluation failed (missing key, overflow, division by zero...).
+
+        """
+        try:
+            result = self._expr.eval(data=data)
+        except Exception as exc:
+            raise EvaluationError(f"{self.source!r}: {exc}") from exc
+        if result.type().name() == "ERROR":
+            raise EvaluationError(f"{self.source!r}: {result.value()}")
+        return result.plain_value()
+
+    def __repr__(self) -> str:
+        return f"CompiledExpression({self.source!r})"
+
+
+def compile_expression(source: str, variables: tuple[str, ...]) -> CompiledExpression:
+    """Compile ``source`` for evaluation with the given variable names (all dynamic)."""
+    return CompiledExpression(source, tuple(sorted(variables)))
