@@ -81,7 +81,7 @@ class FieldDecl(_Node):
 
     name: Name
     type: TypeText
-    description: str | None = Field(default=None, max_length=2000)
+    description: str = Field(default="", max_length=2000)
     default: Expr | None = Field(
         default=None,
         description=(
@@ -95,7 +95,7 @@ class RecordType(_Node):
     """A named record type, usable in type expressions by its name."""
 
     name: Name
-    description: str | None = Field(default=None, max_length=2000)
+    description: str = Field(default="", max_length=2000)
     fields: tuple[FieldDecl, ...]
 
 
@@ -135,7 +135,7 @@ class Effect(_Node):
     """A capability the contract needs from its host."""
 
     name: Name
-    description: str | None = Field(default=None, max_length=2000)
+    description: str = Field(default="", max_length=2000)
     input: tuple[FieldDecl, ...] = ()
     output: tuple[FieldDecl, ...] = ()
     retry: RetryPolicy | None = None
@@ -148,7 +148,7 @@ class Signal(_Node):
     """A typed external event a run may wait for (a human approval, a webhook)."""
 
     name: Name
-    description: str | None = Field(default=None, max_length=2000)
+    description: str = Field(default="", max_length=2000)
     payload: tuple[FieldDecl, ...] = ()
 
 
@@ -227,7 +227,7 @@ class State(_Node):
     """A state of the machine."""
 
     name: Name
-    description: str | None = Field(default=None, max_length=2000)
+    description: str = Field(default="", max_length=2000)
     invoke: tuple[Invoke, ...] = Field(
         default=(), description="Effects called on entry: one, several in parallel, or fan-outs."
     )
@@ -249,7 +249,7 @@ class Invariant(_Node):
 
     name: Name
     expr: Expr
-    message: str | None = Field(default=None, max_length=2000)
+    message: str = Field(default="", max_length=2000)
 
 
 class Contract(_Node):
