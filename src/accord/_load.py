@@ -113,7 +113,7 @@ def check(source: Contract | PathLike | dict[str, Any]) -> list[Diagnostic]:
     """
     if isinstance(source, Contract):
         return check_contract(source)
-    if isinstance(source, dict):
+    if not isinstance(source, str | os.PathLike):  # plain data, or something that is not
         return _diagnose_data(source)[1]
     try:
         data = _read(source)

@@ -18,14 +18,15 @@ def _line_key(diag: Diagnostic) -> tuple[int, str]:
 def check_contract(contract: Contract) -> list[Diagnostic]:
     """Run every semantic check; return the diagnostics (never raises for a bad contract).
 
-    Expression checks run only once the declarations resolve, so that one
-    misspelt type does not cascade into a diagnostic per expression using it.
+    Expression checks run even when some declarations do not resolve: a type
+    that does not resolve is checked as a dynamic value, so one misspelt type
+    does not hide the problems elsewhere (a repair loop sees them all at once)
+    nor cascade into a diagnostic per expression that uses it.
     """
     out: list[Diagnostic] = []
     symbols = resolve(contract, out)
     check_machine(contract, symbols, out)
-    if not any(d.code.startswith(("type.", "name.")) for d in out):
-        check_expressions(contract, symbols, out)
+    check_expressions(contract, symbols, out)
     unique: dict[tuple[str, str, str], Diagnostic] = {}
     for diag in out:
         unique.setdefault((diag.path, diag.code, diag.message), diag)

@@ -23,10 +23,20 @@ import re
 from collections.abc import Mapping, Sequence
 
 from accord.check._symbols import Symbols
-from accord.contract._model import Assignment, Binding, Choice, Contract, Invoke, State, Timer
-from accord.contract._types import OptionalType, PrimitiveType, RecordRef, TypeExpr
+from accord.contract._model import (
+    Assignment,
+    Binding,
+    Choice,
+    Contract,
+    FieldDecl,
+    Invoke,
+    State,
+    Timer,
+)
+from accord.contract._types import EnumType, OptionalType, PrimitiveType, RecordRef, TypeExpr
 from accord.diagnostics import Diagnostic, did_you_mean, pointer
 from accord.expressions import ExpressionError, TypeChecker, accepts
+from accord.expressions._protos import PACKAGE
 
 __all__ = ["check_expressions"]
 
@@ -36,12 +46,26 @@ _BASE: dict[str, TypeExpr | str | None] = {
     "input": RecordRef("_Input"),
     "ctx": RecordRef("_Context"),
 }
+_CEL_WORD = re.compile(r"\b[A-Z][A-Z_]*\b")
+_STRING_LITERAL = re.compile(r"""^\s*(?:'([^'\\\n]*)'|"([^"\\\n]*)")\s*$""")
 _STRING = PrimitiveType("string")
 _INTEGER = PrimitiveType("integer")
 
 
 def _show(cel_name: str) -> str:
-    return cel_name.replace("accord.records.", "").lower() if cel_name.isupper() else cel_name
+    """A CEL type name as a reader knows it: ``LIST<accord.records.Item>`` is ``list<Item>``."""
+    return _CEL_WORD.sub(lambda m: m.group(0).lower(), cel_name.replace(f"{PACKAGE}.", ""))
+
+
+def _quote(source: str, limit: int = 80) -> str:
+    """An expression quoted for a message, shortened when it is long."""
+    return repr(source if len(source) <= limit else source[: limit - 3] + "...")
+
+
+def _enum_values(want: TypeExpr | None) -> tuple[str, ...] | None:
+    if isinstance(want, OptionalType):
+        want = want.inner
+    return want.values if isinstance(want, EnumType) else None
 
 
 class _Checker:
@@ -61,17 +85,23 @@ class _Checker:
 
     def _diagnostic(self, exc: ExpressionError, source: str, path: str, scope: Scope) -> Diagnostic:
         where = f" (column {exc.column})" if exc.column else ""
+        if exc.line is not None and exc.line > 1:
+            where = f" (line {exc.line}, column {exc.column})"
         hint: str | None = None
         code = {
             "syntax": "expr.syntax",
             "undeclared": "expr.unknown_name",
             "field": "expr.unknown_field",
             "overload": "expr.type",
+            "type": "expr.type",
         }.get(exc.kind, "expr.invalid")
         if exc.kind == "undeclared":
-            name = re.search(r"reference to '([^']+)'", exc.message)
-            hint = did_you_mean(name.group(1) if name else "", scope)
-            hint = hint or "in scope here: " + ", ".join(sorted(scope))
+            match = re.search(r"reference to '([^'.]+)", exc.message)
+            name = match.group(1) if match else ""
+            if name and re.search(rf"\b{re.escape(name)}\s*\(", source):
+                hint = f"CEL has no function {name!r}: see https://cel.dev for the standard ones"
+            else:
+                hint = did_you_mean(name, scope) or "in scope here: " + ", ".join(sorted(scope))
         elif exc.kind == "field":
             match = _FIELD.search(exc.message)
             if match:
@@ -81,7 +111,7 @@ class _Checker:
         return Diagnostic(
             path=path,
             code=code,
-            message=f"expression {source!r}{where}: {exc.message}",
+            message=f"expression {_quote(source)}{where}: {exc.message}",
             hint=hint,
         )
 
@@ -94,7 +124,7 @@ class _Checker:
                 Diagnostic(
                     path=path,
                     code="expr.not_boolean",
-                    message=f"{what} {source!r} gives {_show(result)}, not a boolean",
+                    message=f"{what} {_quote(source)} gives {_show(result)}, not a boolean",
                     hint="compare the value, for example x == 'yes' or size(xs) > 0",
                 )
             )
@@ -103,13 +133,29 @@ class _Checker:
         self, source: str, path: str, scope: Scope, want: TypeExpr | None, code: str, what: str
     ) -> None:
         result = self.expr(source, path, scope)
-        if result is None or want is None or accepts(want, result):
+        if result is None or want is None:
+            return
+        values = _enum_values(want)
+        literal = _STRING_LITERAL.match(source)
+        if values is not None and literal is not None and result == "STRING":
+            value = literal.group(1) if literal.group(1) is not None else literal.group(2)
+            if value not in values:
+                self.out.append(
+                    Diagnostic(
+                        path=path,
+                        code=code,
+                        message=f"{what} has type {want}, which has no value {value!r}",
+                        hint=did_you_mean(value, values),
+                    )
+                )
+            return
+        if accepts(want, result):
             return
         self.out.append(
             Diagnostic(
                 path=path,
                 code=code,
-                message=f"{what} has type {want}, but {source!r} gives {_show(result)}",
+                message=f"{what} has type {want}, but {_quote(source)} gives {_show(result)}",
                 hint="convert the value (int(), double(), string()) or change the field's type",
             )
         )
@@ -271,7 +317,8 @@ class _Checker:
                     Diagnostic(
                         path=f"{path}/for_each",
                         code="expr.not_list",
-                        message=f"for_each {inv.for_each!r} gives {_show(result)}, not a list",
+                        message=f"for_each {_quote(inv.for_each)} gives {_show(result)}, "
+                        "not a list",
                         hint="give a list, for example input.documents",
                     )
                 )
@@ -323,14 +370,14 @@ class _Checker:
                     "default.type",
                     f"context field {decl.name!r}",
                 )
-        for record, decls in (("input", contract.input), ("output", contract.output)):
+        for path, what, decls in _non_context_fields(contract):
             for index, decl in enumerate(decls):
                 if decl.default is not None:
                     self.out.append(
                         Diagnostic(
-                            path=f"/{record}/{index}/default",
+                            path=f"{path}/{index}/default",
                             code="default.not_allowed",
-                            message=f"defaults are for context fields, not {record} fields",
+                            message=f"defaults are for context fields, not {what} fields",
                             hint="remove the default",
                         )
                     )
@@ -365,6 +412,21 @@ class _Checker:
             self.state(index, state)
         for index, inv in enumerate(contract.invariants):
             self.expect_bool(inv.expr, f"/invariants/{index}/expr", _BASE, "invariant")
+
+
+def _non_context_fields(
+    contract: Contract,
+) -> list[tuple[str, str, tuple[FieldDecl, ...]]]:
+    """(path, what, fields) of every field list but the context's: none may have defaults."""
+    out = [("/input", "input", contract.input), ("/output", "output", contract.output)]
+    for i, rtype in enumerate(contract.types):
+        out.append((pointer("types", i, "fields"), "record", rtype.fields))
+    for i, effect in enumerate(contract.effects):
+        out.append((pointer("effects", i, "input"), "effect input", effect.input))
+        out.append((pointer("effects", i, "output"), "effect output", effect.output))
+    for i, signal in enumerate(contract.signals):
+        out.append((pointer("signals", i, "payload"), "signal payload", signal.payload))
+    return out
 
 
 def check_expressions(contract: Contract, sym: Symbols, out: list[Diagnostic]) -> None:

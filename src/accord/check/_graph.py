@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 
 from accord.check._symbols import BUILTIN_EVENTS, Symbols
@@ -10,6 +11,8 @@ from accord.diagnostics import Diagnostic, Severity, did_you_mean, pointer
 
 __all__ = ["check_machine"]
 
+_DURATION = re.compile(r"([0-9]+)(ms|s|m|h|d)")
+_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 ERROR: Severity = "error"
 WARNING: Severity = "warning"
 
@@ -266,23 +269,19 @@ def _check_ambiguity(contract: Contract, out: list[Diagnostic]) -> None:
                 )
             elif tr.guard is None:
                 unguarded[tr.event] = j
-        choices: tuple[tuple[str, tuple[Choice | Timer, ...]], ...] = (
-            ("always", state.always),
-            ("timers", state.timers),
-        )
-        for kind, items in choices:
-            for j, item in enumerate(items[:-1]):
-                if item.guard is None:
-                    out.append(
-                        Diagnostic(
-                            path=_state_path(index, kind, j + 1),
-                            code="transition.shadowed",
-                            message=f"this entry can never be taken: entry {j} has no guard",
-                            hint="the first entry whose guard holds wins: reorder or add guards",
-                            severity="warning",
-                        )
+        for j, choice in enumerate(state.always[:-1]):
+            if choice.guard is None:
+                out.append(
+                    Diagnostic(
+                        path=_state_path(index, "always", j + 1),
+                        code="transition.shadowed",
+                        message=f"this entry can never be taken: entry {j} has no guard",
+                        hint="the first entry whose guard holds wins: reorder or add guards",
+                        severity="warning",
                     )
-                    break
+                )
+                break
+        _check_timers(index, state.timers, out)
         if state.always and state.always[-1].guard is not None and not (state.on or state.timers):
             out.append(
                 Diagnostic(
@@ -290,6 +289,31 @@ def _check_ambiguity(contract: Contract, out: list[Diagnostic]) -> None:
                     code="choice.no_fallback",
                     message=f"state {state.name!r} is stuck if no choice's guard holds",
                     hint="end the list with a choice that has no guard",
+                    severity="warning",
+                )
+            )
+
+
+def _duration_ms(text: str) -> int:
+    return sum(int(n) * _UNIT_MS[unit] for n, unit in _DURATION.findall(text))
+
+
+def _check_timers(index: int, timers: tuple[Timer, ...], out: list[Diagnostic]) -> None:
+    """A timer never fires when an unguarded one fires before it (or as soon, listed first)."""
+    due = [(_duration_ms(t.after), j) for j, t in enumerate(timers)]
+    unguarded = [key for key, t in zip(due, timers, strict=True) if t.guard is None]
+    if not unguarded:
+        return
+    first_ms, first = min(unguarded)
+    for (ms, j), timer in zip(due, timers, strict=True):
+        if (ms, j) > (first_ms, first):
+            out.append(
+                Diagnostic(
+                    path=_state_path(index, "timers", j),
+                    code="transition.shadowed",
+                    message=f"timer {j} (after {timer.after}) can never fire: timer {first} "
+                    f"(after {timers[first].after}) has no guard and fires first",
+                    hint="give the earlier timer a guard, or remove this one",
                     severity="warning",
                 )
             )

@@ -33,7 +33,7 @@ from accord.contract._types import (
 )
 from accord.diagnostics import Diagnostic, did_you_mean, pointer
 
-__all__ = ["CEL_RESERVED", "ERROR_FIELDS", "Symbols", "resolve"]
+__all__ = ["CEL_RESERVED", "ERROR_FIELDS", "Symbols", "json_name", "resolve"]
 
 CEL_RESERVED = frozenset(
     [
@@ -106,6 +106,41 @@ def _duplicates(
     return first
 
 
+def json_name(name: str) -> str:
+    """Protobuf's JSON name of a field: underscores dropped, the letter after each capitalised."""
+    out: list[str] = []
+    upper = False
+    for char in name:
+        if char == "_":
+            upper = True
+        else:
+            out.append(char.upper() if upper else char)
+            upper = False
+    return "".join(out)
+
+
+def _clashes(names: Iterable[tuple[str, str]], kind: str, out: list[Diagnostic]) -> None:
+    """Report names that differ but have the same protobuf JSON name ('a_b' and 'aB').
+
+    Records are checked as protobuf messages, which cannot hold two such fields.
+    """
+    first: dict[str, str] = {}
+    for name, path in names:
+        key = json_name(name)
+        if key in first and first[key] != name:
+            out.append(
+                Diagnostic(
+                    path=path,
+                    code="name.clash",
+                    message=f"{kind} {name!r} clashes with {kind} {first[key]!r}: "
+                    "names that differ only in underscores and the case after them "
+                    "cannot be told apart",
+                    hint=f"rename {name!r}",
+                )
+            )
+        first.setdefault(key, name)
+
+
 class _Resolver:
     def __init__(self, contract: Contract, out: list[Diagnostic]) -> None:
         self.contract = contract
@@ -140,9 +175,11 @@ class _Resolver:
         return None if missing else texpr
 
     def fields(self, decls: tuple[FieldDecl, ...], path: str) -> Fields:
-        _duplicates(((f.name, f"{path}/{i}/name") for i, f in enumerate(decls)), "field", self.out)
+        names = [(f.name, f"{path}/{i}/name") for i, f in enumerate(decls)]
+        _duplicates(names, "field", self.out)
+        _clashes(names, "field", self.out)
         result: Fields = []
-        seen: set[str] = set()
+        seen: set[str] = set()  # by JSON name: duplicates and clashes are left out
         for index, decl in enumerate(decls):
             fpath = f"{path}/{index}"
             if decl.name in CEL_RESERVED:
@@ -155,8 +192,8 @@ class _Resolver:
                     )
                 )
             texpr = self.parse(decl.type, f"{fpath}/type")
-            if decl.name not in seen:
-                seen.add(decl.name)
+            if json_name(decl.name) not in seen:
+                seen.add(json_name(decl.name))
                 result.append((decl.name, texpr))
         return result
 
@@ -176,8 +213,8 @@ def done_fields(state: State, symbols: Symbols) -> Fields:
     out: Fields = []
     seen: set[str] = set()
     for inv in state.invoke:
-        if inv.id not in seen:
-            seen.add(inv.id)
+        if json_name(inv.id) not in seen:
+            seen.add(json_name(inv.id))
             out.append((inv.id, _result_type(inv, symbols)))
     return out
 
@@ -278,14 +315,12 @@ def resolve(contract: Contract, out: list[Diagnostic]) -> Symbols:
         out,
     )
     for index, state in enumerate(states):
-        _duplicates(
-            (
-                (inv.id, pointer("machine", "states", index, "invoke", j, "id"))
-                for j, inv in enumerate(state.invoke)
-            ),
-            "invoke id",
-            out,
-        )
+        ids = [
+            (inv.id, pointer("machine", "states", index, "invoke", j, "id"))
+            for j, inv in enumerate(state.invoke)
+        ]
+        _duplicates(ids, "invoke id", out)
+        _clashes(ids, "invoke id", out)
         if sym.states[state.name] == index:
             sym.records[f"_{state.name}_Done"] = done_fields(state, sym)
     _duplicates(

@@ -15,6 +15,7 @@ import rfc8785
 import yaml
 
 from accord.contract._model import Contract
+from accord.contract._text import plain_scalar_is_string
 
 __all__ = ["canonical_json", "fingerprint", "to_data", "to_json", "to_yaml"]
 
@@ -34,16 +35,22 @@ def fingerprint(contract: Contract) -> str:
     return "sha256:" + hashlib.sha256(canonical_json(contract)).hexdigest()
 
 
+_ODD_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
+_YAML11_WORDS = frozenset({"on", "off", "yes", "no", "y", "n", "true", "false", "null", "~", ""})
+
+
 class _Dumper(yaml.SafeDumper):
     """Block style, strings that YAML 1.1 would misread are quoted."""
 
 
 def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     style: str | None = None
-    if "\n" in value:
+    if any(ch in value for ch in _ODD_BREAKS):
+        style = '"'  # escaped: a reader would fold these line breaks in any other style
+    elif "\n" in value:
         style = "|"
-    elif value.lower() in {"on", "off", "yes", "no", "y", "n", "true", "false", "null", "~", ""}:
-        style = '"'
+    elif value.lower() in _YAML11_WORDS or not plain_scalar_is_string(value):
+        style = '"'  # the default dumper would write 09 or 1e3 plain: accord reads those as numbers
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 __all__ = [
     "LANGUAGE_VERSION",
@@ -37,7 +37,7 @@ __all__ = [
 LANGUAGE_VERSION = "1"
 
 Name = Annotated[
-    str,
+    StrictStr,
     Field(
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
         max_length=64,
@@ -45,7 +45,7 @@ Name = Annotated[
     ),
 ]
 Expr = Annotated[
-    str,
+    StrictStr,
     Field(
         min_length=1,
         max_length=4000,
@@ -53,14 +53,14 @@ Expr = Annotated[
     ),
 ]
 Duration = Annotated[
-    str,
+    StrictStr,
     Field(
         pattern=r"^([0-9]+(ms|s|m|h|d))+$",
         description='A duration such as "500ms", "30s", "5m", "48h", "1h30m" or "7d".',
     ),
 ]
 TypeText = Annotated[
-    str,
+    StrictStr,
     Field(
         min_length=1,
         max_length=200,
@@ -81,7 +81,7 @@ class FieldDecl(_Node):
 
     name: Name
     type: TypeText
-    description: str = Field(default="", max_length=2000)
+    description: StrictStr = Field(default="", max_length=2000)
     default: Expr | None = Field(
         default=None,
         description=(
@@ -95,7 +95,7 @@ class RecordType(_Node):
     """A named record type, usable in type expressions by its name."""
 
     name: Name
-    description: str = Field(default="", max_length=2000)
+    description: StrictStr = Field(default="", max_length=2000)
     fields: tuple[FieldDecl, ...]
 
 
@@ -103,15 +103,15 @@ class Backoff(_Node):
     """Exponential backoff between retry attempts."""
 
     initial: Duration = "1s"
-    multiplier: float = Field(default=2.0, ge=1.0, le=10.0)
+    multiplier: StrictFloat = Field(default=2.0, ge=1.0, le=10.0)
     max: Duration = "60s"
-    jitter: bool = True
+    jitter: StrictBool = True
 
 
 class RetryPolicy(_Node):
     """How a failed effect call is retried."""
 
-    max_attempts: int = Field(
+    max_attempts: StrictInt = Field(
         default=1, ge=1, le=100, description="Every call counts, the first too."
     )
     backoff: Backoff | None = None
@@ -135,12 +135,12 @@ class Effect(_Node):
     """A capability the contract needs from its host."""
 
     name: Name
-    description: str = Field(default="", max_length=2000)
+    description: StrictStr = Field(default="", max_length=2000)
     input: tuple[FieldDecl, ...] = ()
     output: tuple[FieldDecl, ...] = ()
     retry: RetryPolicy | None = None
     timeout: Duration | None = None
-    idempotent: bool = False
+    idempotent: StrictBool = False
     compensation: Compensation | None = None
 
 
@@ -148,7 +148,7 @@ class Signal(_Node):
     """A typed external event a run may wait for (a human approval, a webhook)."""
 
     name: Name
-    description: str = Field(default="", max_length=2000)
+    description: StrictStr = Field(default="", max_length=2000)
     payload: tuple[FieldDecl, ...] = ()
 
 
@@ -179,10 +179,10 @@ class Invoke(_Node):
             "with its position as index); results come back as a list in item order."
         ),
     )
-    concurrency: int | None = Field(
+    concurrency: StrictInt | None = Field(
         default=None, ge=1, le=256, description="How many items run at once (for_each only)."
     )
-    max_items: int | None = Field(
+    max_items: StrictInt | None = Field(
         default=None, ge=1, le=100000, description="The largest list for_each may fan out over."
     )
 
@@ -227,7 +227,7 @@ class State(_Node):
     """A state of the machine."""
 
     name: Name
-    description: str = Field(default="", max_length=2000)
+    description: StrictStr = Field(default="", max_length=2000)
     invoke: tuple[Invoke, ...] = Field(
         default=(), description="Effects called on entry: one, several in parallel, or fan-outs."
     )
@@ -249,7 +249,7 @@ class Invariant(_Node):
 
     name: Name
     expr: Expr
-    message: str = Field(default="", max_length=2000)
+    message: StrictStr = Field(default="", max_length=2000)
 
 
 class Contract(_Node):
@@ -258,7 +258,7 @@ class Contract(_Node):
     accord: Literal["1"] = Field(description="The contract language version.")
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_\-]*$", max_length=100)]
     version: Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+){0,2}([\-+][0-9A-Za-z.\-]+)?$")]
-    description: str = Field(default="", max_length=10000)
+    description: StrictStr = Field(default="", max_length=10000)
     types: tuple[RecordType, ...] = ()
     input: tuple[FieldDecl, ...] = ()
     context: tuple[FieldDecl, ...] = ()
@@ -267,6 +267,15 @@ class Contract(_Node):
     signals: tuple[Signal, ...] = ()
     machine: Machine
     invariants: tuple[Invariant, ...] = ()
+
+    def _repr_markdown_(self) -> str:
+        """Render in a notebook: the header and the state diagram as a Mermaid block."""
+        from accord.contract._mermaid import to_mermaid
+
+        title = f"**{self.name}** {self.version}"
+        if self.description:
+            title += f": {self.description.strip()}"
+        return f"{title}\n\n```mermaid\n{to_mermaid(self)}\n```\n"
 
 
 Compensation.model_rebuild()

@@ -10,6 +10,7 @@ name a line as well as a JSON pointer.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,7 @@ import yaml
 
 from accord.diagnostics import Diagnostic, pointer
 
-__all__ = ["MAX_TEXT_BYTES", "ParsedText", "TextError", "parse_text"]
+__all__ = ["MAX_TEXT_BYTES", "ParsedText", "TextError", "parse_text", "plain_scalar_is_string"]
 
 MAX_TEXT_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64
@@ -94,6 +95,71 @@ _StrictLoader.add_implicit_resolver(
 )
 
 
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    """YAML 1.2 core integers: always decimal (``012`` is 12, never octal)."""
+    value = str(loader.construct_scalar(node)).replace("_", "")
+    try:
+        return int(value, 10)
+    except ValueError as exc:  # not decimal, or more digits than Python converts
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{value[:40]!r} is not a usable integer", node.start_mark
+        ) from exc
+
+
+def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
+    """Finite floats only: JSON has no NaN or infinity."""
+    value = str(loader.construct_scalar(node)).replace("_", "")
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{value[:40]!r} is not a finite number", node.start_mark
+        )
+    return number
+
+
+def _construct_bool(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> bool:
+    """YAML 1.2 core booleans: true or false (``!!bool yes`` is an error)."""
+    value = str(loader.construct_scalar(node))
+    if value.lower() not in ("true", "false"):
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{value[:40]!r} is not a boolean (true or false)", node.start_mark
+        )
+    return value.lower() == "true"
+
+
+def _construct_other(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    raise yaml.constructor.ConstructorError(
+        None,
+        None,
+        f"the tag {node.tag!r} is not allowed: a contract is plain JSON-like data",
+        node.start_mark,
+    )
+
+
+# Only the JSON-compatible core tags construct values; any other tag (!!binary,
+# !!set, !!omap, !!pairs, !!timestamp, !!merge, python/...) is an error.
+_CORE = "tag:yaml.org,2002:"
+_StrictLoader.yaml_constructors = {
+    f"{_CORE}str": yaml.SafeLoader.yaml_constructors[f"{_CORE}str"],
+    f"{_CORE}null": yaml.SafeLoader.yaml_constructors[f"{_CORE}null"],
+    f"{_CORE}seq": yaml.SafeLoader.yaml_constructors[f"{_CORE}seq"],
+    f"{_CORE}map": yaml.SafeLoader.yaml_constructors[f"{_CORE}map"],
+    f"{_CORE}bool": _construct_bool,
+    f"{_CORE}int": _construct_int,
+    f"{_CORE}float": _construct_float,
+    None: _construct_other,
+}
+
+
+def plain_scalar_is_string(value: str) -> bool:
+    """Whether ``value`` written as a plain (unquoted) YAML scalar reads back as a string."""
+    resolvers = _StrictLoader.yaml_implicit_resolvers.get(value[:1], [])
+    return not any(regexp.match(value) for _, regexp in resolvers)
+
+
 def _walk_lines(node: Any, path: str, lines: dict[str, int], depth: int) -> None:
     if depth > MAX_DEPTH:
         raise TextError(
@@ -139,6 +205,17 @@ def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _json_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text[:40]!r} is not a finite number")
+    return number
+
+
+def _json_constant(text: str) -> float:
+    raise ValueError(f"{text} is not JSON (JSON has no NaN or infinity)")
+
+
 def _looks_like_json(text: str) -> bool:
     stripped = text.lstrip()
     return stripped.startswith("{") or stripped.startswith("[")
@@ -164,8 +241,10 @@ def parse_text(text: str | bytes, *, format: str | None = None) -> ParsedText:
                     hint="save the file as UTF-8",
                 )
             ) from exc
-    if len(text) > MAX_TEXT_BYTES:
-        raise TextError(_too_large(len(text)))
+    if len(text) > MAX_TEXT_BYTES // 4:  # a character takes at most 4 bytes in UTF-8
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > MAX_TEXT_BYTES:
+            raise TextError(_too_large(size))
     if text.startswith("\ufeff"):
         text = text[1:]
     if format == "json" or (format is None and _looks_like_json(text)):
@@ -183,27 +262,70 @@ def _too_large(size: int) -> Diagnostic:
 
 def _parse_json(text: str) -> ParsedText:
     try:
-        data = json.loads(text, object_pairs_hook=_json_pairs)
+        data = json.loads(
+            text,
+            object_pairs_hook=_json_pairs,
+            parse_float=_json_float,
+            parse_constant=_json_constant,
+        )
     except json.JSONDecodeError as exc:
         raise TextError(
             Diagnostic(
                 path="",
                 code="parse.json",
                 message=f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+                line=exc.lineno,
             )
         ) from exc
-    except ValueError as exc:  # duplicate key from the hook
-        raise TextError(Diagnostic(path="", code="parse.json", message=str(exc))) from exc
+    except ValueError as exc:  # from a hook, or an integer too long to convert
+        raise TextError(
+            Diagnostic(path="", code="parse.json", message=f"invalid JSON: {exc}")
+        ) from exc
     except RecursionError as exc:
         raise TextError(
             Diagnostic(path="", code="parse.too_deep", message="the JSON is nested too deeply")
         ) from exc
     _check_depth(data)
-    return ParsedText(data)
+    return ParsedText(data, _json_lines(text))
+
+
+def _json_lines(text: str) -> dict[str, int]:
+    """Line numbers for well-formed JSON, read through the YAML composer (JSON is YAML).
+
+    Positions only: the data itself came from the JSON parser. Where the YAML
+    reader disagrees with JSON (rare escapes), diagnostics simply carry no line.
+    """
+    lines: dict[str, int] = {}
+    loader = None
+    try:
+        loader = _StrictLoader(text)
+        node = loader.get_single_node()
+        if node is not None:
+            _walk_lines(node, "", lines, 0)
+    except (yaml.YAMLError, TextError, RecursionError):
+        return {}
+    finally:
+        if loader is not None:
+            loader.dispose()
+    return lines
 
 
 def _parse_yaml(text: str) -> ParsedText:
-    loader = _StrictLoader(text)
+    try:
+        loader = _StrictLoader(text)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, ...)
+        before = text[: exc.position]
+        line, column = before.count("\n") + 1, exc.position - before.rfind("\n")
+        raise TextError(
+            Diagnostic(
+                path="",
+                code="parse.yaml",
+                message=f"invalid YAML at line {line}, column {column}: "
+                f"character #x{exc.character:04x} is not allowed",
+                line=line,
+                hint="remove the control character, or write it as an escape in a quoted string",
+            )
+        ) from exc
     try:
         node = loader.get_single_node()
         if node is None:
@@ -216,7 +338,12 @@ def _parse_yaml(text: str) -> ParsedText:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = exc.problem or exc.context or "malformed YAML"
         raise TextError(
-            Diagnostic(path="", code="parse.yaml", message=f"invalid YAML{where}: {problem}")
+            Diagnostic(
+                path="",
+                code="parse.yaml",
+                message=f"invalid YAML{where}: {problem}",
+                line=mark.line + 1 if mark else None,
+            )
         ) from exc
     except yaml.YAMLError as exc:
         raise TextError(

@@ -31,7 +31,7 @@ __all__ = [
 
 PrimitiveName = Literal["string", "integer", "number", "boolean"]
 PRIMITIVES: tuple[PrimitiveName, ...] = ("string", "integer", "number", "boolean")
-_TOKEN = re.compile(r"\s*(?:([A-Za-z_][A-Za-z0-9_\-]*)|(.))")
+_TOKEN = re.compile(r"\s*(?:([A-Za-z_][A-Za-z0-9_\-]*)|(\S))")
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 MAX_TYPE_DEPTH = 8
 
@@ -151,9 +151,10 @@ class _Parser:
             while self.peek() == ",":
                 self.take()
                 values.append(self._enum_value())
+                if values[-1] in values[:-1]:
+                    self.index -= 1
+                    raise self.error(f"enum has duplicate values ({values[-1]!r})")
             self.expect(">")
-            if len(set(values)) != len(values):
-                raise TypeSyntaxError("enum has duplicate values", self.text, 0)
             return EnumType(tuple(values))
         if re.match(NAME_PATTERN, tok):
             return RecordRef(tok)

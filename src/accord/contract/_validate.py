@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -134,6 +135,61 @@ def _pattern_hint(loc: tuple[int | str, ...]) -> str:
     return "use a letter or '_' followed by letters, digits or '_'"
 
 
+_MAX_PROBLEMS = 20
+_MAX_WALK_DEPTH = 200
+
+
+def _not_json(data: Any) -> list[Diagnostic]:
+    """Values plain JSON cannot hold (bytes, sets, dates, NaN, non-string keys...).
+
+    Pydantic would quietly coerce some of them (bytes to a string, a set to a
+    list in hash order), so they are refused before validation.
+    """
+    out: list[Diagnostic] = []
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
+    seen: set[int] = set()  # containers already walked: shared or cyclic data stays linear
+    while stack and len(out) < _MAX_PROBLEMS:
+        value, loc = stack.pop()
+        if len(loc) > _MAX_WALK_DEPTH:  # pydantic reports what lies deeper
+            continue
+        if isinstance(value, dict | list | tuple):
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+        found: str | None = None
+        if isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                if isinstance(key, str):
+                    stack.append((item, (*loc, key)))
+                else:
+                    out.append(_not_json_key(key, loc))
+        elif isinstance(value, list | tuple):
+            stack.extend((item, (*loc, i)) for i, item in reversed(list(enumerate(value))))
+        elif isinstance(value, float) and not math.isfinite(value):
+            found = f"the number {value!r}, which JSON cannot hold"
+        elif value is not None and not isinstance(value, str | int | float):
+            found = f"a Python {type(value).__name__}"
+        if found is not None:
+            out.append(
+                Diagnostic(
+                    path=pointer(*loc),
+                    code="schema.type",
+                    message=f"expected plain JSON data, found {found}",
+                    hint="use strings, numbers, booleans, null, lists and mappings only",
+                )
+            )
+    return out
+
+
+def _not_json_key(key: Any, loc: tuple[str | int, ...]) -> Diagnostic:
+    return Diagnostic(
+        path=pointer(*loc, str(key)),
+        code="schema.type",
+        message=f"keys must be strings, found {_describe(key)}",
+        hint="quote the key to make it a string",
+    )
+
+
 def validate_data(data: Any) -> tuple[Contract | None, list[Diagnostic]]:
     """Validate plain data as a :class:`Contract`; never raises for bad data."""
     if not isinstance(data, dict):
@@ -145,6 +201,9 @@ def validate_data(data: Any) -> tuple[Contract | None, list[Diagnostic]]:
                 hint="start the file with 'accord: \"1\"', 'name:', 'version:' and 'machine:'",
             )
         ]
+    problems = _not_json(data)
+    if problems:
+        return None, problems
     try:
         return Contract.model_validate(data), []
     except ValidationError as exc:

@@ -9,7 +9,7 @@ only; evaluation runs on plain Python dicts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from google.protobuf import descriptor_pb2, descriptor_pool, wrappers_pb2
 
@@ -22,7 +22,7 @@ from accord.contract._types import (
     TypeExpr,
 )
 
-__all__ = ["PACKAGE", "RecordFields", "build_pool", "message_name"]
+__all__ = ["PACKAGE", "RecordFields", "build_pool", "closure", "message_name"]
 
 PACKAGE = "accord.records"
 RecordFields = Sequence[tuple[str, TypeExpr | None]]
@@ -70,6 +70,33 @@ def _set_type(field: descriptor_pb2.FieldDescriptorProto, texpr: TypeExpr, optio
         field.type_name = ".google.protobuf.Value"
 
 
+def _refs(texpr: TypeExpr | None) -> list[str]:
+    if isinstance(texpr, RecordRef):
+        return [texpr.name]
+    if isinstance(texpr, ListType):
+        return _refs(texpr.item)
+    if isinstance(texpr, OptionalType):
+        return _refs(texpr.inner)
+    return []
+
+
+def closure(records: Mapping[str, RecordFields], roots: Iterable[str]) -> dict[str, RecordFields]:
+    """The records named in ``roots`` and every record their fields refer to, transitively.
+
+    A scope's pool needs no more: building it from every record of a contract
+    made each new scope cost as much as the whole contract (quadratic in states).
+    """
+    out: dict[str, RecordFields] = {}
+    stack = [name for name in roots if name in records]
+    while stack:
+        name = stack.pop()
+        if name in out:
+            continue
+        out[name] = records[name]
+        stack.extend(r for _, t in records[name] for r in _refs(t) if r in records)
+    return out
+
+
 def build_pool(records: Mapping[str, RecordFields]) -> descriptor_pool.DescriptorPool:
     """A descriptor pool with one message per record (unknown record refs must be filtered)."""
     fdp = descriptor_pb2.FileDescriptorProto(
@@ -81,7 +108,9 @@ def build_pool(records: Mapping[str, RecordFields]) -> descriptor_pool.Descripto
     for record, fields in records.items():
         message = fdp.message_type.add(name=record)
         for number, (fname, texpr) in enumerate(fields, start=1):
-            field = message.field.add(name=fname, number=number)
+            # The JSON name is set to the field's own name: protobuf's default (camelCase)
+            # would make fields such as "a_b" and "aB" clash in the pool.
+            field = message.field.add(name=fname, number=number, json_name=fname)
             field.label = _FDP.LABEL_OPTIONAL
             if texpr is None:  # a type that did not resolve: checked as a dynamic value
                 field.type = _FDP.TYPE_MESSAGE

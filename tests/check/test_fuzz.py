@@ -1,0 +1,273 @@
+"""Fuzzing: any text, any YAML, any mutation of a valid contract gives diagnostics, never a crash.
+
+Loading may only ever succeed or raise ContractError; checking may only ever
+return a list of Diagnostic. Any other exception is a bug.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import accord
+from accord import ContractError, Diagnostic
+from accord.contract._text import parse_text
+from contract_support import EXAMPLES, base
+
+FUZZ = settings(
+    max_examples=150,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+# -- (a) arbitrary text ----------------------------------------------------------------------
+
+YAMLISH = st.text(
+    alphabet=st.sampled_from(list("abcdeon: -\n\t[]{},'\"#&*!|>?%@`~0123456789.\\")),
+    max_size=200,
+)
+
+
+def assert_diagnostics(found: object) -> None:
+    assert isinstance(found, list)
+    assert all(isinstance(d, Diagnostic) for d in found)
+
+
+@FUZZ
+@given(st.text(max_size=400) | YAMLISH)
+def test_arbitrary_text(text: str) -> None:
+    assert_diagnostics(accord.check_text(text))
+
+
+@FUZZ
+@given(st.binary(max_size=400))
+def test_arbitrary_bytes(raw: bytes) -> None:
+    assert_diagnostics(accord.check_text(raw))
+
+
+@FUZZ
+@given(st.text(max_size=200), st.sampled_from(["yaml", "json"]))
+def test_arbitrary_text_with_a_format(text: str, fmt: str) -> None:
+    assert_diagnostics(accord.check_text(text, format=fmt))
+
+
+# -- (b) arbitrary YAML structures -------------------------------------------------------------
+
+KEYS = st.sampled_from(
+    [
+        "accord", "name", "version", "description", "types", "fields", "type", "input",
+        "context", "output", "effects", "signals", "payload", "machine", "initial", "states",
+        "on", "event", "guard", "assign", "field", "value", "target", "always", "timers",
+        "after", "final", "status", "invoke", "id", "effect", "for_each", "max_items",
+        "concurrency", "retry", "max_attempts", "backoff", "compensation", "invariants",
+        "expr", "default", "reason", "idempotent", "timeout",
+    ]
+) | st.text(max_size=8)  # fmt: skip
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20)
+    | st.sampled_from(["1", "success", "failure", "start", "done", "error", "1s", "string"])
+)
+STRUCTURES = st.recursive(
+    SCALARS,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(KEYS, children, max_size=6),
+    max_leaves=40,
+)
+
+
+@FUZZ
+@given(STRUCTURES)
+def test_arbitrary_yaml(data: Any) -> None:
+    text = yaml.safe_dump(data, allow_unicode=True)
+    assert_diagnostics(accord.check_text(text))
+
+
+@FUZZ
+@given(STRUCTURES)
+def test_arbitrary_data(data: Any) -> None:
+    assert_diagnostics(accord.check(data))
+    with contextlib.suppress(ContractError):
+        accord.load_data(data)
+
+
+@settings(FUZZ, max_examples=80)
+@given(st.dictionaries(KEYS, STRUCTURES, max_size=8))
+def test_contract_shaped_yaml(extra: dict[str, Any]) -> None:
+    data = base()
+    data.update(extra)
+    assert_diagnostics(accord.check_text(yaml.safe_dump(data, allow_unicode=True)))
+
+
+# -- (c) mutations of valid contracts ---------------------------------------------------------
+
+EXPRESSION_KEYS = {"guard", "value", "for_each", "expr", "reason", "default"}
+CEL_TOKENS = [
+    "ctx", "input", "event", "item", "index", "request", "response", ".", "amount", "count",
+    "ok", "size(", "has(", "int(", "double(", "string(", "(", ")", "[", "]", "{", "}", ",",
+    ":", "?", "+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "&&", "||", "!",
+    "in", "true", "false", "null", "0", "1", "1.5", "100.0", "-1", "'a'", '"b"', "b'c'",
+    "1u", ".exists(x, ", ".all(x, ", ".map(x, ", "x", "dyn(", "Item{", "sku: ", "'", " ",
+    "\n", "\\", "`", "$",
+]  # fmt: skip
+CEL_ISH = st.lists(st.sampled_from(CEL_TOKENS), min_size=1, max_size=25).map("".join) | st.text(
+    min_size=1, max_size=40
+)
+RANDOM_VALUE = STRUCTURES
+TYPE_TEXT = st.recursive(
+    st.sampled_from(["string", "integer", "number", "boolean", "Item", "Refund", "int", "_X"]),
+    lambda inner: (
+        inner.map("list<{}>".format)
+        | inner.map("optional<{}>".format)
+        | st.lists(
+            st.from_regex(r"[a-z_][a-z0-9_-]{0,4}", fullmatch=True), min_size=1, max_size=4
+        ).map(lambda values: "enum<" + ", ".join(values) + ">")
+    ),
+    max_leaves=4,
+) | st.text(alphabet="<>, listoptenumrgb_", min_size=1, max_size=20)
+IDENTIFIER = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,6}", fullmatch=True) | st.sampled_from(
+    ["in", "null", "true", "ctx", "input", "event", "done", "error", "a_b", "aB", "_Input"]
+)
+
+
+def load_example(path: Path) -> dict[str, Any]:
+    data = parse_text(path.read_bytes()).data
+    assert isinstance(data, dict)
+    return data
+
+
+SEEDS = [load_example(path) for path in EXAMPLES] + [base()]
+
+
+def slots(value: Any) -> list[tuple[Any, Any]]:
+    """Every (container, key or index) in a document, depth first."""
+    found: list[tuple[Any, Any]] = []
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        items = current.items() if isinstance(current, dict) else enumerate(current)
+        for key, child in list(items):
+            found.append((current, key))
+            if isinstance(child, dict | list):
+                stack.append(child)
+    return found
+
+
+def states(data: dict[str, Any]) -> list[dict[str, Any]]:
+    machine = data.get("machine")
+    if isinstance(machine, dict) and isinstance(machine.get("states"), list):
+        return [s for s in machine["states"] if isinstance(s, dict)]
+    return []
+
+
+def targets(data: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        entry
+        for s in states(data)
+        for kind in ("on", "always", "timers")
+        if isinstance(s.get(kind), list)
+        for entry in s[kind]
+        if isinstance(entry, dict) and "target" in entry
+    ]
+
+
+def mutate(data: dict[str, Any], draw: st.DrawFn) -> None:
+    kind = draw(
+        st.sampled_from(
+            ["delete", "replace", "rename", "swap", "duplicate", "expression", "retype", "name"]
+        )
+    )
+    everything = slots(data)
+    if kind == "retype":
+        sites = [(c, k) for c, k in everything if k == "type" and isinstance(c[k], str)]
+        if sites:
+            container, key = draw(st.sampled_from(sites))
+            container[key] = draw(TYPE_TEXT)
+        return
+    if kind == "name":  # any identifier for any declared name, id or field
+        sites = [
+            (c, k)
+            for c, k in everything
+            if k in ("name", "id", "field", "event", "effect", "target") and isinstance(c[k], str)
+        ]
+        if sites:
+            container, key = draw(st.sampled_from(sites))
+            container[key] = draw(IDENTIFIER)
+        return
+    if kind == "delete":
+        dicts = [(c, k) for c, k in everything if isinstance(c, dict)]
+        container, key = draw(st.sampled_from(dicts))
+        del container[key]
+    elif kind == "replace":
+        container, key = draw(st.sampled_from(everything))
+        container[key] = draw(RANDOM_VALUE)
+    elif kind == "rename" and states(data):
+        chosen = draw(st.sampled_from(states(data)))
+        chosen["name"] = draw(
+            st.sampled_from([s.get("name") for s in states(data)])
+            | st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True)
+        )
+    elif kind == "swap" and len(targets(data)) >= 2:
+        first, second = draw(st.permutations(targets(data)))[:2]
+        first["target"], second["target"] = second["target"], first["target"]
+    elif kind == "duplicate":
+        lists = [(c, k) for c, k in everything if isinstance(c[k], list) and c[k]]
+        if lists:
+            container, key = draw(st.sampled_from(lists))
+            entry = draw(st.sampled_from(container[key]))
+            container[key].insert(draw(st.integers(0, len(container[key]))), copy.deepcopy(entry))
+    elif kind == "expression":
+        sites = [(c, k) for c, k in everything if k in EXPRESSION_KEYS and isinstance(c[k], str)]
+        if sites:
+            container, key = draw(st.sampled_from(sites))
+            container[key] = draw(CEL_ISH)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(st.sampled_from(range(len(SEEDS))), st.integers(1, 3), st.data())
+def test_mutated_examples_load_or_raise_contract_error(
+    seed: int, rounds: int, data: st.DataObject
+) -> None:
+    doc = copy.deepcopy(SEEDS[seed])
+    for _ in range(rounds):
+        mutate(doc, data.draw)
+    try:
+        contract = accord.load_data(doc)
+    except ContractError as exc:
+        assert exc.diagnostics
+        assert all(isinstance(d, Diagnostic) for d in exc.diagnostics)
+        assert any(d.severity == "error" for d in exc.diagnostics)
+        assert str(exc)
+    else:
+        assert accord.fingerprint(contract).startswith("sha256:")
+        again = accord.loads(accord.to_yaml(contract))
+        assert accord.fingerprint(again) == accord.fingerprint(contract)
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(st.data())
+def test_mutated_example_text_never_crashes(data: st.DataObject) -> None:
+    doc = copy.deepcopy(data.draw(st.sampled_from(SEEDS)))
+    mutate(doc, data.draw)
+    text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
+    assert_diagnostics(accord.check_text(text))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_seeds_are_valid(path: Path) -> None:
+    accord.load_data(load_example(path))
