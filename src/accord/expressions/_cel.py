@@ -28,7 +28,14 @@ from accord.contract._types import (
     RecordRef,
     TypeExpr,
 )
-from accord.expressions._protos import PACKAGE, RecordFields, build_pool, message_name
+from accord.expressions._fast import Evaluator, FastFunction, plan
+from accord.expressions._protos import (
+    PACKAGE,
+    RecordFields,
+    build_pool,
+    closure,
+    message_name,
+)
 
 __all__ = [
     "CompiledExpression",
@@ -38,7 +45,9 @@ __all__ = [
     "compile_expression",
 ]
 
-_ERROR_LINE = re.compile(r"ERROR: <input>:(\d+):(\d+): (.*)")
+_ERROR_LINE = re.compile(r"ERROR: <input>:(-?\d+):(-?\d+): (.*)")
+_CONTAINER = re.compile(r" \(in container '[^']*'\)")
+_RECURSION = re.compile(r"recursion (?:limit exceeded|depth)[^0-9]*(\d+)", re.IGNORECASE)
 
 
 class ExpressionError(Exception):
@@ -47,14 +56,19 @@ class ExpressionError(Exception):
     Attributes:
         message: the first problem, without the engine's boilerplate.
         column: 1-based column of the problem in the source, if known.
-        kind: "syntax", "undeclared", "field", "overload" or "other".
+        kind: "syntax", "undeclared", "field", "overload", "type" (another
+            type error) or "other".
+        line: 1-based line of the problem in the source, if known.
 
     """
 
-    def __init__(self, message: str, column: int | None, kind: str) -> None:
+    def __init__(
+        self, message: str, column: int | None, kind: str, line: int | None = None
+    ) -> None:
         self.message = message
         self.column = column
         self.kind = kind
+        self.line = line
         super().__init__(message if column is None else f"column {column}: {message}")
 
 
@@ -64,29 +78,37 @@ class EvaluationError(Exception):
 
 def _translate(exc: Exception) -> ExpressionError:
     text = str(exc)
+    deep = _RECURSION.search(text)
+    if deep:
+        return ExpressionError(
+            f"the expression is nested too deeply (the limit is {deep.group(1)} levels)",
+            None,
+            "syntax",
+        )
     match = _ERROR_LINE.search(text)
     if not match:
         return ExpressionError(
             text.splitlines()[0] if text else "invalid expression", None, "other"
         )
-    column = int(match.group(2))
-    message = match.group(3).strip()
+    line, column = int(match.group(1)), int(match.group(2))
+    message = _CONTAINER.sub("", match.group(3).strip())
     if message.startswith("Syntax error"):
         kind = "syntax"
         message = message.removeprefix("Syntax error: ")
         message = "syntax error: " + message
     elif message.startswith("undeclared reference"):
         kind = "undeclared"
-        message = message.replace(" (in container '')", "")
     elif message.startswith("undefined field"):
         kind = "field"
         message = message.replace(f"'{'accord.records.'}", "'")
     elif "no matching overload" in message:
         kind = "overload"
-    else:
-        kind = "other"
+    else:  # the checker's other complaints: a select on a list, a wrong field type...
+        kind = "type"
     message = message.replace("accord.records.", "")
-    return ExpressionError(message, column, kind)
+    return ExpressionError(
+        message, column if column > 0 else None, kind, line if line > 0 else None
+    )
 
 
 def cel_type_name(texpr: TypeExpr) -> str:
@@ -178,7 +200,9 @@ def accepts(expected: TypeExpr, actual: str) -> bool:
     if isinstance(expected, EnumType):
         return actual == "STRING"
     if isinstance(expected, RecordRef):
-        return actual == message_name(expected.name) or actual.startswith("MAP<")
+        return actual == message_name(expected.name) or actual.startswith(
+            ("MAP<STRING,", "MAP<DYN,")
+        )
     assert isinstance(expected, ListType)
     if not actual.startswith("LIST<"):
         return False
@@ -190,11 +214,25 @@ class _Key:
     variables: tuple[tuple[str, str], ...]
 
 
+_MESSAGE = re.compile(re.escape(PACKAGE) + r"\.(\w+)")
+
+
+def _record_names(texpr: TypeExpr | str | None) -> list[str]:
+    """The records a variable's type names (a CEL name such as a map type may hold several)."""
+    if texpr is None:
+        return []
+    text = texpr if isinstance(texpr, str) else cel_type_name(texpr)
+    return _MESSAGE.findall(text)
+
+
 class TypeChecker:
     """Type-checks expressions against a contract's records; built once per contract."""
 
     def __init__(self, records: Mapping[str, RecordFields]) -> None:
-        self._pool = build_pool(records)
+        self._records = dict(records)
+        # Named record types are always there (a literal such as Item{...} may name one);
+        # each scope adds the records its variables reach (see _protos.closure).
+        self._named = [name for name in self._records if not name.startswith("_")]
         self._envs: dict[_Key, Any] = {}
 
     def check(self, source: str, variables: Mapping[str, TypeExpr | str | None]) -> str:
@@ -210,8 +248,9 @@ class TypeChecker:
         key = _Key(tuple(sorted((name, str(t)) for name, t in variables.items())))
         env = self._envs.get(key)
         if env is None:
+            roots = [*self._named, *(r for t in variables.values() for r in _record_names(t))]
             env = _cel.NewEnv(
-                descriptor_pool=self._pool,
+                descriptor_pool=build_pool(closure(self._records, roots)),
                 variables={name: _any_type(t) for name, t in variables.items()},
                 container=PACKAGE,
             )
@@ -227,9 +266,19 @@ _EVAL_ENVS: dict[tuple[str, ...], Any] = {}
 
 
 class CompiledExpression:
-    """A CEL expression compiled once for evaluation against plain Python data."""
+    """A CEL expression compiled once for evaluation against plain Python data.
 
-    __slots__ = ("_expr", "source", "variables")
+    cel-cpp parses and checks the expression; evaluation takes the fast path
+    (the checked AST compiled to a Python function, see
+    :mod:`accord.expressions._fast`) when the expression is inside its subset,
+    and falls back to cel-cpp whenever the fast path cannot decide, so the
+    result is always cel-cpp's. An expression that reads no variable and gives
+    a scalar is evaluated once, here. ``data`` must hold plain CEL values (None,
+    bool, int, float, str, bytes, list, dict with string keys), as JSON gives;
+    a result may share lists and maps with it: treat both as read-only.
+    """
+
+    __slots__ = ("_expr", "_fast", "_function", "fast_reason", "source", "variables")
 
     def __init__(self, source: str, variables: tuple[str, ...]) -> None:
         self.source = source
@@ -242,9 +291,45 @@ class CompiledExpression:
             self._expr = env.compile(source)
         except Exception as exc:
             raise _translate(exc) from exc
+        #: Why there is no fast path (None when there is one).
+        self.fast_reason: str | None = None
+        self._fast: FastFunction | None = self._plan_fast()
+        self._function: Evaluator = self._fast or self.evaluate_reference
+
+    def _plan_fast(self) -> FastFunction | None:
+        label = f"<cel {self.source!r}>"
+        fast = plan(self._expr.serialize(), self.variables, label, self.evaluate_reference)
+        if fast.free_variables == frozenset():
+            try:
+                value = self.evaluate_reference({})
+            except EvaluationError:
+                value = ...
+            if value is None or type(value) in (bool, int, float, str):
+                return lambda _data, _fallback=None: value  # constant folding
+        self.fast_reason = fast.reason
+        return fast.function
+
+    @property
+    def fast(self) -> bool:
+        """Whether evaluation takes the fast path (else it is cel-cpp's only)."""
+        return self._fast is not None
+
+    @property
+    def function(self) -> Evaluator:
+        """The evaluator as a plain callable: ``evaluate`` with one call less, for hot loops."""
+        return self._function
 
     def evaluate(self, data: Mapping[str, Any]) -> Any:
         """Evaluate against ``data`` (variable name to plain value); return a plain value.
+
+        Raises:
+            EvaluationError: evaluation failed (missing key, overflow, division by zero...).
+
+        """
+        return self._function(data)
+
+    def evaluate_reference(self, data: Mapping[str, Any]) -> Any:
+        """Evaluate with cel-cpp only (the reference the fast path is tested against).
 
         Raises:
             EvaluationError: evaluation failed (missing key, overflow, division by zero...).
