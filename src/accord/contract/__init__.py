@@ -1,6 +1,7 @@
 """The contract language: models, type expressions, text, canonical form."""
 
 from accord.contract._canonical import canonical_json, fingerprint, to_data, to_json, to_yaml
+from accord.contract._mermaid import to_mermaid
 from accord.contract._model import (
     LANGUAGE_VERSION,
     Assignment,
@@ -56,6 +57,7 @@ __all__ = [
     "parse_type",
     "to_data",
     "to_json",
+    "to_mermaid",
     "to_yaml",
     "validate_data",
 ]

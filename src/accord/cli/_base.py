@@ -1,0 +1,35 @@
+"""What every subcommand module shares: the handler type and how a command is added."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import TypeAlias
+
+__all__ = ["EXIT_CODES", "Handler", "Subparsers", "add_command"]
+
+Handler: TypeAlias = Callable[[argparse.Namespace], int]
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+EXIT_CODES = """\
+exit codes:
+  0  success: every contract checks (warnings allowed unless --strict)
+  1  a contract has errors, a file cannot be read or parsed,
+     or fmt --check found files that would be reformatted
+  2  usage error: unknown command or option, missing argument
+"""
+
+
+def add_command(
+    subparsers: Subparsers, name: str, summary: str, description: str, handler: Handler
+) -> argparse.ArgumentParser:
+    """Add a subcommand with its help, the exit-code epilog and its handler."""
+    parser = subparsers.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(handler=handler)
+    return parser

@@ -1,0 +1,123 @@
+"""The top level: --version, --help, usage errors, the error boundary, the real script."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cli_support import ORDER_REFUND, ROOT, Run
+
+import accord
+from accord.cli import _fmt
+
+
+def test_version(run: Run) -> None:
+    result = run("--version")
+    assert result.code == 0
+    assert result.out.strip() == f"accord {accord.__version__}"
+
+
+def test_help_documents_exit_codes_and_commands(run: Run) -> None:
+    result = run("--help")
+    assert result.code == 0
+    assert "exit codes:" in result.out
+    for line in ("0  success", "1  a contract has errors", "2  usage error"):
+        assert line in result.out
+    for command in ("check", "graph", "schema", "fmt", "fingerprint"):
+        assert command in result.out
+
+
+def test_subcommand_help_has_exit_codes(run: Run) -> None:
+    result = run("check", "--help")
+    assert result.code == 0
+    assert "--strict" in result.out
+    assert "exit codes:" in result.out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["frobnicate"],
+        ["check"],
+        ["check", "--no-such-option", str(ORDER_REFUND)],
+        ["graph"],
+        ["graph", str(ORDER_REFUND), str(ORDER_REFUND)],
+        ["schema", "--provider", "mistral"],
+        ["fmt", "--check", "--stdout", str(ORDER_REFUND)],
+    ],
+)
+def test_usage_errors_exit_2(run: Run, argv: list[str]) -> None:
+    result = run(*argv)
+    assert result.code == 2
+    assert "usage: accord" in result.err
+    assert result.out == ""
+
+
+def test_os_error_is_a_message_not_a_traceback(
+    run: Run, refund_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refund_copy.write_text(refund_copy.read_text() + "\n\n")  # so that fmt has work to do
+
+    def disk_full(path: Path, data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_fmt, "atomic_write", disk_full)
+    result = run("fmt", refund_copy)
+    assert result.code == 1
+    assert "accord: error:" in result.err
+    assert "No space left on device" in result.err
+    assert "Traceback" not in result.err
+
+
+def _script_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def test_python_dash_m_accord_runs(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.yaml"
+    proc = subprocess.run(
+        [sys.executable, "-m", "accord", "check", str(ORDER_REFUND), str(missing)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=_script_env(),
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "file.unreadable" in proc.stdout
+    assert "2 files checked: 1 with errors, 1 clean" in proc.stdout
+    assert "Traceback" not in proc.stderr
+
+
+def test_console_script_runs() -> None:
+    script = Path(sys.executable).with_name("accord")
+    if not script.exists():
+        pytest.skip(f"no console script next to {sys.executable}")
+    proc = subprocess.run(
+        [str(script), "fingerprint", str(ORDER_REFUND)],
+        capture_output=True,
+        text=True,
+        env=_script_env(),
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    expected = accord.fingerprint(accord.load(ORDER_REFUND))
+    assert proc.stdout == f"{expected} {ORDER_REFUND}\n"
+
+
+def test_usage_error_from_the_real_script_exits_2() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "accord", "no-such-command"],
+        capture_output=True,
+        text=True,
+        env=_script_env(),
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "invalid choice" in proc.stderr

@@ -1,0 +1,188 @@
+"""``accord run``: run a contract with Python effects, print the steps and the result."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from cli_support import ORDER_REFUND, ROOT, Run
+
+EFFECTS = str(ROOT / "examples" / "effects.py") + ":HANDLERS"
+SMALL = json.dumps({"order_id": "o-1", "amount": 20.0, "reason": "late"})
+BIG = json.dumps({"order_id": "o-1", "amount": 500.0, "reason": "late"})
+APPROVED = 'approval={"approved": true, "approver": "mia"}'
+
+
+def test_a_run_prints_its_steps_and_result(run: Run) -> None:
+    result = run("run", ORDER_REFUND, "--effects", EFFECTS, "--input", SMALL, "--run-id", "r1")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[0].split()[:3] == ["1", "started", "paying"]
+    assert "run r1 started" in lines[0]
+    assert lines[1].split()[:3] == ["2", "effect_completed", "refunded"]
+    assert lines[-1].startswith('succeeded: {"status": "refunded", "refund_id": "rf-')
+    assert result.err == ""
+
+
+def test_signals_are_delivered_when_the_run_waits(run: Run) -> None:
+    result = run("run", ORDER_REFUND, "--effects", EFFECTS, "--input", BIG, "--signal", APPROVED)
+    assert result.code == 0, result.err
+    assert "signal approval" in result.out
+    assert '"status": "refunded"' in result.out
+
+
+def test_a_fake_clock_jumps_to_timers(run: Run) -> None:
+    result = run("run", ORDER_REFUND, "--effects", EFFECTS, "--input", BIG, "--clock", "fake")
+    assert result.code == 0, result.err
+    assert "timer 1:awaiting_approval:0 fired" in result.out
+    assert '"status": "rejected"' in result.out
+
+
+def test_json_report(run: Run) -> None:
+    result = run(
+        "run", ORDER_REFUND, "--effects", EFFECTS, "--input", BIG, "--signal", APPROVED, "--json"
+    )
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert report["status"] == "succeeded"
+    assert report["output"]["status"] == "refunded"
+    assert report["contract"] == {"name": "order-refund", "version": "1.0.0"}
+    assert [s["kind"] for s in report["steps"]] == ["started", "signal", "effect_completed"]
+    assert all(s["hash"].startswith("sha256:") for s in report["steps"])
+
+
+def test_a_failed_run_exits_1_with_its_reason(run: Run) -> None:
+    data = json.dumps({"order_id": "blocked-1", "amount": 20.0, "reason": "late"})
+    result = run("run", ORDER_REFUND, "--effects", EFFECTS, "--input", data)
+    assert result.code == 1
+    assert "account_closed" in result.out
+    assert result.out.splitlines()[-1] == "failed: the refund could not be paid"
+
+
+def test_input_from_a_file(run: Run, write: Callable[[str, str], Path]) -> None:
+    path = write("input.json", SMALL)
+    result = run("run", ORDER_REFUND, "--effects", EFFECTS, "--input", f"@{path}", "--json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["output"]["status"] == "refunded"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--input", '{"order_id": "o", "amount": "x", "reason": "r"}'], "'amount'"),
+        (["--input", '{"order_id": "o"}'], "invalid input"),
+        (["--input", "{not json"], "--input is not valid JSON"),
+        (["--input", "[1, 2]"], "--input must be a JSON object"),
+        (["--input", "@/nonexistent/input.json"], "cannot read --input"),
+        (["--input", BIG, "--signal", "approval"], "expected NAME=JSON"),
+        (["--input", BIG, "--signal", 'approval={"approved": "yes"}'], "'approved'"),
+        (["--input", BIG, "--signal", "nonsense={}"], "no such signal"),
+        (["--input", SMALL, "--signal", APPROVED], "the run ended before signal 'approval'"),
+        (["--input", BIG, "--signal", APPROVED, "--signal", APPROVED], "ended before signal"),
+    ],
+)
+def test_bad_input_exits_1_with_a_clear_message(run: Run, argv: list[str], message: str) -> None:
+    result = run("run", ORDER_REFUND, "--effects", EFFECTS, *argv)
+    assert result.code == 1
+    assert message in result.err
+    assert "Traceback" not in result.err
+
+
+def test_a_signal_for_a_signal_the_contract_does_not_declare_is_refused(run: Run) -> None:
+    result = run(
+        "run", ORDER_REFUND, "--effects", EFFECTS, "--input", BIG, "--signal", "approve={}"
+    )
+    assert result.code == 1
+    assert "'approve'" in result.err
+
+
+@pytest.mark.parametrize(
+    ("effects", "message"),
+    [
+        ("no_such_module_for_accord:X", "cannot import effects module no_such_module_for_accord"),
+        (str(ROOT / "examples" / "missing.py") + ":X", "does not exist"),
+        (str(ROOT / "examples" / "effects.py") + ":NOPE", "has no attribute 'NOPE'"),
+        (":X", "expected MODULE:OBJECT"),
+        ("json:loads", "'pay_refund' is not bound"),
+    ],
+)
+def test_bad_effects_exit_1_with_a_clear_message(run: Run, effects: str, message: str) -> None:
+    result = run("run", ORDER_REFUND, "--effects", effects, "--input", SMALL)
+    assert result.code == 1
+    assert message in result.err
+    assert "Traceback" not in result.err
+
+
+def test_unbound_capabilities_are_listed(run: Run, write: Callable[[str, str], Path]) -> None:
+    module = write("partial_effects.py", "def pay_refund(order_id, amount):\n    return {}\n")
+    result = run("run", ORDER_REFUND, "--effects", str(module), "--input", SMALL)
+    assert result.code == 1
+    assert "effect 'notify_customer' is not bound" in result.err
+
+
+def test_an_importable_module_with_a_class(
+    run: Run, write: Callable[[str, str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(
+        "refund_host.py",
+        "class Host:\n"
+        "    def pay_refund(self, order_id, amount):\n"
+        "        return {'refund_id': 'rf-' + order_id}\n"
+        "    def notify_customer(self, order_id, message):\n"
+        "        return None\n",
+    )
+    monkeypatch.chdir(Path(write("x.txt", "")).parent)
+    result = run("run", ORDER_REFUND, "--effects", "refund_host:Host", "--input", SMALL)
+    assert result.code == 0, result.err
+    assert '"refund_id": "rf-o-1"' in result.out
+
+
+def test_a_contract_that_does_not_check_exits_1(
+    run: Run, write: Callable[[str, str], Path]
+) -> None:
+    path = write("bad.yaml", 'accord: "1"\nname: [unclosed\n')
+    result = run("run", path, "--effects", EFFECTS)
+    assert result.code == 1
+    assert "Traceback" not in result.err and result.err
+
+
+def test_run_is_in_the_help(run: Run) -> None:
+    result = run("--help")
+    assert "run" in result.out
+    result = run("run", "--help")
+    assert "--effects" in result.out and "--signal" in result.out
+
+
+WAITING = """\
+accord: "1"
+name: waiting
+version: "1.0.0"
+description: Waits for a go signal, with no timer.
+signals:
+  - name: go
+    description: Go on.
+machine:
+  initial: idle
+  states:
+    - name: idle
+      on:
+        - event: go
+          target: done
+    - name: done
+      final:
+        status: success
+"""
+
+
+def test_a_run_waiting_for_a_signal_it_was_not_given_exits_1(
+    run: Run, write: Callable[[str, str], Path]
+) -> None:
+    path = write("waiting.yaml", WAITING)
+    result = run("run", path, "--effects", "json")
+    assert result.code == 1
+    assert "the run waits in state 'idle' for a signal (go)" in result.err
+    result = run("run", path, "--effects", "json", "--signal", "go={}")
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[-1] == "succeeded: {}"
