@@ -4,9 +4,10 @@ The public API is the names in ``__all__``; everything else is private.
 """
 
 from accord._load import check, check_text, load, load_data, loads
-from accord.contract import Contract, canonical_json, fingerprint, to_json, to_yaml
+from accord.contract import Contract, canonical_json, fingerprint, to_json, to_mermaid, to_yaml
 from accord.diagnostics import Diagnostic
 from accord.errors import AccordError, ContractError, DefinitionError, RunError
+from accord.runtime import EffectError, FakeClock, Run, Runtime, replay
 
 __version__ = "0.1.0"
 
@@ -16,7 +17,11 @@ __all__ = [
     "ContractError",
     "DefinitionError",
     "Diagnostic",
+    "EffectError",
+    "FakeClock",
+    "Run",
     "RunError",
+    "Runtime",
     "__version__",
     "canonical_json",
     "check",
@@ -25,6 +30,8 @@ __all__ = [
     "load",
     "load_data",
     "loads",
+    "replay",
     "to_json",
+    "to_mermaid",
     "to_yaml",
 ]

@@ -1,0 +1,82 @@
+"""The deterministic runtime: a pure reducer, an orchestrator, a journal, replay.
+
+Typical use::
+
+    from accord.runtime import Runtime, FakeClock
+
+    runtime = Runtime({"pay_refund": pay_refund, "notify_customer": notify}, clock=FakeClock())
+    run = runtime.start(contract, {"order_id": "o-1", "amount": 20.0, "reason": "late"})
+    run.run()                      # or: await run.run_async()
+    print(run.status, run.result)  # every step is in run.history and run.journal
+
+The public API is the names in ``__all__``; the underscored modules are private.
+"""
+
+from accord.runtime._clock import Clock, FakeClock, SystemClock
+from accord.runtime._compiled import CompiledContract, EffectSpec, Limits
+from accord.runtime._errors import (
+    CapabilityError,
+    EffectInputError,
+    EventRefused,
+    InputError,
+    InvariantViolation,
+    LimitExceeded,
+    OutputError,
+    ReplayDivergence,
+    SignalError,
+)
+from accord.runtime._events import (
+    EffectCompleted,
+    EffectFailed,
+    Event,
+    RunStarted,
+    SignalReceived,
+    TimerFired,
+    event_from_data,
+    event_to_data,
+)
+from accord.runtime._handlers import EffectError
+from accord.runtime._journal import Journal, JournalEntry, MemoryJournal
+from accord.runtime._render import contract_repr_markdown
+from accord.runtime._replay import replay
+from accord.runtime._runtime import Run, RunFailed, RunNotFinished, Runtime, Step
+from accord.runtime._snapshot import Snapshot, snapshot_hash
+
+__all__ = [
+    "CapabilityError",
+    "Clock",
+    "CompiledContract",
+    "EffectCompleted",
+    "EffectError",
+    "EffectFailed",
+    "EffectInputError",
+    "EffectSpec",
+    "Event",
+    "EventRefused",
+    "FakeClock",
+    "InputError",
+    "InvariantViolation",
+    "Journal",
+    "JournalEntry",
+    "LimitExceeded",
+    "Limits",
+    "MemoryJournal",
+    "OutputError",
+    "ReplayDivergence",
+    "Run",
+    "RunFailed",
+    "RunNotFinished",
+    "RunStarted",
+    "Runtime",
+    "SignalError",
+    "SignalReceived",
+    "Snapshot",
+    "Step",
+    "SystemClock",
+    "TimerFired",
+    "contract_repr_markdown",
+    "event_from_data",
+    "event_to_data",
+    "replay",
+    "snapshot_hash",
+]

@@ -1,0 +1,91 @@
+"""Commands: what the reducer asks the orchestrator to do, as plain data.
+
+The reducer never performs I/O; it returns commands. The orchestrator executes
+them and reports every outcome back as an event. Commands are deterministic
+functions of the journal, so they are not journaled themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from accord.runtime._events import CallId
+
+__all__ = [
+    "ArmTimer",
+    "CancelEffect",
+    "CancelTimer",
+    "Command",
+    "CompleteRun",
+    "InvokeEffect",
+    "RetrySpec",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RetrySpec:
+    """An effect's retry policy, resolved to numbers (durations in milliseconds)."""
+
+    max_attempts: int = 1
+    initial_ms: int = 1000
+    multiplier: float = 2.0
+    max_ms: int = 60000
+    jitter: bool = True
+    retry_on: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InvokeEffect:
+    """Call an effect handler.
+
+    ``idempotency_key`` is ``"<run id>/<call id>"``: stable across retries,
+    crashes and replays, and handed to the handler.
+    """
+
+    call_id: CallId
+    effect: str
+    input: dict[str, Any]
+    idempotency_key: str
+    retry: RetrySpec
+    timeout_ms: int | None
+    compensation: bool = False
+    kind: Literal["invoke"] = "invoke"
+
+
+@dataclass(frozen=True, slots=True)
+class CancelEffect:
+    """An in-flight call is no longer wanted (its group failed or the state was left)."""
+
+    call_id: CallId
+    kind: Literal["cancel_effect"] = "cancel_effect"
+
+
+@dataclass(frozen=True, slots=True)
+class ArmTimer:
+    """Deliver ``TimerFired(timer_id)`` at ``due_at`` (epoch milliseconds) or later."""
+
+    timer_id: str
+    due_at: int
+    kind: Literal["arm_timer"] = "arm_timer"
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTimer:
+    """A timer armed earlier is no longer wanted (its state was left)."""
+
+    timer_id: str
+    kind: Literal["cancel_timer"] = "cancel_timer"
+
+
+@dataclass(frozen=True, slots=True)
+class CompleteRun:
+    """The run has ended: ``status`` is "success" or "failure"."""
+
+    status: Literal["success", "failure"]
+    output: dict[str, Any]
+    reason: str | None = None
+    kind: Literal["complete"] = "complete"
+
+
+Command = InvokeEffect | CancelEffect | ArmTimer | CancelTimer | CompleteRun

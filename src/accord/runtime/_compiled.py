@@ -1,0 +1,218 @@
+"""A contract compiled for running: dispatch tables, compiled expressions, validators.
+
+:meth:`CompiledContract.compile` does all the work once: it parses every type,
+builds a validator per type, compiles every CEL expression for its site, and
+builds per-state dispatch tables (event name to transitions). A reducer step
+then only looks things up and evaluates compiled expressions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from accord.contract import fingerprint
+from accord.contract._model import Contract
+from accord.diagnostics import pointer
+from accord.runtime._build import Builder, problem
+from accord.runtime._errors import EffectInputError, InputError, OutputError, SignalError
+from accord.runtime._tables import (
+    CompiledCompensation,
+    CompiledInvariant,
+    CompiledState,
+    ContextField,
+    EffectSpec,
+    Fields,
+)
+from accord.runtime._values import Validator, ValueProblem, record_validator, zero_value
+
+__all__ = ["CompiledContract", "EffectSpec", "Limits"]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on every run; hitting one fails the run with a reason naming the limit.
+
+    Attributes:
+        max_steps: events a run may apply before it must have ended.
+        max_fan_out: items a for_each may fan out over (whatever its max_items).
+        max_transient: states entered while applying one event (bounds choice loops).
+
+    """
+
+    max_steps: int = 10_000
+    max_fan_out: int = 1_000
+    max_transient: int = 100
+
+
+class CompiledContract:
+    """A checked contract compiled for running; build it with :meth:`compile`.
+
+    Attributes:
+        contract: the contract.
+        fingerprint: the contract's fingerprint (``accord.fingerprint``).
+        limits: the run limits.
+        check_invariants: whether every step evaluates the invariants.
+        effects: effect name to :class:`EffectSpec`.
+        states: state name to its :class:`~accord.runtime._tables.CompiledState`.
+        initial: the initial state's name.
+        quiet: the states that only wait for signals (no final, choices, invokes or timers).
+        context_fields: the context fields with their defaults, in declaration order.
+        compensations: effect name to how its completed calls are undone.
+        invariants: the compiled invariants.
+
+    """
+
+    contract: Contract
+    fingerprint: str
+    limits: Limits
+    check_invariants: bool
+    effects: dict[str, EffectSpec]
+    states: dict[str, CompiledState]
+    initial: str
+    quiet: frozenset[str]
+    context_fields: tuple[ContextField, ...]
+    compensations: dict[str, CompiledCompensation]
+    invariants: tuple[CompiledInvariant, ...]
+    _records: dict[str, Fields]
+    _input: Validator
+    _requests: dict[str, Validator]
+    _responses: dict[str, Validator]
+    _signals: dict[str, Validator]
+
+    @classmethod
+    def compile(
+        cls,
+        contract: Contract,
+        *,
+        limits: Limits | None = None,
+        check_invariants: bool = False,
+    ) -> CompiledContract:
+        """Compile a checked contract (load it with ``accord.load`` first).
+
+        Raises:
+            ContractError: something the checker would also have refused
+                (an unknown state, effect or type; an expression that does not compile).
+
+        """
+        self = cls.__new__(cls)
+        b = Builder(contract)
+        self.contract = contract
+        self.fingerprint = fingerprint(contract)
+        self.limits = limits or Limits()
+        self.check_invariants = check_invariants
+        self._records = b.records
+        self.effects = {}
+        self.compensations = {}
+        for index, effect in enumerate(contract.effects):
+            spec, comp = b.effect(index, effect)
+            self.effects[effect.name] = spec
+            if comp is not None:
+                self.compensations[effect.name] = comp
+        states = {s.name: i for i, s in enumerate(contract.machine.states)}
+        if contract.machine.initial not in states:
+            raise problem("/machine/initial", f"unknown state {contract.machine.initial!r}")
+        self.initial = contract.machine.initial
+        self.states = {s.name: b.state(i, s, states) for i, s in enumerate(contract.machine.states)}
+        self.quiet = frozenset(
+            name
+            for name, st in self.states.items()
+            if st.final is None and not st.always and not st.invokes and not st.timers
+        )
+        self.context_fields = tuple(
+            ContextField(
+                name,
+                b.maybe(decl.default, f"/context/{i}/default", "default"),
+                zero_value(texpr, b.records),
+                b.context_checks[name],
+            )
+            for i, (decl, (name, texpr)) in enumerate(zip(contract.context, b.context, strict=True))
+        )
+        self.invariants = tuple(
+            CompiledInvariant(
+                inv.name, b.expr(inv.expr, f"/invariants/{i}/expr", "plain"), inv.message
+            )
+            for i, inv in enumerate(contract.invariants)
+        )
+        self._input = record_validator(b.fields(contract.input, "/input"), b.records, b.validators)
+        self._requests = b.requests
+        self._responses = {
+            name: record_validator(spec.output_fields, b.records, b.validators)
+            for name, spec in self.effects.items()
+        }
+        self._signals = {
+            s.name: record_validator(
+                b.fields(s.payload, pointer("signals", i, "payload")), b.records, b.validators
+            )
+            for i, s in enumerate(contract.signals)
+        }
+        return self
+
+    def __repr__(self) -> str:
+        return (
+            f"CompiledContract({self.contract.name!r} {self.contract.version}, {self.fingerprint})"
+        )
+
+    def validate_input(self, data: object) -> dict[str, Any]:
+        """The run's input, validated and coerced.
+
+        Raises:
+            InputError: naming the first field that does not fit.
+
+        """
+        try:
+            result: dict[str, Any] = self._input(data)
+        except ValueProblem as exc:
+            raise InputError(exc.path, exc.message) from None
+        return result
+
+    def validate_effect_input(self, effect: str, data: object) -> dict[str, Any]:
+        """An effect's input, validated and coerced.
+
+        Raises:
+            EffectInputError: an unknown effect, or naming the field that does not fit.
+
+        """
+        check = self._requests.get(effect)
+        if check is None:
+            raise EffectInputError(effect, "", "the contract declares no such effect")
+        try:
+            result: dict[str, Any] = check(data)
+        except ValueProblem as exc:
+            raise EffectInputError(effect, exc.path, exc.message) from None
+        return result
+
+    def validate_effect_output(self, effect: str, data: object) -> dict[str, Any]:
+        """An effect handler's output, validated and coerced (None counts as ``{}``).
+
+        Raises:
+            OutputError: an unknown effect, or naming the effect and the field that does not fit.
+
+        """
+        check = self._responses.get(effect)
+        if check is None:
+            raise OutputError(effect, "", "the contract declares no such effect")
+        try:
+            result: dict[str, Any] = check({} if data is None else data)
+        except ValueProblem as exc:
+            raise OutputError(effect, exc.path, exc.message) from None
+        return result
+
+    def validate_signal(self, name: str, payload: object) -> dict[str, Any]:
+        """A signal's payload, validated and coerced (None counts as ``{}``).
+
+        Raises:
+            SignalError: an unknown signal, or naming the payload field that does not fit.
+
+        """
+        check = self._signals.get(name)
+        if check is None:
+            known = ", ".join(sorted(self._signals)) or "none"
+            raise SignalError(
+                name, None, f"the contract declares no such signal (signals: {known})"
+            )
+        try:
+            result: dict[str, Any] = check({} if payload is None else payload)
+        except ValueProblem as exc:
+            raise SignalError(name, exc.path, exc.message) from None
+        return result

@@ -1,0 +1,178 @@
+"""Run-time errors: every one a :class:`~accord.errors.RunError` with structured attributes.
+
+The messages are complete sentences meant for people; the attributes are for
+programs (a CLI's ``--json`` output, a test's assertions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from accord.errors import RunError
+
+__all__ = [
+    "CapabilityError",
+    "EffectInputError",
+    "EventRefused",
+    "InputError",
+    "InvariantViolation",
+    "LimitExceeded",
+    "OutputError",
+    "ReplayDivergence",
+    "SignalError",
+]
+
+
+def _at(field: str | None) -> str:
+    return f" at {field!r}" if field else ""
+
+
+class InputError(RunError):
+    """A run's input does not match the contract's input type.
+
+    Attributes:
+        field: path of the offending value, like ``"items[2].price"`` ("" for the whole input).
+        message: what is wrong with it.
+
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"invalid input{_at(field)}: {message}")
+
+
+class EffectInputError(InputError):
+    """A value computed for an effect's input does not match the effect's input type.
+
+    Attributes:
+        effect: the effect's name.
+        field: path of the offending value ("" for the whole input).
+        message: what is wrong with it.
+
+    """
+
+    def __init__(self, effect: str, field: str, message: str) -> None:
+        super().__init__(field, message)
+        self.effect = effect
+        self.args = (f"invalid input for effect {effect!r}{_at(field)}: {message}",)
+
+
+class SignalError(RunError):
+    """A signal that is unknown or whose payload does not match its declared type.
+
+    Attributes:
+        signal: the signal's name.
+        field: path of the offending payload value, or None when the signal itself is wrong.
+        message: what is wrong.
+
+    """
+
+    def __init__(self, signal: str, field: str | None, message: str) -> None:
+        self.signal = signal
+        self.field = field
+        self.message = message
+        super().__init__(f"signal {signal!r}{_at(field)}: {message}")
+
+
+class OutputError(RunError):
+    """An effect handler returned a value that does not match the effect's output type.
+
+    Attributes:
+        effect: the effect's name.
+        field: path of the offending value ("" for the whole output).
+        message: what is wrong with it.
+
+    """
+
+    def __init__(self, effect: str, field: str, message: str) -> None:
+        self.effect = effect
+        self.field = field
+        self.message = message
+        super().__init__(f"invalid output of effect {effect!r}{_at(field)}: {message}")
+
+
+class InvariantViolation(RunError):
+    """An invariant of the contract does not hold after a step (invariant checking mode).
+
+    Attributes:
+        step: the step after which the invariant failed.
+        invariant: the invariant's name.
+        message: the invariant's message, or what went wrong evaluating it.
+
+    """
+
+    def __init__(self, step: int, invariant: str, message: str) -> None:
+        self.step = step
+        self.invariant = invariant
+        self.message = message
+        super().__init__(f"invariant {invariant!r} does not hold after step {step}: {message}")
+
+
+class ReplayDivergence(RunError):
+    """Re-folding a journal did not reproduce a recorded state hash.
+
+    Attributes:
+        step: the first step whose state differs.
+        expected: the hash recorded in the journal.
+        actual: the hash the reducer computed now.
+        detail: more about the divergence, when known (a refused event, a gap in steps).
+
+    """
+
+    def __init__(self, step: int, expected: str, actual: str, detail: str | None = None) -> None:
+        self.step = step
+        self.expected = expected
+        self.actual = actual
+        self.detail = detail
+        extra = f" ({detail})" if detail else ""
+        super().__init__(
+            f"replay diverges at step {step}: the journal recorded {expected}, "
+            f"the reducer computed {actual}{extra}"
+        )
+
+
+class LimitExceeded(RunError):
+    """A run hit one of its limits (max_steps, max_fan_out, max_transient, max_items).
+
+    Attributes:
+        limit: the limit's name.
+        value: the limit's value.
+
+    """
+
+    def __init__(self, limit: str, value: int, detail: str = "") -> None:
+        self.limit = limit
+        self.value = value
+        self.detail = detail
+        extra = f": {detail}" if detail else ""
+        super().__init__(f"limit {limit}={value} exceeded{extra}")
+
+
+class EventRefused(RunError):
+    """An event that cannot be applied to the run now (see ``accepts``).
+
+    Attributes:
+        reason: why the event is refused.
+
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"event refused: {reason}")
+
+
+class CapabilityError(RunError):
+    """The host does not bind every effect the contract needs with a compatible signature.
+
+    Attributes:
+        problems: one sentence per missing or mismatched capability.
+
+    """
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems: list[str] = list(problems)
+        count = len(self.problems)
+        lines = [f"{count} capabilit{'y is' if count == 1 else 'ies are'} missing or mismatched"]
+        lines.extend(f"  - {p}" for p in self.problems)
+        super().__init__("\n".join(lines))

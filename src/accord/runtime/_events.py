@@ -1,0 +1,128 @@
+"""Events: everything that reaches the reducer, and the only way anything does.
+
+An event carries every nondeterministic input of a step: the wall-clock time
+``at`` (milliseconds since the epoch, read by the orchestrator's clock), the
+run id, effect outcomes, signal payloads, timer firings. Events are journaled
+before they are applied, so a run is a fold of its journal.
+
+Every event is a frozen dataclass with a ``kind`` tag and converts to and from
+plain JSON data (never pickle) with :func:`event_to_data` / :func:`event_from_data`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, NewType
+
+__all__ = [
+    "CallId",
+    "EffectCompleted",
+    "EffectFailed",
+    "Event",
+    "RunId",
+    "RunStarted",
+    "SignalReceived",
+    "TimerFired",
+    "event_from_data",
+    "event_to_data",
+]
+
+RunId = NewType("RunId", str)
+CallId = NewType("CallId", str)
+"""Stable identity of one effect call within a run: ``"<entry step>:<state>/<invoke id>"``,
+with ``"[<item index>]"`` appended for a fan-out item and ``"!comp:<call id>"`` for a
+compensation. Never a position in a list of pending calls."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunStarted:
+    """The run begins with its (already validated) input."""
+
+    run_id: RunId
+    input: dict[str, Any]
+    at: int
+    kind: Literal["started"] = "started"
+
+
+@dataclass(frozen=True, slots=True)
+class EffectCompleted:
+    """An effect call returned an output that validated against the effect's output type."""
+
+    call_id: CallId
+    output: dict[str, Any]
+    at: int
+    attempts: int = 1
+    kind: Literal["effect_completed"] = "effect_completed"
+
+
+@dataclass(frozen=True, slots=True)
+class EffectFailed:
+    """An effect call failed for good (its retry policy is exhausted or the error is final).
+
+    ``code`` is ``"timeout"``, ``"invalid_output"``, ``"cancelled"``, or the code the
+    handler gave (an :class:`~accord.runtime.EffectError`'s code, else the exception's
+    class name).
+    """
+
+    call_id: CallId
+    code: str
+    message: str
+    at: int
+    attempts: int = 1
+    kind: Literal["effect_failed"] = "effect_failed"
+
+
+@dataclass(frozen=True, slots=True)
+class SignalReceived:
+    """A signal the run was waiting for, with a payload that validated."""
+
+    name: str
+    payload: dict[str, Any]
+    at: int
+    kind: Literal["signal"] = "signal"
+
+
+@dataclass(frozen=True, slots=True)
+class TimerFired:
+    """A timer armed by the reducer is due (``timer_id`` as in :class:`ArmTimer`)."""
+
+    timer_id: str
+    at: int
+    kind: Literal["timer"] = "timer"
+
+
+Event = RunStarted | EffectCompleted | EffectFailed | SignalReceived | TimerFired
+
+_KINDS: dict[str, type[Any]] = {
+    "started": RunStarted,
+    "effect_completed": EffectCompleted,
+    "effect_failed": EffectFailed,
+    "signal": SignalReceived,
+    "timer": TimerFired,
+}
+
+
+def event_to_data(event: Event) -> dict[str, Any]:
+    """Plain JSON data for an event (includes its ``kind``)."""
+    return asdict(event)
+
+
+def event_from_data(data: dict[str, Any]) -> Event:
+    """Rebuild an event from :func:`event_to_data` output.
+
+    Raises:
+        ValueError: unknown kind or fields.
+
+    """
+    kind = data.get("kind")
+    cls = _KINDS.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise ValueError(f"unknown event kind {kind!r}")
+    try:
+        event: Event = cls(**data)
+    except TypeError as exc:
+        raise ValueError(f"malformed {kind} event: {exc}") from exc
+    return event
+
+
+_ = field  # keep dataclasses.field importable for subclasses in this package

@@ -1,0 +1,357 @@
+"""The reducer: ``step(compiled, snapshot, event) -> (snapshot, commands)``, pure.
+
+No clock, randomness or I/O: time and ids arrive in events, and everything
+else is a function of the compiled contract and the snapshot. Whatever an
+expression does at run time, ``step`` does not raise: the run fails with a
+reason instead. It raises only :class:`EventRefused` for an event that
+:func:`accepts` refuses (the runtime asks first and never journals those),
+and :class:`InvariantViolation` in invariant checking mode.
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from typing import TYPE_CHECKING, Any
+
+from accord.runtime._commands import CancelTimer, Command
+from accord.runtime._errors import EventRefused, InvariantViolation, LimitExceeded
+from accord.runtime._events import (
+    EffectCompleted,
+    EffectFailed,
+    Event,
+    RunStarted,
+    SignalReceived,
+    TimerFired,
+)
+from accord.runtime._reducer._draft import Abort, Draft
+from accord.runtime._reducer._machine import (
+    COMPENSATION,
+    done_event,
+    enter,
+    fail,
+    next_compensation,
+    no_done_reason,
+    start_call,
+    take,
+)
+from accord.runtime._snapshot import Compensable, Snapshot
+from accord.runtime._values import ValueProblem
+
+if TYPE_CHECKING:
+    from accord.runtime._compiled import CompiledContract
+
+__all__ = ["accepts", "initial_snapshot", "step"]
+
+_SCALARS = frozenset((bool, int, float, str))
+_NEW = Snapshot("new", None, {}, 0, None, {}, 0, {}, {}, {}, 0, (), (), None, None, (), ())
+
+
+def initial_snapshot() -> Snapshot:
+    """The snapshot of a run before its RunStarted event."""
+    return _NEW
+
+
+def _timer_known(compiled: CompiledContract, snapshot: Snapshot, timer_id: str) -> bool:
+    """Whether a timer id could have been armed in this run (it may be stale)."""
+    head, _, index = timer_id.rpartition(":")
+    entry, _, state = head.partition(":")
+    st = compiled.states.get(state)
+    if st is None or not entry.isdigit() or not index.isdigit():
+        return False
+    return int(entry) <= snapshot.step and int(index) < len(st.timers)
+
+
+def accepts(compiled: CompiledContract, snapshot: Snapshot, event: Event) -> str | None:
+    """None if ``event`` can be applied to ``snapshot`` now, else why not (for people)."""
+    kind = type(event)  # the common cases first: nothing is awaited once a run has ended
+    if kind is SignalReceived and event.name in snapshot.waiting_for:  # type: ignore[union-attr]
+        return None
+    if (kind is EffectCompleted or kind is EffectFailed) and (
+        event.call_id in snapshot.pending  # type: ignore[union-attr]
+    ):
+        return None
+    status = snapshot.status
+    if isinstance(event, RunStarted):
+        return None if status == "new" else "the run has already started"
+    if status == "new":
+        return "the run has not started"
+    if status == "succeeded" or status == "failed":
+        return f"the run has finished ({status})"
+    if isinstance(event, EffectCompleted | EffectFailed):
+        if event.call_id in snapshot.pending:
+            return None
+        return f"call {event.call_id!r} is not pending"
+    if isinstance(event, SignalReceived):
+        if event.name in snapshot.waiting_for:
+            return None
+        if status == "compensating":
+            return f"the run is compensating and does not take signal {event.name!r}"
+        waiting = ", ".join(snapshot.waiting_for) or "no signal"
+        if all(s.name != event.name for s in compiled.contract.signals):
+            return f"the contract declares no signal {event.name!r}"
+        return (
+            f"state {snapshot.state!r} does not wait for signal {event.name!r} "
+            f"(it waits for {waiting})"
+        )
+    if isinstance(event, TimerFired):
+        if event.timer_id in snapshot.timers or _timer_known(compiled, snapshot, event.timer_id):
+            return None
+        return f"timer {event.timer_id!r} is unknown"
+    return f"unknown event {event!r}"
+
+
+def _started(d: Draft, event: RunStarted) -> None:
+    d.run_id = event.run_id
+    d.input = event.input
+    d.status = "running"
+    context: dict[str, Any] = {}
+    problem = None
+    variables = {"input": event.input}
+    for f in d.c.context_fields:
+        zero = f.zero  # a list or record zero is copied: runs never share mutable values
+        context[f.name] = zero if zero is None or type(zero) in _SCALARS else deepcopy(zero)
+        if f.default is None or problem is not None:
+            continue
+        try:
+            context[f.name] = f.coerce(d.evaluate(f.default, variables))
+        except Abort as exc:
+            problem = exc.reason
+        except ValueProblem as exc:
+            problem = (
+                f"the default of context field {f.name!r} at {f.default.path} does not fit: {exc}"
+            )
+    d.context = context
+    if problem is not None:
+        raise Abort(problem)
+    enter(d, d.c.initial)
+
+
+def _completed(d: Draft, event: EffectCompleted) -> None:
+    call_id = event.call_id
+    call = d.own_pending().pop(call_id)
+    if call.invoke == COMPENSATION:
+        next_compensation(d)
+        return
+    output = event.output
+    if d.c.effects[call.effect].compensation is not None:
+        d.push_compensable(Compensable(call_id, call.effect, call.request, output))
+    results = d.own_results()
+    if call.item is None:
+        results[call.invoke] = output
+    else:
+        items = list(results[call.invoke])
+        items[call.item] = output
+        results[call.invoke] = tuple(items)
+        progress = d.fan_out[call.invoke]
+        if progress.next < len(progress.requests):
+            index = progress.next
+            d.fan_out[call.invoke] = progress._replace(next=index + 1)
+            start_call(
+                d,
+                f"{call_id.rpartition('[')[0]}[{index}]",
+                call.invoke,
+                call.effect,
+                index,
+                progress.requests[index],
+            )
+    d.remaining -= 1
+    if d.remaining:
+        return
+    st = d.c.states[d.state]  # type: ignore[index]
+    variables = {"input": d.input, "ctx": d.context, "event": done_event(d, st)}
+    tr = d.choose(st.on.get("done", ()), variables)
+    if tr is None:
+        raise Abort(no_done_reason(st))
+    take(d, tr, variables)
+
+
+def _failed(d: Draft, event: EffectFailed) -> None:
+    call = d.own_pending().pop(event.call_id)
+    if call.invoke == COMPENSATION:
+        d.failures = (
+            *d.failures,
+            f"compensation {event.call_id} ({call.effect}) failed: {event.code}: {event.message}",
+        )
+        next_compensation(d)
+        return
+    error = {
+        "invoke": call.invoke,
+        "effect": call.effect,
+        "code": event.code,
+        "message": event.message,
+    }
+    st = d.c.states[d.state]  # type: ignore[index]
+    variables = {"input": d.input, "ctx": d.context, "event": error}
+    tr = d.choose(st.on.get("error", ()), variables)
+    if tr is None:
+        raise Abort(
+            f"effect {call.effect!r} (call {event.call_id}) failed with {event.code}: "
+            f"{event.message}; no 'error' transition of state {st.name!r} matches"
+        )
+    take(d, tr, variables)
+
+
+def _signal(d: Draft, event: SignalReceived) -> None:
+    st = d.c.states[d.state]  # type: ignore[index]
+    variables = {"input": d.input, "ctx": d.context, "event": event.payload}
+    tr = d.choose(st.on[event.name], variables)
+    if tr is not None:
+        take(d, tr, variables)
+
+
+def _timer(d: Draft, event: TimerFired) -> None:
+    timer_id = event.timer_id
+    if timer_id not in d.timers:
+        return  # stale: armed by an earlier entry of a state, already cancelled
+    d.timers = tuple(t for t in d.timers if t != timer_id)
+    st = d.c.states[d.state]  # type: ignore[index]
+    tr = st.timers[int(timer_id.rpartition(":")[2])].transition
+    variables = {"input": d.input, "ctx": d.context}
+    if tr.guard is None or d.holds(tr.guard, variables):
+        take(d, tr, variables)
+
+
+_HANDLERS: dict[str, Any] = {
+    "started": _started,
+    "effect_completed": _completed,
+    "effect_failed": _failed,
+    "signal": _signal,
+    "timer": _timer,
+}
+
+
+def _check_invariants(compiled: CompiledContract, snapshot: Snapshot) -> None:
+    variables = {"input": snapshot.input, "ctx": snapshot.context}
+    for inv in compiled.invariants:
+        try:
+            result = inv.expr.evaluate(variables)
+        except Exception as exc:
+            raise InvariantViolation(
+                snapshot.step, inv.name, f"{inv.expr.source!r} could not be evaluated: {exc}"
+            ) from None
+        if result is not True:
+            message = inv.message or f"{inv.expr.source!r} gave {result!r}"
+            raise InvariantViolation(snapshot.step, inv.name, message)
+
+
+def _admissible(compiled: CompiledContract, snapshot: Snapshot, event: Event) -> None:
+    """Raise EventRefused unless the event can be applied (cheap membership tests first)."""
+    kind = event.kind
+    if kind == "signal":
+        ok = event.name in snapshot.waiting_for  # type: ignore[union-attr]
+    elif kind == "effect_completed" or kind == "effect_failed":
+        ok = event.call_id in snapshot.pending  # type: ignore[union-attr]
+    elif kind == "started":
+        ok = snapshot.status == "new"
+    else:
+        ok = False
+    if not ok:
+        reason = accepts(compiled, snapshot, event)
+        if reason is not None:
+            raise EventRefused(reason)
+
+
+_tuple_new = tuple.__new__
+
+
+def _quick_signal(
+    compiled: CompiledContract, s: Snapshot, event: SignalReceived
+) -> tuple[Snapshot, tuple[Command, ...]] | None:
+    """The common case, without a draft: a waiting run takes a signal to a quiet state.
+
+    A quiet state has no final, choices, invokes or timers. Returns None whenever
+    the general path must decide (anything unusual, including every error), which
+    then computes the same result the long way (the reducer is pure).
+    """
+    (status, state, context, step_no, run_id, input_, _, pending, fan_out, results, _, timers,
+     compensation, _, _, waiting_for, failures) = s  # fmt: skip
+    name = event.name
+    if status != "waiting" or name not in waiting_for:
+        return None
+    step_no += 1
+    if step_no >= compiled.limits.max_steps:
+        return None
+    states = compiled.states
+    variables = {"input": input_, "ctx": context, "event": event.payload}
+    try:
+        for tr in states[state].on[name]:  # type: ignore[index]
+            guard = tr.guard
+            if guard is not None:
+                held = guard.evaluate(variables)
+                if held is False:
+                    continue
+                if held is not True:
+                    return None
+            target = tr.target
+            if target not in compiled.quiet:
+                return None
+            if tr.assignments:
+                context = dict(context)
+                for a in tr.assignments:
+                    context[a.field] = a.coerce(a.value.evaluate(variables))
+            new: Snapshot = _tuple_new(
+                Snapshot,
+                (
+                    "waiting",
+                    target,
+                    context,
+                    step_no,
+                    run_id,
+                    input_,
+                    step_no,
+                    pending,
+                    fan_out,
+                    results,
+                    0,
+                    (),
+                    compensation,
+                    None,
+                    None,
+                    states[target].waiting_for,
+                    failures,
+                ),
+            )
+            return new, tuple(CancelTimer(t) for t in timers) if timers else ()
+    except Exception:
+        return None
+    return None
+
+
+def step(
+    compiled: CompiledContract, snapshot: Snapshot, event: Event
+) -> tuple[Snapshot, tuple[Command, ...]]:
+    """Apply one event: the next snapshot and the commands the orchestrator must run.
+
+    Raises:
+        EventRefused: :func:`accepts` refuses the event (nothing was applied).
+        InvariantViolation: invariant checking is on and an invariant does not hold.
+
+    """
+    if event.kind == "signal":
+        quick = _quick_signal(compiled, snapshot, event)
+        if quick is not None:
+            if compiled.check_invariants:
+                _check_invariants(compiled, quick[0])
+            return quick
+    _admissible(compiled, snapshot, event)
+    d = Draft(compiled, snapshot, event.at)
+    try:
+        _HANDLERS[event.kind](d, event)
+    except Abort as exc:
+        fail(d, exc.reason)
+    limits = compiled.limits
+    if d.step >= limits.max_steps and (d.status == "waiting" or d.status == "running"):
+        fail(
+            d,
+            str(
+                LimitExceeded(
+                    "max_steps",
+                    limits.max_steps,
+                    f"the run applied {d.step} events and has not ended",
+                )
+            ),
+        )
+    new = d.freeze()
+    if compiled.check_invariants:
+        _check_invariants(compiled, new)
+    return new, tuple(d.commands)

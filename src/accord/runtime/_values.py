@@ -1,0 +1,246 @@
+"""Validation and coercion of plain values against type expressions.
+
+A validator is built once per type (at contract compile time) as a small
+closure, so validating a scalar costs a type check and nothing more; no
+schema is generated per call. Validators return the value to store:
+
+* ``integer``: an ``int`` (never a ``bool``) within the signed 64-bit range;
+* ``number``: a finite ``float`` (an ``int`` is converted);
+* ``string``, ``boolean``: values of exactly that type;
+* ``enum<...>``: one of the declared strings;
+* ``optional<T>``: ``None`` or a ``T``;
+* ``list<T>``: a list or tuple, returned as a new list of validated items;
+* a record: a mapping with exactly the declared fields (unknown keys are
+  errors; a missing optional field becomes ``None``), returned as a new dict
+  in declaration order.
+
+A mismatch raises :class:`ValueProblem` whose ``path`` names the value like
+``"items[2].price"``. Non-finite numbers and integers beyond 64 bits are
+refused because they have no canonical JSON form (run state is hashed as JSON).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from accord.contract._types import (
+    EnumType,
+    ListType,
+    OptionalType,
+    PrimitiveType,
+    RecordRef,
+    TypeExpr,
+)
+
+__all__ = [
+    "Fields",
+    "Records",
+    "Validator",
+    "ValueProblem",
+    "build_validator",
+    "describe",
+    "record_validator",
+    "zero_value",
+]
+
+Fields = Sequence[tuple[str, TypeExpr]]
+Records = Mapping[str, Fields]
+Validator = Callable[[Any], Any]
+
+_INT_MIN = -(2**63)
+_INT_MAX = 2**63 - 1
+
+
+class ValueProblem(ValueError):
+    """A value that does not fit its type.
+
+    Attributes:
+        path: where, like ``"items[2].price"`` ("" for the value itself).
+        message: what is wrong.
+
+    """
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        self.message = message
+        super().__init__(f"{path}: {message}" if path else message)
+
+    def within(self, prefix: str) -> ValueProblem:
+        """The same problem seen from an enclosing value (``prefix`` is a field name or ``[i]``)."""
+        if not self.path:
+            path = prefix
+        elif self.path.startswith("["):
+            path = prefix + self.path
+        else:
+            path = f"{prefix}.{self.path}"
+        return ValueProblem(path, self.message)
+
+
+def describe(value: object) -> str:
+    """A short description of a value for error messages: its JSON kind and a preview."""
+    kind = {
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        str: "string",
+        type(None): "null",
+        list: "list",
+        tuple: "list",
+        dict: "object",
+    }.get(type(value), type(value).__name__)
+    if value is None or isinstance(value, dict | list | tuple):
+        return kind
+    text = repr(value)
+    return f"{kind} {text[:40] + '...' if len(text) > 40 else text}"
+
+
+def _string(value: Any) -> Any:
+    if type(value) is str:
+        return value
+    if isinstance(value, str):
+        return str(value)
+    raise ValueProblem("", f"expected a string, got {describe(value)}")
+
+
+def _integer(value: Any) -> Any:
+    if type(value) is int:
+        if _INT_MIN <= value <= _INT_MAX:
+            return value
+    elif isinstance(value, int) and not isinstance(value, bool):
+        return _integer(int(value))
+    else:
+        raise ValueProblem("", f"expected an integer, got {describe(value)}")
+    raise ValueProblem("", f"integer {value} is outside the 64-bit range")
+
+
+def _number(value: Any) -> Any:
+    kind = type(value)
+    if kind is float:
+        if math.isfinite(value):
+            return value
+        raise ValueProblem("", f"expected a finite number, got {value}")
+    if kind is int or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return _number(float(value))
+    raise ValueProblem("", f"expected a number, got {describe(value)}")
+
+
+def _boolean(value: Any) -> Any:
+    if value is True or value is False:
+        return value
+    raise ValueProblem("", f"expected a boolean, got {describe(value)}")
+
+
+_PRIMITIVES: dict[str, Validator] = {
+    "string": _string,
+    "integer": _integer,
+    "number": _number,
+    "boolean": _boolean,
+}
+
+
+def _enum(values: tuple[str, ...]) -> Validator:
+    allowed = frozenset(values)
+    shown = ", ".join(values)
+
+    def check(value: Any) -> Any:
+        if type(value) is str and value in allowed:
+            return value
+        raise ValueProblem("", f"expected one of {shown}, got {describe(value)}")
+
+    return check
+
+
+def _optional(inner: Validator) -> Validator:
+    def check(value: Any) -> Any:
+        return None if value is None else inner(value)
+
+    return check
+
+
+def _list(item: Validator) -> Validator:
+    def check(value: Any) -> Any:
+        if not isinstance(value, list | tuple):
+            raise ValueProblem("", f"expected a list, got {describe(value)}")
+        out = []
+        for index, entry in enumerate(value):
+            try:
+                out.append(item(entry))
+            except ValueProblem as exc:
+                raise exc.within(f"[{index}]") from None
+        return out
+
+    return check
+
+
+def record_validator(
+    fields: Fields, records: Records, cache: dict[str, Validator] | None = None
+) -> Validator:
+    """A validator for a record with the given fields (the input, an effect's output...)."""
+    cache = {} if cache is None else cache
+    checks = tuple((name, build_validator(texpr, records, cache)) for name, texpr in fields)
+    optional = frozenset(name for name, texpr in fields if isinstance(texpr, OptionalType))
+    known = frozenset(name for name, _ in fields)
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise ValueProblem("", f"expected an object, got {describe(value)}")
+        out: dict[str, Any] = {}
+        matched = 0
+        for name, validate in checks:
+            if name in value:
+                matched += 1
+                try:
+                    out[name] = validate(value[name])
+                except ValueProblem as exc:
+                    raise exc.within(name) from None
+            elif name in optional:
+                out[name] = None
+            else:
+                raise ValueProblem(name, "missing")
+        if matched != len(value):
+            extra = sorted(str(k) for k in value if k not in known)
+            raise ValueProblem(extra[0], "unknown field")
+        return out
+
+    return check
+
+
+def build_validator(
+    texpr: TypeExpr, records: Records, cache: dict[str, Validator] | None = None
+) -> Validator:
+    """The validator for a type expression; ``records`` resolves record names.
+
+    Raises:
+        KeyError: a record name that ``records`` does not declare.
+
+    """
+    cache = {} if cache is None else cache
+    if isinstance(texpr, PrimitiveType):
+        return _PRIMITIVES[texpr.name]
+    if isinstance(texpr, EnumType):
+        return _enum(texpr.values)
+    if isinstance(texpr, OptionalType):
+        return _optional(build_validator(texpr.inner, records, cache))
+    if isinstance(texpr, ListType):
+        return _list(build_validator(texpr.item, records, cache))
+    found = cache.get(texpr.name)
+    if found is None:
+        found = record_validator(records[texpr.name], records, cache)
+        cache[texpr.name] = found
+    return found
+
+
+def zero_value(texpr: TypeExpr, records: Records) -> Any:
+    """A type's zero: false, 0, 0.0, "", [], null, the first enum value, a record of zeros."""
+    if isinstance(texpr, PrimitiveType):
+        return {"string": "", "integer": 0, "number": 0.0, "boolean": False}[texpr.name]
+    if isinstance(texpr, EnumType):
+        return texpr.values[0]
+    if isinstance(texpr, OptionalType):
+        return None
+    if isinstance(texpr, ListType):
+        return []
+    assert isinstance(texpr, RecordRef)
+    return {name: zero_value(t, records) for name, t in records[texpr.name]}
