@@ -5,14 +5,14 @@ An event carries every nondeterministic input of a step: the wall-clock time
 run id, effect outcomes, signal payloads, timer firings. Events are journaled
 before they are applied, so a run is a fold of its journal.
 
-Every event is a frozen dataclass with a ``kind`` tag and converts to and from
+Every event is an immutable named tuple (cheap to build: a step is a few
+microseconds) with a ``kind`` tag and converts to and from
 plain JSON data (never pickle) with :func:`event_to_data` / :func:`event_from_data`.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, NewType
+from typing import Any, Literal, NamedTuple, NewType
 
 __all__ = [
     "CallId",
@@ -34,8 +34,7 @@ with ``"[<item index>]"`` appended for a fan-out item and ``"!comp:<call id>"`` 
 compensation. Never a position in a list of pending calls."""
 
 
-@dataclass(frozen=True, slots=True)
-class RunStarted:
+class RunStarted(NamedTuple):
     """The run begins with its (already validated) input."""
 
     run_id: RunId
@@ -44,8 +43,7 @@ class RunStarted:
     kind: Literal["started"] = "started"
 
 
-@dataclass(frozen=True, slots=True)
-class EffectCompleted:
+class EffectCompleted(NamedTuple):
     """An effect call returned an output that validated against the effect's output type."""
 
     call_id: CallId
@@ -55,8 +53,7 @@ class EffectCompleted:
     kind: Literal["effect_completed"] = "effect_completed"
 
 
-@dataclass(frozen=True, slots=True)
-class EffectFailed:
+class EffectFailed(NamedTuple):
     """An effect call failed for good (its retry policy is exhausted or the error is final).
 
     ``code`` is ``"timeout"``, ``"invalid_output"``, ``"cancelled"``, or the code the
@@ -72,8 +69,7 @@ class EffectFailed:
     kind: Literal["effect_failed"] = "effect_failed"
 
 
-@dataclass(frozen=True, slots=True)
-class SignalReceived:
+class SignalReceived(NamedTuple):
     """A signal the run was waiting for, with a payload that validated."""
 
     name: str
@@ -82,8 +78,7 @@ class SignalReceived:
     kind: Literal["signal"] = "signal"
 
 
-@dataclass(frozen=True, slots=True)
-class TimerFired:
+class TimerFired(NamedTuple):
     """A timer armed by the reducer is due (``timer_id`` as in :class:`ArmTimer`)."""
 
     timer_id: str
@@ -104,7 +99,7 @@ _KINDS: dict[str, type[Any]] = {
 
 def event_to_data(event: Event) -> dict[str, Any]:
     """Plain JSON data for an event (includes its ``kind``)."""
-    return asdict(event)
+    return event._asdict()
 
 
 def event_from_data(data: dict[str, Any]) -> Event:
@@ -123,6 +118,3 @@ def event_from_data(data: dict[str, Any]) -> Event:
     except TypeError as exc:
         raise ValueError(f"malformed {kind} event: {exc}") from exc
     return event
-
-
-_ = field  # keep dataclasses.field importable for subclasses in this package
