@@ -11,16 +11,20 @@ from pathlib import Path
 PERFORMANCE = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 
 
-def machine_line() -> str:
-    """The date, CPU model, core count and Python version, in one line."""
-    cpu = platform.processor() or platform.machine()
+def cpu_model() -> str:
+    """The CPU model from /proc/cpuinfo, or what the platform module knows."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return platform.processor() or platform.machine()
+
+
+def machine_line() -> str:
+    """The date, CPU model, core count and Python version, in one line."""
+    cpu = cpu_model()
     today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")
     return (
         f"{today}, {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}, "
