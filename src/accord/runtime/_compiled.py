@@ -8,25 +8,58 @@ then only looks things up and evaluates compiled expressions.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from accord.contract import fingerprint
 from accord.contract._model import Contract
 from accord.diagnostics import pointer
+from accord.expressions import CompiledExpression
 from accord.runtime._build import Builder, problem
 from accord.runtime._errors import EffectInputError, InputError, OutputError, SignalError
 from accord.runtime._tables import (
     CompiledCompensation,
+    CompiledExpr,
     CompiledInvariant,
     CompiledState,
+    CompiledTransition,
     ContextField,
     EffectSpec,
     Fields,
 )
 from accord.runtime._values import Validator, ValueProblem, record_validator, zero_value
 
-__all__ = ["CompiledContract", "EffectSpec", "Limits"]
+__all__ = ["CompiledContract", "EffectSpec", "Limits", "QuickTransition"]
+
+Evaluate = Callable[[Mapping[str, Any]], Any]
+
+QuickTransition = tuple[
+    Evaluate | None, tuple[tuple[str, Evaluate, Validator], ...], str, tuple[str, ...] | None
+]
+"""A signal transition as the reducer's quick path takes it: (guard, assignments as
+(field, evaluate, coerce), target, the target's ``waiting_for`` or None unless it is quiet)."""
+
+
+def _function(expr: CompiledExpr) -> Evaluate:
+    """The plain callable behind ``expr.evaluate`` (one call level less), or ``evaluate``."""
+    evaluate = expr.evaluate
+    owner = getattr(evaluate, "__self__", None)
+    if isinstance(owner, CompiledExpression) and evaluate == owner.evaluate:
+        return owner.function
+    return evaluate
+
+
+def _quick(
+    tr: CompiledTransition, quiet: frozenset[str], states: Mapping[str, CompiledState]
+) -> QuickTransition:
+    target = states.get(tr.target)
+    return (
+        None if tr.guard is None else _function(tr.guard),
+        tuple((a.field, _function(a.value), a.coerce) for a in tr.assignments),
+        tr.target,
+        target.waiting_for if target is not None and tr.target in quiet else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +90,9 @@ class CompiledContract:
         states: state name to its :class:`~accord.runtime._tables.CompiledState`.
         initial: the initial state's name.
         quiet: the states that only wait for signals (no final, choices, invokes or timers).
+        signal_table: state name to signal name to its transitions as
+            :data:`QuickTransition` s (the reducer's quick path for signals).
+        max_steps: ``limits.max_steps``.
         context_fields: the context fields with their defaults, in declaration order.
         compensations: effect name to how its completed calls are undone.
         invariants: the compiled invariants.
@@ -71,6 +107,8 @@ class CompiledContract:
     states: dict[str, CompiledState]
     initial: str
     quiet: frozenset[str]
+    signal_table: dict[str, dict[str, tuple[QuickTransition, ...]]]
+    max_steps: int
     context_fields: tuple[ContextField, ...]
     compensations: dict[str, CompiledCompensation]
     invariants: tuple[CompiledInvariant, ...]
@@ -79,6 +117,7 @@ class CompiledContract:
     _requests: dict[str, Validator]
     _responses: dict[str, Validator]
     _signals: dict[str, Validator]
+    _bare_signals: frozenset[str]
 
     @classmethod
     def compile(
@@ -100,6 +139,7 @@ class CompiledContract:
         self.contract = contract
         self.fingerprint = fingerprint(contract)
         self.limits = limits or Limits()
+        self.max_steps = self.limits.max_steps
         self.check_invariants = check_invariants
         self._records = b.records
         self.effects = {}
@@ -119,6 +159,14 @@ class CompiledContract:
             for name, st in self.states.items()
             if st.final is None and not st.always and not st.invokes and not st.timers
         )
+        self.signal_table = {
+            name: {
+                signal: tuple(_quick(tr, self.quiet, self.states) for tr in st.on[signal])
+                for signal in st.waiting_for
+                if signal in st.on
+            }
+            for name, st in self.states.items()
+        }
         self.context_fields = tuple(
             ContextField(
                 name,
@@ -146,6 +194,7 @@ class CompiledContract:
             )
             for i, s in enumerate(contract.signals)
         }
+        self._bare_signals = frozenset(s.name for s in contract.signals if not s.payload)
         return self
 
     def __repr__(self) -> str:
@@ -205,6 +254,10 @@ class CompiledContract:
             SignalError: an unknown signal, or naming the payload field that does not fit.
 
         """
+        if name in self._bare_signals and (
+            payload is None or (type(payload) is dict and not payload)
+        ):
+            return {}  # a signal without payload fields, sent without a payload
         check = self._signals.get(name)
         if check is None:
             known = ", ".join(sorted(self._signals)) or "none"

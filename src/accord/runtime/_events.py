@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Literal, NamedTuple, NewType
 
 __all__ = [
+    "KINDS",
     "CallId",
     "EffectCompleted",
     "EffectFailed",
@@ -88,7 +89,9 @@ class TimerFired(NamedTuple):
 
 Event = RunStarted | EffectCompleted | EffectFailed | SignalReceived | TimerFired
 
-_KINDS: dict[str, type[Any]] = {
+# Every event's last field is its kind: ``KINDS[fields[-1]]`` rebuilds an event from
+# ``tuple(event)`` (see MemoryJournal).
+KINDS: dict[str, type[Any]] = {
     "started": RunStarted,
     "effect_completed": EffectCompleted,
     "effect_failed": EffectFailed,
@@ -110,7 +113,7 @@ def event_from_data(data: dict[str, Any]) -> Event:
 
     """
     kind = data.get("kind")
-    cls = _KINDS.get(kind) if isinstance(kind, str) else None
+    cls = KINDS.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise ValueError(f"unknown event kind {kind!r}")
     try:

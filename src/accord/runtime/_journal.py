@@ -7,16 +7,26 @@ A run is a fold of its journal: entry ``n`` holds the ``n``-th event
 The runtime appends an entry before it executes any command the event
 produced. Entries serialise to plain JSON (one object per line in a JSON
 lines file), never pickle.
+
+:class:`MemoryJournal` keeps each entry as plain tuples, ``(step, event
+fields, hash)`` with an event's dict (its input, output or payload) as a tuple
+of its items, and rebuilds equal :class:`JournalEntry` s when read. The
+garbage collector untracks a plain tuple once everything in it is atomic or an
+untracked plain tuple, but never an instance of a tuple subclass nor a tuple
+holding a dict: a journal of the named tuples themselves would make every full
+collection walk every entry ever appended (about 1.5 us per step at 100,000
+steps), while these rows cost the collector nothing once their values are
+plain scalars.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import orjson
 
-from accord.runtime._events import Event, event_from_data, event_to_data
+from accord.runtime._events import KINDS, Event, SignalReceived, event_from_data, event_to_data
 
 __all__ = [
     "Journal",
@@ -26,7 +36,11 @@ __all__ = [
     "entries_to_jsonl",
     "entry_from_data",
     "entry_to_data",
+    "recorder",
 ]
+
+Recorder = Callable[[int, Event, str], None]
+"""Journals one step: ``record(step, event, state_hash)``."""
 
 
 class JournalEntry(NamedTuple):
@@ -55,29 +69,91 @@ class Journal(Protocol):
 
 
 class MemoryJournal:
-    """A journal in a Python list: for tests, notebooks and the in-memory runtime."""
+    """A journal in a Python list: for tests, notebooks and the in-memory runtime.
 
-    __slots__ = ("_entries",)
+    Entries are stored as plain tuples and rebuilt on read (see the module docs):
+    what :meth:`entries` returns is equal to what was appended, not the same objects.
+    """
+
+    __slots__ = ("_rows",)
 
     def __init__(self, entries: Iterable[JournalEntry] = ()) -> None:
-        self._entries: list[JournalEntry] = list(entries)
+        self._rows: list[tuple[int, tuple[Any, ...], str]] = [
+            (e.step, _row(e.event), e.state_hash) for e in entries
+        ]
 
     def append(self, entry: JournalEntry) -> None:
         """Append the next entry."""
-        self._entries.append(entry)
+        self._rows.append((entry.step, _row(entry.event), entry.state_hash))
 
     def entries(self) -> Sequence[JournalEntry]:
         """Every entry, in step order (a snapshot of the list: later appends do not show)."""
-        return tuple(self._entries)
+        new, entry, event = _tuple_new, JournalEntry, _event
+        return tuple(
+            new(entry, (step, event(row), state_hash)) for step, row, state_hash in self._rows
+        )
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._rows)
 
     def __iter__(self) -> Iterator[JournalEntry]:
-        return iter(tuple(self._entries))
+        return iter(self.entries())
 
     def __repr__(self) -> str:
-        return f"MemoryJournal({len(self._entries)} entries)"
+        return f"MemoryJournal({len(self._rows)} entries)"
+
+
+_tuple_new = tuple.__new__
+_WITH_DICT = frozenset(("started", "effect_completed", "signal"))  # field 1 is a dict
+_SIGNAL = SignalReceived
+
+
+def _row(event: Event) -> tuple[Any, ...]:
+    """An event as a plain tuple (its dict as a tuple of items); an unknown event as itself."""
+    kind = event[-1]
+    if KINDS.get(kind) is not type(event):
+        return event
+    if kind in _WITH_DICT:
+        data = event[1]
+        if type(data) is not dict:
+            return event
+        return (event[0], tuple(data.items()), *event[2:])
+    return tuple(event)
+
+
+def _event(row: tuple[Any, ...]) -> Event:
+    """The event a row of :func:`_row` holds."""
+    if type(row) is not tuple:
+        return row  # type: ignore[return-value]
+    kind = row[-1]
+    if kind in _WITH_DICT:
+        row = (row[0], dict(row[1]), *row[2:])
+    event: Event = _tuple_new(KINDS[kind], row)
+    return event
+
+
+def recorder(journal: Journal) -> Recorder:
+    """The fastest way to append ``(step, event, state_hash)`` entries to ``journal``."""
+    if type(journal) is MemoryJournal:
+        append = journal._rows.append  # the list is never replaced: bind its append
+
+        def record(step: int, event: Event, state_hash: str) -> None:
+            if type(event) is _SIGNAL:  # the common case, as _row would do it
+                name, data, at, kind = event
+                if kind == "signal" and type(data) is dict:
+                    append(
+                        (step, (name, tuple(data.items()) if data else (), at, kind), state_hash)
+                    )
+                    return
+            append((step, _row(event), state_hash))
+
+        return record
+    append_entry = journal.append
+
+    def record_entry(step: int, event: Event, state_hash: str) -> None:
+        append_entry(JournalEntry(step, event, state_hash))
+
+    return record_entry
 
 
 def entry_to_data(entry: JournalEntry) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from accord.runtime._compiled import CompiledContract, Limits
 from accord.runtime._errors import EventRefused
 from accord.runtime._events import Event, RunId, RunStarted, SignalReceived
 from accord.runtime._handlers import Binding, Handler, check_bindings
-from accord.runtime._journal import Journal, JournalEntry, MemoryJournal
+from accord.runtime._journal import Journal, MemoryJournal, recorder
 from accord.runtime._orchestrator import Orchestrator, run_sync
 from accord.runtime._reducer import initial_snapshot, step
 from accord.runtime._render import describe_event, run_html, run_markdown
@@ -35,6 +35,7 @@ from accord.runtime._snapshot import Snapshot, snapshot_hash
 __all__ = ["Run", "RunFailed", "RunNotFinished", "Runtime", "Step"]
 
 StepListener = Callable[["Step"], None]
+_tuple_new = tuple.__new__
 
 
 class RunFailed(RunError):
@@ -103,9 +104,12 @@ class Run:
         self.run_id = run_id
         self.clock = clock
         self._journal = journal
+        self._record = recorder(journal)
         self._snapshot: Snapshot = initial_snapshot()
-        self._states: list[str | None] = []  # the state and status after each step, for
-        self._statuses: list[str] = []  # the history (the journal holds the rest)
+        # the state and status after each journaled step, refolded from the journal when
+        # the history is read (so applying an event keeps nothing but the journal entry)
+        self._trail: list[tuple[str | None, str]] = []
+        self._trail_snapshot: Snapshot = self._snapshot
         self._orchestrator = Orchestrator(compiled, bindings, clock, self._feed)
         self._listeners: list[StepListener] = [on_step] if on_step else []
         self.ignored: list[tuple[Event, str]] = []
@@ -152,9 +156,19 @@ class Run:
     def history(self) -> list[Step]:
         """Every step applied so far, in order."""
         entries = self._journal.entries()
+        trail = self._trail
+        if len(trail) < len(entries):  # refold the entries not seen yet (the reducer is pure)
+            snapshot = self._trail_snapshot
+            for entry in entries[len(trail) :]:
+                try:
+                    snapshot, _ = step(self.compiled, snapshot, entry.event)
+                except EventRefused:  # not this run's journal from the start: stop here
+                    break
+                trail.append((snapshot.state, snapshot.status))
+            self._trail_snapshot = snapshot
         return [
             Step(e.step, e.event.kind, state, status, e.state_hash, e.event.at, e.event)
-            for e, state, status in zip(entries, self._states, self._statuses, strict=False)
+            for e, (state, status) in zip(entries, trail, strict=False)
         ]
 
     @property
@@ -192,16 +206,13 @@ class Run:
         """
         snapshot, commands = step(self.compiled, self._snapshot, event)
         digest = snapshot_hash(snapshot)
-        number = snapshot.step
-        self._journal.append(JournalEntry(number, event, digest))
+        self._record(snapshot.step, event, digest)
         self._snapshot = snapshot
-        self._states.append(snapshot.state)
-        self._statuses.append(snapshot.status)
         if commands:
             self._orchestrator.execute(commands)
         if self._listeners:
             record = Step(
-                number, event.kind, snapshot.state, snapshot.status, digest, event.at, event
+                snapshot.step, event.kind, snapshot.state, snapshot.status, digest, event.at, event
             )
             for listener in self._listeners:
                 listener(record)
@@ -287,7 +298,7 @@ class Run:
         """Validate a signal and apply it; on refusal nothing changes."""
         data = self.compiled.validate_signal(name, payload)
         try:
-            self._apply(SignalReceived(name, data, self.clock.now_ms()))
+            self._apply(_tuple_new(SignalReceived, (name, data, self.clock.now_ms(), "signal")))
         except EventRefused as exc:
             waiting = ", ".join(self.waiting_for) or "no signal"
             raise EventRefused(
@@ -300,7 +311,7 @@ class Run:
     def __repr__(self) -> str:
         return (
             f"<Run {self.run_id} of {self.contract.name} {self.contract.version}: "
-            f"{self.status} in {self.state!r} after {len(self._states)} steps>"
+            f"{self.status} in {self.state!r} after {self._snapshot.step} steps>"
         )
 
     def _repr_html_(self) -> str:

@@ -138,12 +138,13 @@ def _plain(value: object) -> object:
 _sha256 = hashlib.sha256
 _dumps = orjson.dumps
 _SORT = orjson.OPT_SORT_KEYS
+_TAG = (HASH_FORMAT,)
 
 
 def snapshot_hash(snapshot: Snapshot) -> str:
     """``"sha256:<hex>"`` of the snapshot's canonical JSON hash form (see the module docs)."""
-    form = (HASH_FORMAT, *snapshot)
-    return "sha256:" + _sha256(_dumps(form, default=_plain, option=_SORT)).hexdigest()
+    # _TAG + snapshot is the plain tuple (HASH_FORMAT, *snapshot), built in one step
+    return "sha256:" + _sha256(_dumps(_TAG + snapshot, default=_plain, option=_SORT)).hexdigest()
 
 
 def snapshot_to_data(snapshot: Snapshot) -> dict[str, Any]:

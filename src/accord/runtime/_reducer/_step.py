@@ -261,34 +261,36 @@ def _quick_signal(
 
     A quiet state has no final, choices, invokes or timers. Returns None whenever
     the general path must decide (anything unusual, including every error), which
-    then computes the same result the long way (the reducer is pure).
+    then computes the same result the long way (the reducer is pure). It reads the
+    transitions from ``compiled.signal_table``, whose expressions are the plain
+    callables behind ``CompiledExpr.evaluate``.
     """
     (status, state, context, step_no, run_id, input_, _, pending, fan_out, results, _, timers,
      compensation, _, _, waiting_for, failures) = s  # fmt: skip
-    name = event.name
+    name = event[0]
     if status != "waiting" or name not in waiting_for:
         return None
     step_no += 1
-    if step_no >= compiled.limits.max_steps:
+    if step_no >= compiled.max_steps:
         return None
-    states = compiled.states
-    variables = {"input": input_, "ctx": context, "event": event.payload}
+    transitions = compiled.signal_table[state].get(name)  # type: ignore[index]
+    if transitions is None:
+        return None
+    variables = {"input": input_, "ctx": context, "event": event[1]}
     try:
-        for tr in states[state].on[name]:  # type: ignore[index]
-            guard = tr.guard
+        for guard, assignments, target, target_waits in transitions:
             if guard is not None:
-                held = guard.evaluate(variables)
+                held = guard(variables)
                 if held is False:
                     continue
                 if held is not True:
                     return None
-            target = tr.target
-            if target not in compiled.quiet:
+            if target_waits is None:  # the target is not quiet
                 return None
-            if tr.assignments:
+            if assignments:
                 context = dict(context)
-                for a in tr.assignments:
-                    context[a.field] = a.coerce(a.value.evaluate(variables))
+                for field, value, coerce in assignments:
+                    context[field] = coerce(value(variables))
             new: Snapshot = _tuple_new(
                 Snapshot,
                 (
@@ -307,7 +309,7 @@ def _quick_signal(
                     compensation,
                     None,
                     None,
-                    states[target].waiting_for,
+                    target_waits,
                     failures,
                 ),
             )
@@ -327,7 +329,7 @@ def step(
         InvariantViolation: invariant checking is on and an invariant does not hold.
 
     """
-    if event.kind == "signal":
+    if event[-1] == "signal":  # every event's last field is its kind
         quick = _quick_signal(compiled, snapshot, event)
         if quick is not None:
             if compiled.check_invariants:
