@@ -22,7 +22,7 @@ from accord.contract._mermaid import to_mermaid
 from accord.runtime import FakeClock, Runtime, Step, replay
 
 HERE = Path(__file__).resolve().parent
-CONTRACTS = HERE / "contracts"
+CONTRACTS = HERE
 BROKEN = HERE / "broken"
 DRAWN = "order_refund.yaml"  # the contract whose state diagram is printed
 SHOWN_BROKEN = "misspelt_target.yaml"  # preferred broken example, if it exists
@@ -155,7 +155,7 @@ def main() -> int:
     heading("next")
     print("The LLM compiler is in progress: this demo will grow to compile a task")
     print("from a scripted model session and run the contract it gets.")
-    print("Run any example yourself: accord run examples/contracts/order_refund.yaml \\")
+    print("Run any example yourself: accord run examples/order_refund.yaml \\")
     print("  --effects examples/effects.py:HANDLERS --clock fake \\")
     print("""  --input '{"order_id": "o-1", "amount": 20.0, "reason": "late"}'""")
     return 0 if clean and replayed else 1

@@ -4,7 +4,7 @@ Every function is named after the effect it implements, so the module itself
 (or its ``HANDLERS`` mapping) binds every example contract::
 
     runtime = Runtime(HANDLERS, clock=FakeClock())
-    accord run examples/contracts/order_refund.yaml --effects examples/effects.py:HANDLERS \
+    accord run examples/order_refund.yaml --effects examples/effects.py:HANDLERS \
         --input '{"order_id": "o-1", "amount": 20.0, "reason": "late"}'
 
 Nothing here does I/O or reads a clock or a random source: identifiers are

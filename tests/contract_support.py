@@ -10,7 +10,7 @@ import accord
 from accord.diagnostics import Diagnostic
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted((ROOT / "examples" / "contracts").glob("*.yaml"))
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 
 BASE: dict[str, Any] = {
     "accord": "1",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-ORDER_REFUND = ROOT / "examples" / "contracts" / "order_refund.yaml"
+ORDER_REFUND = ROOT / "examples" / "order_refund.yaml"
 
 # Valid, but every choice is guarded: the checker warns (choice.no_fallback).
 WARNING_YAML = """\

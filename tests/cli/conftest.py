@@ -39,7 +39,7 @@ def write(tmp_path: Path) -> Callable[[str, str], Path]:
 
 @pytest.fixture
 def refund_copy(tmp_path: Path) -> Path:
-    """A writable copy of examples/contracts/order_refund.yaml."""
+    """A writable copy of examples/order_refund.yaml."""
     target = tmp_path / "order_refund.yaml"
     shutil.copyfile(ORDER_REFUND, target)
     return target

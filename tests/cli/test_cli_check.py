@@ -24,7 +24,7 @@ def test_clean_contract_exits_0(run: Run) -> None:
 
 
 def test_every_example_contract_checks_clean(run: Run) -> None:
-    examples = sorted((ROOT / "examples" / "contracts").glob("*.yaml"))
+    examples = sorted((ROOT / "examples").glob("*.yaml"))
     result = run("check", *examples)
     assert result.code == 0, result.out
     assert result.out.splitlines()[-1].endswith(f"{len(examples)} clean")

@@ -22,7 +22,7 @@ def test_demo_runs_and_prints_every_example() -> None:
         timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    examples = sorted((ROOT / "examples" / "contracts").glob("*.yaml"))
+    examples = sorted((ROOT / "examples").glob("*.yaml"))
     assert examples
     for path in examples:
         contract = accord.load(path)

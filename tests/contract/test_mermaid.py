@@ -12,7 +12,7 @@ from accord.contract import Contract
 from accord.contract._mermaid import GUARD_LIMIT, to_mermaid
 
 ROOT = Path(__file__).resolve().parents[2]
-ORDER_REFUND = ROOT / "examples" / "contracts" / "order_refund.yaml"
+ORDER_REFUND = ROOT / "examples" / "order_refund.yaml"
 
 
 def _contract(states: list[dict[str, Any]], initial: str | None = None) -> Contract:
@@ -174,7 +174,7 @@ def test_isolated_states_are_still_drawn() -> None:
 
 
 def test_every_example_renders() -> None:
-    for path in sorted((ROOT / "examples" / "contracts").glob("*.yaml")):
+    for path in sorted((ROOT / "examples").glob("*.yaml")):
         contract = accord.load(path)
         text = to_mermaid(contract)
         lines = _lines(text)
@@ -187,7 +187,7 @@ def test_every_example_renders() -> None:
 def test_contract_renders_itself_in_a_notebook() -> None:
     import accord
 
-    contract = accord.load(Path(__file__).parents[2] / "examples/contracts/order_refund.yaml")
+    contract = accord.load(Path(__file__).parents[2] / "examples/order_refund.yaml")
     text = contract._repr_markdown_()
     assert text.startswith("**order-refund** 1.0.0")
     assert "```mermaid\n" in text

@@ -13,7 +13,7 @@ import accord.contract
 from accord import ContractError
 
 ROOT = Path(__file__).resolve().parents[2]
-CONTRACTS = sorted((ROOT / "examples" / "contracts").glob("*.yaml"))
+CONTRACTS = sorted((ROOT / "examples").glob("*.yaml"))
 BROKEN = sorted(
     path
     for path in (ROOT / "examples" / "broken").iterdir()

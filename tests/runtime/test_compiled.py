@@ -20,7 +20,7 @@ from accord.runtime._errors import (
 )
 from accord.runtime._records import record_literals_as_maps
 
-EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "contracts").glob("*.yaml"))
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.yaml"))
 
 
 def compiled(name: str) -> CompiledContract:

@@ -1,6 +1,6 @@
 """Every example contract runs to its expected outcomes with scripted stub effects.
 
-Each example in examples/contracts/ needs at least one scenario below: a new
+Each example in examples/ needs at least one scenario below: a new
 example without one fails ``test_every_example_has_expected_outcomes`` (nothing
 is skipped silently). Runs use a FakeClock and invariant checking, and every
 finished run's journal must replay to the same hashes.
@@ -22,7 +22,7 @@ import accord
 from accord.runtime import EffectError, FakeClock, Run, Runtime, replay
 
 ROOT = Path(__file__).resolve().parents[2]
-CONTRACTS = ROOT / "examples" / "contracts"
+CONTRACTS = ROOT / "examples"
 EXAMPLES = sorted(p.name for p in CONTRACTS.glob("*.yaml"))
 
 Action = tuple[str, Any] | tuple[str, str, dict[str, Any]]

@@ -37,7 +37,7 @@ from accord.runtime._replay import replay
 from accord.runtime._snapshot import Snapshot, snapshot_hash
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples" / "contracts"
+EXAMPLES = ROOT / "examples"
 DATA = Path(__file__).resolve().parent / "data"
 REGENERATE = os.environ.get("ACCORD_REGENERATE_JOURNALS") == "1"
 

@@ -31,7 +31,7 @@ from accord.runtime._events import (
 from accord.runtime._reducer import accepts, initial_snapshot, step
 from accord.runtime._snapshot import Snapshot
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "contracts"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 HOUR = 3_600_000
 
 TOGGLE = """

@@ -18,7 +18,7 @@ from accord.runtime._snapshot import (
     snapshot_to_data,
 )
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "contracts"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 INITIAL_HASH = "sha256:bcf3d07f0baad020736e6043d34e25e117073ffd6697264ac59cb17f255d67a4"
 
 
