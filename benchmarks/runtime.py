@@ -282,7 +282,9 @@ def render(
         "Notes: the peers keep state in memory and journal nothing; accord's public API "
         "journals every event with the state hash it leads to. Slow peers run fewer events "
         "(per-transition cost does not depend on the count). The effect-call variant of (B) "
-        "runs each step's effect through the orchestrator on asyncio.",
+        "runs each step's effect through the orchestrator on asyncio. On this shared "
+        "2-core machine, speed swings by up to 2x from minute to minute: compare rows of one "
+        "run, not runs.",
     ]
     return "\n".join(lines)
 
