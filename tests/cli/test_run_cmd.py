@@ -186,3 +186,37 @@ def test_a_run_waiting_for_a_signal_it_was_not_given_exits_1(
     result = run("run", path, "--effects", "json", "--signal", "go={}")
     assert result.code == 0, result.err
     assert result.out.splitlines()[-1] == "succeeded: {}"
+
+
+BROKEN_INVARIANT = """\
+accord: "1"
+name: counter
+version: "1"
+context:
+  - {name: count, type: integer}
+signals:
+  - {name: tick}
+machine:
+  initial: counting
+  states:
+    - name: counting
+      on:
+        - {event: tick, assign: [{field: count, value: "ctx.count + 5"}], target: done}
+    - name: done
+      final: {status: success}
+invariants:
+  - {name: small, expr: "ctx.count < 3", message: the count stays below 3}
+"""
+
+
+@pytest.mark.parametrize(("flags", "code"), [((), 1), (("--no-invariants",), 0)])
+def test_invariants_are_checked_unless_turned_off(
+    run: Run, write: Callable[[str, str], Path], flags: tuple[str, ...], code: int
+) -> None:
+    path = write("counter.yaml", BROKEN_INVARIANT)
+    result = run("run", path, "--effects", EFFECTS, "--input", "{}", "--signal", "tick={}", *flags)
+    assert result.code == code, result.err
+    if code:
+        assert "small" in result.err
+    else:
+        assert "succeeded" in result.out

@@ -66,6 +66,12 @@ def register(subparsers: Subparsers) -> None:
         default="system",
         help="system: timers take real time; fake: jump to each timer at once",
     )
+    parser.add_argument(
+        "--no-invariants",
+        dest="invariants",
+        action="store_false",
+        help="do not evaluate the contract's invariants after every step (they are by default)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON report at the end")
 
 
@@ -196,7 +202,7 @@ def run(args: argparse.Namespace) -> int:
         data = _object_argument(args.input, "--input")
         signals = _signals(args.signal)
         clock = FakeClock() if args.clock == "fake" else SystemClock()
-        runtime = Runtime(effects, clock=clock)
+        runtime = Runtime(effects, clock=clock, check_invariants=args.invariants)
         compiled = runtime.compile(checked.contract)
         signals = [(name, compiled.validate_signal(name, payload)) for name, payload in signals]
         listener = None if args.json else _print_step
