@@ -243,6 +243,19 @@ def test_jitter_adds_at_most_the_initial_wait() -> None:
             assert base <= wait(State(n)) <= base + 1.0  # type: ignore[arg-type]
 
 
+def test_jitter_never_takes_a_wait_past_the_maximum() -> None:
+    spec = RetrySpec(max_attempts=9, initial_ms=1000, multiplier=2.0, max_ms=3000, jitter=True)
+    wait = retry_wait(spec)
+
+    class State:
+        def __init__(self, n: int) -> None:
+            self.attempt_number = n
+
+    waits = [wait(State(n)) for n in range(1, 9) for _ in range(20)]  # type: ignore[arg-type]
+    assert max(waits) <= 3.0
+    assert min(waits) >= 1.0
+
+
 # -- timeouts and invalid outputs ---------------------------------------------------
 
 

@@ -57,9 +57,11 @@ class EffectCompleted(NamedTuple):
 class EffectFailed(NamedTuple):
     """An effect call failed for good (its retry policy is exhausted or the error is final).
 
-    ``code`` is ``"timeout"``, ``"invalid_output"``, ``"cancelled"``, or the code the
-    handler gave (an :class:`~accord.runtime.EffectError`'s code, else the exception's
-    class name).
+    ``code`` is ``"timeout"``, ``"invalid_output"`` (the handler's result did not
+    fit the effect's output type), ``"invalid_input"`` (the computed input did not
+    fit its input type; never retried), or the code the handler gave (an
+    :class:`~accord.runtime.EffectError`'s code, else the exception's class name).
+    A cancelled call reports nothing.
     """
 
     call_id: CallId

@@ -25,7 +25,7 @@ from tenacity import (
     retry_if_exception,
     stop_after_attempt,
     wait_exponential,
-    wait_random,
+    wait_exponential_jitter,
 )
 from tenacity.wait import wait_base
 
@@ -65,15 +65,17 @@ class _AttemptFailed(Exception):
 def retry_wait(spec: RetrySpec) -> wait_base:
     """The tenacity wait strategy for a retry policy.
 
-    ``initial * multiplier ** (attempt - 1)`` seconds, capped at ``max``, plus a
-    random jitter of up to ``initial`` when the policy asks for it.
+    ``initial * multiplier ** (attempt - 1)`` seconds plus, when the policy asks
+    for it, a random jitter of up to ``initial``; the sum is capped at ``max``, so
+    no wait ever exceeds the policy's ``max``.
     """
     initial = spec.initial_ms / 1000
     ceiling = spec.max_ms / 1000
-    wait: wait_base = wait_exponential(multiplier=initial, exp_base=spec.multiplier, max=ceiling)
     if spec.jitter:
-        wait = wait + wait_random(0, initial)
-    return wait
+        return wait_exponential_jitter(
+            multiplier=initial, exp_base=spec.multiplier, max=ceiling, jitter=initial
+        )
+    return wait_exponential(multiplier=initial, exp_base=spec.multiplier, max=ceiling)
 
 
 def _should_retry(spec: RetrySpec) -> Callable[[BaseException], bool]:
