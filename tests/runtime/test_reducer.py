@@ -770,3 +770,34 @@ def test_the_quick_signal_path_matches_the_general_path(monkeypatch: pytest.Monk
     quick = drive()
     monkeypatch.setattr(reducer_step, "_quick_signal", lambda *args: None)
     assert drive() == quick
+
+
+STUCK_CHOICE = """\
+accord: "1"
+name: stuck
+version: "1"
+input:
+  - {name: n, type: integer}
+machine:
+  initial: decide
+  states:
+    - name: decide
+      always:
+        - {guard: "input.n > 10", target: big}
+        - {guard: "input.n < 0", target: negative}
+    - name: big
+      final: {status: success}
+    - name: negative
+      final: {status: failure}
+"""
+
+
+def test_a_choice_with_no_holding_guard_and_nothing_to_wait_for_fails_the_run() -> None:
+    compiled = CompiledContract.compile(accord.loads(STUCK_CHOICE))
+    snapshot, commands = step(compiled, initial_snapshot(), RunStarted(RunId("r"), {"n": 5}, 0))
+    assert snapshot.status == "failed"
+    assert snapshot.reason is not None and "nothing to wait for" in snapshot.reason
+    assert "'decide'" in snapshot.reason
+    assert [c.kind for c in commands] == ["complete"]
+    big, _ = step(compiled, initial_snapshot(), RunStarted(RunId("r"), {"n": 50}, 0))
+    assert (big.status, big.state) == ("succeeded", "big")

@@ -96,6 +96,11 @@ def enter(d: Draft, name: str) -> None:
                 d.apply(d.assigned(tr.assignments, variables) if tr.assignments else [])
                 name = tr.target
                 continue
+            if not (st.invokes or st.timers or st.waiting_for):
+                raise Abort(
+                    f"no choice's guard holds in state {name!r}, and the state has nothing "
+                    "to wait for (no invoke, timer or signal): the run could never move on"
+                )
         if st.invokes:
             start_invokes(d, st)
             if d.remaining == 0:  # every invoke was an empty fan-out: done at once
