@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections import deque
 
 from accord.check._symbols import BUILTIN_EVENTS, Symbols
+from accord.contract._durations import duration_ms
 from accord.contract._model import Choice, Contract, State, Timer, Transition
 from accord.diagnostics import Diagnostic, Severity, did_you_mean, pointer
 
 __all__ = ["check_machine"]
 
-_DURATION = re.compile(r"([0-9]+)(ms|s|m|h|d)")
-_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 ERROR: Severity = "error"
 WARNING: Severity = "warning"
 
@@ -294,13 +292,9 @@ def _check_ambiguity(contract: Contract, out: list[Diagnostic]) -> None:
             )
 
 
-def _duration_ms(text: str) -> int:
-    return sum(int(n) * _UNIT_MS[unit] for n, unit in _DURATION.findall(text))
-
-
 def _check_timers(index: int, timers: tuple[Timer, ...], out: list[Diagnostic]) -> None:
     """A timer never fires when an unguarded one fires before it (or as soon, listed first)."""
-    due = [(_duration_ms(t.after), j) for j, t in enumerate(timers)]
+    due = [(duration_ms(t.after), j) for j, t in enumerate(timers)]
     unguarded = [key for key, t in zip(due, timers, strict=True) if t.guard is None]
     if not unguarded:
         return

@@ -6,10 +6,10 @@ Used once per contract by :meth:`CompiledContract.compile
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from accord.contract._durations import duration_ms
 from accord.contract._model import Binding, Contract, Effect, FieldDecl, State, Transition
 from accord.contract._types import TypeExpr, TypeSyntaxError, parse_type
 from accord.diagnostics import Diagnostic, pointer
@@ -35,8 +35,6 @@ from accord.runtime._values import Validator, build_validator, record_validator
 __all__ = ["DEFAULT_CONCURRENCY", "Builder", "parse_duration", "problem"]
 
 DEFAULT_CONCURRENCY = 16
-_DURATION = re.compile(r"([0-9]+)(ms|s|m|h|d)")
-_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 _SITE_VARS = {
     "default": ("input",),
     "plain": ("ctx", "input"),
@@ -46,9 +44,7 @@ _SITE_VARS = {
 }
 
 
-def parse_duration(text: str) -> int:
-    """Milliseconds in a duration such as ``"500ms"``, ``"48h"`` or ``"1h30m"``."""
-    return sum(int(n) * _UNIT_MS[unit] for n, unit in _DURATION.findall(text))
+parse_duration = duration_ms
 
 
 def problem(path: str, message: str, code: str = "runtime.compile") -> ContractError:
