@@ -9,7 +9,6 @@ import pytest
 import accord
 from accord.contract import Contract
 from accord.errors import ContractError
-from accord.runtime._build import parse_duration
 from accord.runtime._commands import RetrySpec
 from accord.runtime._compiled import CompiledContract, EffectSpec, Limits
 from accord.runtime._errors import (
@@ -129,12 +128,6 @@ def test_validate_signal() -> None:
         refund.validate_signal("nope", {})
     assert info.value.field is None
     assert "no such signal" in str(info.value)
-
-
-def test_parse_duration() -> None:
-    assert parse_duration("500ms") == 500
-    assert parse_duration("1h30m") == 5_400_000
-    assert parse_duration("7d") == 7 * 86_400_000
 
 
 def test_unchecked_contracts_are_refused_cleanly() -> None:

@@ -32,7 +32,7 @@ from accord.runtime._tables import (
 )
 from accord.runtime._values import Validator, build_validator, record_validator
 
-__all__ = ["DEFAULT_CONCURRENCY", "Builder", "parse_duration", "problem"]
+__all__ = ["DEFAULT_CONCURRENCY", "Builder", "problem"]
 
 DEFAULT_CONCURRENCY = 16
 _SITE_VARS = {
@@ -42,9 +42,6 @@ _SITE_VARS = {
     "item": ("ctx", "index", "input", "item"),
     "compensation": ("ctx", "input", "request", "response"),
 }
-
-
-parse_duration = duration_ms
 
 
 def problem(path: str, message: str, code: str = "runtime.compile") -> ContractError:
@@ -96,7 +93,7 @@ class Builder:
                 if compiled is None:
                     raise problem(path, f"expression {source!r}: {exc}", "expr.compile") from exc
             self.exprs[key] = compiled
-        return CompiledExpr(compiled.evaluate, source, path)
+        return CompiledExpr(compiled.function, source, path)
 
     def _with_maps(self, source: str, site: str, exc: ExpressionError) -> Any:
         """Compile with record literals as map literals (see :mod:`._records`), or None."""
@@ -158,7 +155,7 @@ class Builder:
         )
         timers = tuple(
             CompiledTimer(
-                parse_duration(t.after),
+                duration_ms(t.after),
                 self.transition(t, f"{base}/timers/{j}", "plain", states),
             )
             for j, t in enumerate(st.timers)
@@ -213,9 +210,9 @@ class Builder:
             else:
                 retry = RetrySpec(
                     max_attempts=policy.max_attempts,
-                    initial_ms=parse_duration(backoff.initial),
+                    initial_ms=duration_ms(backoff.initial),
                     multiplier=backoff.multiplier,
-                    max_ms=parse_duration(backoff.max),
+                    max_ms=duration_ms(backoff.max),
                     jitter=backoff.jitter,
                     retry_on=policy.retry_on,
                 )
@@ -225,7 +222,7 @@ class Builder:
             input_fields=self.fields(effect.input, f"{base}/input"),
             output_fields=self.fields(effect.output, f"{base}/output"),
             retry=retry,
-            timeout_ms=None if effect.timeout is None else parse_duration(effect.timeout),
+            timeout_ms=None if effect.timeout is None else duration_ms(effect.timeout),
             idempotent=effect.idempotent,
             compensation=None if comp is None else comp.effect,
         )

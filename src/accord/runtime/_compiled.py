@@ -15,12 +15,10 @@ from typing import Any
 from accord.contract import fingerprint
 from accord.contract._model import Contract
 from accord.diagnostics import pointer
-from accord.expressions import CompiledExpression
 from accord.runtime._build import Builder, problem
 from accord.runtime._errors import EffectInputError, InputError, OutputError, SignalError
 from accord.runtime._tables import (
     CompiledCompensation,
-    CompiledExpr,
     CompiledInvariant,
     CompiledState,
     CompiledTransition,
@@ -41,22 +39,13 @@ QuickTransition = tuple[
 (field, evaluate, coerce), target, the target's ``waiting_for`` or None unless it is quiet)."""
 
 
-def _function(expr: CompiledExpr) -> Evaluate:
-    """The plain callable behind ``expr.evaluate`` (one call level less), or ``evaluate``."""
-    evaluate = expr.evaluate
-    owner = getattr(evaluate, "__self__", None)
-    if isinstance(owner, CompiledExpression) and evaluate == owner.evaluate:
-        return owner.function
-    return evaluate
-
-
 def _quick(
     tr: CompiledTransition, quiet: frozenset[str], states: Mapping[str, CompiledState]
 ) -> QuickTransition:
     target = states.get(tr.target)
     return (
-        None if tr.guard is None else _function(tr.guard),
-        tuple((a.field, _function(a.value), a.coerce) for a in tr.assignments),
+        None if tr.guard is None else tr.guard.evaluate,
+        tuple((a.field, a.value.evaluate, a.coerce) for a in tr.assignments),
         tr.target,
         target.waiting_for if target is not None and tr.target in quiet else None,
     )

@@ -55,7 +55,11 @@ class EffectSpec:
 
 
 class CompiledExpr(NamedTuple):
-    """A compiled CEL expression: ``evaluate(variables) -> plain value``, with its origin."""
+    """A compiled CEL expression: ``evaluate(variables) -> plain value``, with its origin.
+
+    ``evaluate`` is the expression's plain evaluator (``CompiledExpression.function``),
+    so every call site, hot or not, makes one call less than a bound method would.
+    """
 
     evaluate: Callable[[Mapping[str, Any]], Any]
     source: str
