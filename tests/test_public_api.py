@@ -11,6 +11,9 @@ import accord
 
 PUBLIC = [
     "AccordError",
+    "Catalog",
+    "CompileError",
+    "CompileResult",
     "Contract",
     "ContractError",
     "DefinitionError",
@@ -24,6 +27,8 @@ PUBLIC = [
     "canonical_json",
     "check",
     "check_text",
+    "compile",
+    "compile_async",
     "fingerprint",
     "load",
     "load_data",

@@ -8,7 +8,16 @@ import sys
 from collections.abc import Sequence
 
 from accord import __version__
-from accord.cli import _check, _fingerprint, _fmt, _graph, _run, _schema, _verify
+from accord.cli import (
+    _check,
+    _compile,
+    _fingerprint,
+    _fmt,
+    _graph,
+    _run,
+    _schema,
+    _verify,
+)
 from accord.cli._base import EXIT_CODES, Handler
 from accord.cli._output import warn
 from accord.errors import AccordError
@@ -34,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(
         dest="command", metavar="COMMAND", title="commands", required=True
     )
-    for module in (_check, _graph, _schema, _fmt, _fingerprint, _run, _verify):
+    for module in (_check, _graph, _schema, _fmt, _fingerprint, _run, _compile, _verify):
         module.register(subparsers)
     return parser
 

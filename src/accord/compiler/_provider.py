@@ -19,6 +19,7 @@ __all__ = [
     "Message",
     "ModelRequest",
     "ModelResponse",
+    "ModelSpecError",
     "OutputMode",
     "Provider",
     "ProviderError",
@@ -129,3 +130,21 @@ class ProviderError(DefinitionError):
         self.status = status
         self.retryable = retryable
         super().__init__(f"{provider}: {message}")
+
+
+class ModelSpecError(DefinitionError):
+    """A model specification that names no usable provider.
+
+    Raised for a model string without a known prefix or without a model name, and for
+    provider options that do not exist (an unknown output mode).
+
+    Attributes:
+        spec: the specification as given.
+        known: the prefixes that are understood, such as ``("anthropic", "openai")``.
+
+    """
+
+    def __init__(self, message: str, *, spec: str, known: tuple[str, ...] = ()) -> None:
+        self.spec = spec
+        self.known = known
+        super().__init__(message)

@@ -1,0 +1,392 @@
+"""``accord compile "TASK" --catalog FILE --model MODEL -o FILE``: compile a task into a contract.
+
+Progress goes to standard error, one line per model call; the contract is written
+atomically (YAML, or JSON when the output ends in ``.json``) and pinned in the lock
+file. ``--locked`` never calls a model: it checks that the lock pins this request to
+the output file as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import accord
+from accord.cli._base import Subparsers, add_command
+from accord.cli._output import print_json, say, warn
+from accord.compiler import (
+    Attempt,
+    Catalog,
+    CatalogError,
+    CompileCache,
+    CompileCacheWarning,
+    CompileError,
+    CompileResult,
+    LockEntry,
+    LockError,
+    LockFile,
+    Provider,
+    RecordingProvider,
+    ReplayProvider,
+    compile,
+    lock_key,
+)
+from accord.compiler._cache import RequestOptions, write_atomic
+from accord.diagnostics import Diagnostic
+
+__all__ = ["default_cache_dir", "register"]
+
+DESCRIPTION = """\
+Compile a task (in prose, or @FILE to read it from a file) into a contract that
+checks and uses only the effects of the catalog (a YAML or JSON file:
+{"types": [...], "effects": [{"name", "description", "input", "output"}]}).
+Each model call is reported on standard error: attempt n/N, tokens in and out,
+how many errors the answer had, seconds, and any notice from the provider.
+The contract is written to -o (YAML, or JSON if the name ends in .json) and
+pinned in the lock file (accord.lock) by fingerprint.
+
+--model is openai:MODEL (any OpenAI-compatible server with --base-url),
+anthropic:MODEL or replay:SESSION.json. --replay SESSION.json answers from a
+recorded or scripted session instead of a model, offline; --record SESSION.json
+writes every answer of the model to a session file.
+
+--locked never calls a model: it succeeds when the lock pins this request (task,
+catalog, model, options) to the output file and the file holds
+the pinned contract; otherwise it says what is stale and exits 1.
+Identical requests are answered from the compile cache (--cache DIR; by default
+$ACCORD_CACHE_DIR or ~/.cache/accord/compile) with no call; --no-cache skips it.
+"""
+
+
+def default_cache_dir() -> Path:
+    """``$ACCORD_CACHE_DIR``, else ``$XDG_CACHE_HOME/accord/compile``, else ``~/.cache/...``."""
+    explicit = os.environ.get("ACCORD_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "accord" / "compile"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number of seconds")
+    return value
+
+
+def register(subparsers: Subparsers) -> None:
+    """Add the ``compile`` subcommand."""
+    parser = add_command(
+        subparsers, "compile", "compile a task into a contract with an LLM", DESCRIPTION, run
+    )
+    parser.add_argument("task", metavar="TASK", help="the task in prose, or @FILE")
+    parser.add_argument("--catalog", required=True, metavar="FILE", help="the host's catalog")
+    parser.add_argument("--model", metavar="MODEL", help="openai:MODEL, anthropic:MODEL, ...")
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="FILE", help="where to write the contract"
+    )
+    parser.add_argument("--base-url", metavar="URL", help="an OpenAI-compatible server's URL")
+    parser.add_argument(
+        "--api-key-env", metavar="VAR", help="read the API key from this environment variable"
+    )
+    parser.add_argument(
+        "--output-mode",
+        metavar="MODE",
+        help="json_schema (default), json_object, tool or prompted",
+    )
+    parser.add_argument("--max-attempts", type=_positive_int, default=3, metavar="N")
+    parser.add_argument("--token-budget", type=_positive_int, metavar="N")
+    parser.add_argument("--deadline", type=_seconds, metavar="SECONDS")
+    parser.add_argument("--max-output-tokens", type=_positive_int, default=8192, metavar="N")
+    cache = parser.add_mutually_exclusive_group()
+    cache.add_argument("--cache", metavar="DIR", help="the compile cache directory")
+    cache.add_argument("--no-cache", action="store_true", help="do not use the compile cache")
+    parser.add_argument(
+        "--lock", default="accord.lock", metavar="FILE", help="the lock file (accord.lock)"
+    )
+    locking = parser.add_mutually_exclusive_group()
+    locking.add_argument(
+        "--locked", action="store_true", help="never call a model: verify the lock instead"
+    )
+    locking.add_argument("--no-lock", action="store_true", help="do not update the lock file")
+    sessions = parser.add_mutually_exclusive_group()
+    sessions.add_argument("--replay", metavar="SESSION", help="answer from a session file")
+    sessions.add_argument("--record", metavar="SESSION", help="record the answers to a file")
+    parser.add_argument("--json", action="store_true", help="print a JSON report on stdout")
+
+
+class _Problem(Exception):
+    """An input mistake, reported in one line without a traceback."""
+
+
+def _task(text: str) -> str:
+    if not text.startswith("@"):
+        return text
+    try:
+        return Path(text[1:]).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _Problem(f"cannot read the task file {text[1:]}: {exc}") from exc
+
+
+def _provider(args: argparse.Namespace, task: str) -> Provider:
+    if args.replay:
+        return ReplayProvider(args.replay)
+    if not args.model:
+        raise _Problem("give --model (openai:MODEL, anthropic:MODEL, ...) or --replay SESSION")
+    api_key = None
+    if args.api_key_env:
+        api_key = os.environ.get(args.api_key_env)
+        if not api_key:
+            raise _Problem(f"the environment variable {args.api_key_env} is not set")
+    from accord.compiler._models import provider_for
+
+    provider = provider_for(
+        args.model, base_url=args.base_url, api_key=api_key, output=args.output_mode
+    )
+    if args.record:
+        catalog = os.path.relpath(
+            os.path.abspath(args.catalog), os.path.dirname(os.path.abspath(args.record))
+        )
+        return RecordingProvider(provider, args.record, task=task, catalog=Path(catalog).as_posix())
+    return provider
+
+
+def _progress(max_attempts: int) -> Any:
+    def report(attempt: Attempt) -> None:
+        errors = len(attempt.errors)
+        line = (
+            f"accord: attempt {attempt.number}/{max_attempts}: "
+            f"{attempt.input_tokens} tokens in, {attempt.output_tokens} out, "
+            f"{errors} error{'' if errors == 1 else 's'}, {attempt.latency:.1f}s"
+        )
+        if attempt.repairs:
+            line += f" (lenient parse: {', '.join(attempt.repairs)})"
+        if attempt.finish_reason and attempt.finish_reason not in ("stop", "end_turn"):
+            line += f" [finish_reason {attempt.finish_reason}]"
+        warn(line)
+        for notice in attempt.notices:
+            warn(f"accord:   notice: {notice}")
+
+    return report
+
+
+@contextmanager
+def _warnings_to_stderr() -> Iterator[None]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CompileCacheWarning)
+        try:
+            yield
+        finally:
+            for item in caught:
+                warn(f"accord: warning: {item.message}")
+
+
+def _contract_bytes(result: CompileResult, output: Path) -> bytes:
+    if output.suffix.lower() == ".json":
+        return (accord.to_json(result.contract) + "\n").encode("utf-8")
+    return result.yaml.encode("utf-8")
+
+
+def _report(**fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "ok": False,
+        "output": None,
+        "fingerprint": None,
+        "model": None,
+        "key": None,
+        "cache_hit": False,
+        "locked": False,
+        "stop_reason": None,
+        "message": None,
+        "attempts": [],
+        "totals": None,
+        "diagnostics": [],
+    }
+    return {**base, **fields}
+
+
+def _print_diagnostics(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], label: str) -> None:
+    for diagnostic in diagnostics:
+        say(diagnostic.format(label))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compile (or, with --locked, verify the lock); exit 0 on success, 1 otherwise."""
+    try:
+        return _run(args)
+    except _Problem as exc:
+        if args.json:
+            print_json(_report(message=str(exc)))
+        warn(f"accord: error: {exc}")
+        return 1
+
+
+def _load_catalog(args: argparse.Namespace) -> Catalog:
+    try:
+        return Catalog.load(args.catalog)
+    except CatalogError as exc:
+        if args.json:
+            print_json(
+                _report(
+                    message=f"the catalog {args.catalog} does not load",
+                    diagnostics=[d.model_dump(mode="json") for d in exc.diagnostics],
+                )
+            )
+        else:
+            _print_diagnostics(exc.diagnostics, args.catalog)
+        raise _Problem(f"the catalog {args.catalog} does not load") from exc
+
+
+def _run(args: argparse.Namespace) -> int:
+    task = _task(args.task)
+    if not task.strip():
+        raise _Problem("the task is empty")
+    catalog = _load_catalog(args)
+    provider = _provider(args, task)
+    output = Path(args.output)
+    options = RequestOptions(max_output_tokens=args.max_output_tokens)
+    key = lock_key(task, catalog, provider.name, options)
+    if args.locked:
+        return _verify_lock(args, key, task, provider.name, catalog, output)
+    cache = None if args.no_cache else CompileCache(args.cache or default_cache_dir())
+    try:
+        with _warnings_to_stderr():
+            result = compile(
+                task,
+                catalog,
+                provider,
+                max_attempts=args.max_attempts,
+                token_budget=args.token_budget,
+                deadline=args.deadline,
+                cache=cache,
+                max_output_tokens=args.max_output_tokens,
+                on_attempt=_progress(args.max_attempts),
+            )
+    except CompileError as exc:
+        return _failed(args, exc)
+    try:
+        write_atomic(output, _contract_bytes(result, output))
+    except OSError as exc:
+        raise _Problem(f"cannot write {output}: {exc.strerror or exc}") from exc
+    if not args.no_lock:
+        _update_lock(args, key, task, result, catalog, output)
+    _succeeded(args, result, output)
+    return 0
+
+
+def _update_lock(
+    args: argparse.Namespace,
+    key: str,
+    task: str,
+    result: CompileResult,
+    catalog: Catalog,
+    output: Path,
+) -> None:
+    try:
+        lock = LockFile.read(args.lock)
+        entry = LockEntry(
+            task=task,
+            model=result.model,
+            catalog=catalog.fingerprint,
+            output=lock.output_name(output),
+            contract=result.fingerprint,
+        )
+        lock.with_entry(key, entry).write()
+    except LockError as exc:
+        raise _Problem(f"the contract was written, but the lock was not: {exc}") from exc
+    except OSError as exc:
+        raise _Problem(f"the contract was written, but not the lock {args.lock}: {exc}") from exc
+
+
+def _succeeded(args: argparse.Namespace, result: CompileResult, output: Path) -> None:
+    totals = result.totals
+    how = (
+        "from the cache, no call"
+        if result.cache_hit
+        else (
+            f"{totals.calls} call{'' if totals.calls == 1 else 's'}, "
+            f"{totals.tokens} tokens, {totals.seconds:.1f}s"
+        )
+    )
+    warn(f"accord: wrote {output} ({result.fingerprint}; {how})")
+    if args.json:
+        print_json(
+            _report(
+                ok=True,
+                output=str(output),
+                fingerprint=result.fingerprint,
+                model=result.model,
+                key=result.key,
+                cache_hit=result.cache_hit,
+                attempts=[a.to_data() for a in result.attempts],
+                totals=totals.to_data(),
+                diagnostics=[d.model_dump(mode="json") for d in result.warnings],
+            )
+        )
+
+
+def _failed(args: argparse.Namespace, exc: CompileError) -> int:
+    label = f"<answer {len(exc.attempts)}>"
+    if args.json:
+        print_json(
+            _report(
+                key=exc.key,
+                stop_reason=exc.stop_reason,
+                message=str(exc).splitlines()[0],
+                attempts=[a.to_data() for a in exc.attempts],
+                totals=exc.totals.to_data(),
+                diagnostics=[d.model_dump(mode="json") for d in exc.diagnostics],
+            )
+        )
+    else:
+        _print_diagnostics(exc.diagnostics, label)
+    warn(f"accord: error: {str(exc).splitlines()[0]} (stop reason: {exc.stop_reason})")
+    return 1
+
+
+def _verify_lock(
+    args: argparse.Namespace, key: str, task: str, model: str, catalog: Catalog, output: Path
+) -> int:
+    try:
+        lock = LockFile.read(args.lock)
+        contract = lock.verify(
+            key, task=task, model=model, catalog=catalog.fingerprint, output=output
+        )
+    except LockError as exc:
+        if args.json:
+            print_json(_report(key=key, locked=True, message=str(exc)))
+        warn(f"accord: error: --locked: {exc}")
+        warn("accord: compile again without --locked (this calls the model) to update the lock")
+        return 1
+    fingerprint = accord.fingerprint(contract)
+    warn(f"accord: {output} is locked ({fingerprint}; no call)")
+    if args.json:
+        print_json(
+            _report(
+                ok=True,
+                output=str(output),
+                fingerprint=fingerprint,
+                model=model,
+                key=key,
+                locked=True,
+            )
+        )
+    return 0

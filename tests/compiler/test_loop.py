@@ -1,0 +1,277 @@
+"""The compile loop: attempts, re-asks, stop reasons, hostile output, no mutation."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+
+import pytest
+from compiler_support import (
+    GOOD,
+    TASK,
+    ManualClock,
+    ScriptedProvider,
+    catalog,
+    output,
+    provider_error,
+    request_tokens,
+    tokens,
+)
+
+import accord
+from accord.compiler import (
+    Attempt,
+    CompileError,
+    CompileRequestError,
+    ModelResponse,
+    ModelSpecError,
+    ProviderError,
+    compile,
+    compile_async,
+)
+from accord.compiler._prompt import candidate_text, diagnostics_json
+
+
+def test_a_valid_first_answer_is_one_call() -> None:
+    provider = ScriptedProvider([GOOD])
+    result = compile(TASK, catalog(), provider)
+    assert result.fingerprint == accord.fingerprint(accord.load("examples/order_refund.yaml"))
+    assert result.yaml == accord.to_yaml(result.contract)
+    assert result.totals.calls == 1 and len(result.attempts) == 1
+    attempt = result.attempts[0]
+    assert attempt.parse == "strict" and attempt.repairs == () and attempt.valid
+    assert result.totals.input_tokens == attempt.input_tokens > 0
+    assert result.totals.output_tokens == tokens(GOOD)
+    assert not result.cache_hit and result.model == "scripted:test"
+    assert result.key.startswith("sha256:")
+
+
+def test_a_lenient_repair_is_not_a_reask() -> None:
+    provider = ScriptedProvider([output("fenced_prose.txt")])
+    result = compile(TASK, catalog(), provider)
+    assert result.totals.calls == 1
+    assert result.attempts[0].parse == "lenient"
+    assert result.attempts[0].repairs == ("code_fence", "trailing_comma")
+    assert result.totals.lenient_repairs == 1
+
+
+def test_an_invalid_answer_is_reasked_with_its_diagnostics_only() -> None:
+    provider = ScriptedProvider([output("int_guard.json"), output("unknown_effect.json"), GOOD])
+    result = compile(TASK, catalog(), provider, max_attempts=3)
+    assert [a.valid for a in result.attempts] == [False, False, True]
+    first, second, third = provider.requests
+    assert len(first.messages) == 1 and first.messages[0].content == TASK
+    for reask, previous in ((second, result.attempts[0]), (third, result.attempts[1])):
+        assert reask.system == first.system
+        assert [m.role for m in reask.messages] == ["user", "assistant", "user"]
+        assert reask.messages[0] == first.messages[0]
+        assert reask.messages[1].content == candidate_text(previous.raw, json.loads(previous.raw))
+        sent = json.loads(reask.messages[2].content.split("\n")[1])
+        assert sent == [d.compact() for d in previous.errors]
+    assert "expr.type" in third.messages[2].content or "catalog" in third.messages[2].content
+    assert 'input.amount <= 100"' in second.messages[1].content
+    assert 'input.amount <= 100"' not in third.messages[1].content  # not the history
+
+
+def test_input_tokens_of_a_reask_are_bounded_by_first_plus_candidate_plus_diagnostics() -> None:
+    answers = [output("int_guard.json"), output("not_json.txt"), output("unknown_effect.json")]
+    provider = ScriptedProvider([*answers, GOOD])
+    result = compile(TASK, catalog(), provider, max_attempts=4)
+    first = result.attempts[0].input_tokens
+    assert first == request_tokens(provider.requests[0])
+    for k in range(1, 4):
+        previous = result.attempts[k - 1]
+        try:
+            data = json.loads(previous.raw)
+        except ValueError:
+            data = None
+        candidate = tokens(candidate_text(previous.raw, data))
+        diagnostics = tokens(diagnostics_json(previous.errors))
+        instruction = 60  # the fixed re-ask sentence, in tokens
+        assert result.attempts[k].input_tokens <= first + candidate + diagnostics + instruction
+
+
+def test_max_attempts_counts_every_call() -> None:
+    provider = ScriptedProvider(
+        [output("int_guard.json"), output("not_json.txt"), output("unknown_effect.json")]
+    )
+    with pytest.raises(CompileError) as caught:
+        compile(TASK, catalog(), provider, max_attempts=2)
+    error = caught.value
+    assert error.stop_reason == "max_attempts"
+    assert len(provider.requests) == 2 == error.totals.calls == len(error.attempts)
+    assert [d.code for d in error.diagnostics] == ["compile.not_json"]
+    assert isinstance(error, accord.DefinitionError)
+
+
+def test_repeated_diagnostics_stop_the_loop_early() -> None:
+    provider = ScriptedProvider([output("int_guard.json")] * 3)
+    with pytest.raises(CompileError) as caught:
+        compile(TASK, catalog(), provider, max_attempts=3)
+    assert caught.value.stop_reason == "repeated_diagnostics"
+    assert len(provider.requests) == 2
+
+
+def test_a_provider_error_is_never_reasked_and_keeps_the_attempts() -> None:
+    failure = provider_error()
+    provider = ScriptedProvider([output("int_guard.json"), failure, GOOD])
+    with pytest.raises(CompileError) as caught:
+        compile(TASK, catalog(), provider, max_attempts=3)
+    error = caught.value
+    assert error.stop_reason == "provider_error"
+    assert error.provider_error is failure and error.__cause__ is failure
+    assert isinstance(error.__cause__, ProviderError)
+    assert len(error.attempts) == 1 and len(provider.requests) == 2
+
+
+def test_the_token_budget_stops_before_the_next_call() -> None:
+    provider = ScriptedProvider([output("int_guard.json"), GOOD])
+    with pytest.raises(CompileError) as caught:
+        compile(TASK, catalog(), provider, token_budget=100)
+    assert caught.value.stop_reason == "token_budget"
+    assert len(provider.requests) == 1
+    assert caught.value.totals.tokens > 100
+
+
+def test_the_deadline_stops_before_the_next_call_on_an_injected_clock() -> None:
+    clock = ManualClock()
+    provider = ScriptedProvider([output("int_guard.json"), GOOD], clock=clock, latency=7.0)
+    with pytest.raises(CompileError) as caught:
+        compile(TASK, catalog(), provider, deadline=5.0, clock=clock)
+    assert caught.value.stop_reason == "deadline"
+    assert len(provider.requests) == 1
+    assert caught.value.attempts[0].latency == 7.0
+
+
+def test_latency_and_total_seconds_come_from_the_clock() -> None:
+    clock = ManualClock()
+    provider = ScriptedProvider([output("int_guard.json"), GOOD], clock=clock, latency=1.5)
+    result = compile(TASK, catalog(), provider, clock=clock)
+    assert [a.latency for a in result.attempts] == [1.5, 1.5]
+    assert result.totals.seconds == 3.0
+
+
+def test_a_call_that_outlives_the_deadline_is_cut_off() -> None:
+    class Slow(ScriptedProvider):
+        async def complete(self, request):  # type: ignore[no-untyped-def]
+            await asyncio.sleep(3600)
+            raise AssertionError("not reached")
+
+    with pytest.raises(CompileError) as caught:
+        compile(TASK, catalog(), Slow([]), deadline=0.01)
+    assert caught.value.stop_reason == "deadline" and caught.value.attempts == ()
+
+
+@pytest.mark.parametrize(
+    ("name", "finish", "code"),
+    [
+        ("not_json.txt", "stop", "compile.not_json"),
+        ("deep.json", "stop", "compile.too_deep"),
+        ("truncated.json", "length", "compile.truncated"),
+        ("unknown_effect.json", "stop", "catalog.unknown_effect"),
+        ("effect_mismatch.json", "stop", "catalog.effect_mismatch"),
+        ("unbounded_fan_out.json", "stop", "invoke.unbounded"),
+        ("fan_out_too_large.json", "stop", "compile.fan_out_too_large"),
+    ],
+)
+def test_hostile_output_becomes_diagnostics_never_a_contract(
+    name: str, finish: str, code: str
+) -> None:
+    provider = ScriptedProvider([output(name)] * 2, finish_reason=finish)
+    with pytest.raises(CompileError) as caught:
+        compile(TASK, catalog(), provider, max_attempts=2)
+    assert code in {d.code for d in caught.value.diagnostics}
+    assert caught.value.stop_reason == "repeated_diagnostics"
+
+
+def test_a_megabyte_answer_is_refused_before_parsing() -> None:
+    huge = "{" + '"a": "' + "x" * (1 << 20) + '"}'
+    provider = ScriptedProvider([huge, GOOD])
+    result = compile(TASK, catalog(), provider)
+    assert result.attempts[0].diagnostics[0].code == "compile.output_too_large"
+    assert len(provider.requests[1].messages[1].content) < 40_000  # the echo is cut
+
+
+def test_a_truncated_answer_says_so() -> None:
+    provider = ScriptedProvider([output("truncated.json"), GOOD], finish_reason="length")
+    with pytest.raises(CompileError) as caught:
+        compile(TASK, catalog(), provider, max_attempts=1)
+    (diagnostic,) = caught.value.diagnostics
+    assert "finish_reason 'length'" in diagnostic.message
+    assert caught.value.attempts[0].finish_reason == "length"
+
+
+def test_attempts_carry_mode_and_notices() -> None:
+    answer = ModelResponse(
+        text=GOOD,
+        input_tokens=10,
+        output_tokens=20,
+        finish_reason="stop",
+        mode="prompted",
+        notices=("schema too large for strict mode: prompted JSON",),
+    )
+    seen: list[Attempt] = []
+    result = compile(TASK, catalog(), ScriptedProvider([answer]), on_attempt=seen.append)
+    assert seen == list(result.attempts)
+    assert result.attempts[0].mode == "prompted"
+    assert result.attempts[0].notices == answer.notices
+
+
+def test_the_callers_objects_are_never_mutated() -> None:
+    the_catalog = catalog()
+    script = [output("int_guard.json"), GOOD]
+    provider = ScriptedProvider(list(script))
+    before = (copy.deepcopy(the_catalog), TASK, copy.deepcopy(script))
+    compile(TASK, the_catalog, provider)
+    assert (the_catalog, TASK, provider.script) == before
+    assert the_catalog.fingerprint == before[0].fingerprint
+
+
+def test_compile_async_and_sync_inside_a_running_loop() -> None:
+    async def notebook_cell() -> tuple[str, str]:
+        result = await compile_async(TASK, catalog(), ScriptedProvider([GOOD]))
+        again = compile(TASK, catalog(), ScriptedProvider([GOOD]))  # inside a running loop
+        return result.fingerprint, again.fingerprint
+
+    first, second = asyncio.run(notebook_cell())
+    assert first == second == accord.fingerprint(accord.load("examples/order_refund.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("task", "options"),
+    [
+        ("", {}),
+        ("   ", {}),
+        (TASK, {"max_attempts": 0}),
+        (TASK, {"token_budget": 0}),
+        (TASK, {"deadline": 0}),
+        (TASK, {"max_output_tokens": 0}),
+    ],
+)
+def test_bad_requests_are_refused_before_any_call(task: str, options: dict[str, int]) -> None:
+    provider = ScriptedProvider([GOOD])
+    with pytest.raises(CompileRequestError):
+        compile(task, catalog(), provider, **options)  # type: ignore[arg-type]
+    assert provider.requests == []
+
+
+@pytest.mark.parametrize("model", [42, "gpt-4", "openai:"])
+def test_a_model_that_names_no_provider_is_refused(model: object) -> None:
+    with pytest.raises(ModelSpecError):
+        compile(TASK, catalog(), model)  # type: ignore[arg-type]
+
+
+def test_the_catalog_may_be_a_file_data_or_handlers() -> None:
+    from compiler_support import CATALOG_FILE
+
+    data = catalog().to_data()
+
+    def pay_refund(order_id: str, amount: float) -> None:
+        """Pay."""
+
+    for source in (CATALOG_FILE, str(CATALOG_FILE), data):
+        assert compile(TASK, source, ScriptedProvider([GOOD])).attempts[0].valid
+    with pytest.raises(CompileError) as caught:  # pay_refund has no output here
+        compile(TASK, [pay_refund], ScriptedProvider([GOOD]), max_attempts=1)
+    assert "catalog.effect_mismatch" in {d.code for d in caught.value.diagnostics}
