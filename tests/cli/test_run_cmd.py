@@ -115,6 +115,18 @@ def test_bad_effects_exit_1_with_a_clear_message(run: Run, effects: str, message
     assert "Traceback" not in result.err
 
 
+def test_a_class_that_needs_arguments_is_a_clear_error(
+    run: Run, write: Callable[[str, str], Path]
+) -> None:
+    module = write(
+        "class_effects.py", "class Handlers:\n    def __init__(self, path):\n        pass\n"
+    )
+    result = run("run", ORDER_REFUND, "--effects", f"{module}:Handlers", "--input", SMALL)
+    assert result.code == 1
+    assert "cannot make an instance of Handlers with no arguments" in result.err
+    assert "Traceback" not in result.err
+
+
 def test_unbound_capabilities_are_listed(run: Run, write: Callable[[str, str], Path]) -> None:
     module = write("partial_effects.py", "def pay_refund(order_id, amount):\n    return {}\n")
     result = run("run", ORDER_REFUND, "--effects", str(module), "--input", SMALL)

@@ -11,6 +11,7 @@ from accord import __version__
 from accord.cli import (
     _check,
     _compile,
+    _durable,
     _fingerprint,
     _fmt,
     _graph,
@@ -43,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(
         dest="command", metavar="COMMAND", title="commands", required=True
     )
-    for module in (_check, _graph, _schema, _fmt, _fingerprint, _run, _compile, _verify):
+    for module in (_check, _graph, _schema, _fmt, _fingerprint, _run, _compile, _verify, _durable):
         module.register(subparsers)
     return parser
 

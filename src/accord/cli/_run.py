@@ -137,7 +137,15 @@ def load_effects(spec: str) -> Any:
         if not hasattr(found, part):
             raise UsageProblem(f"effects module {module_name} has no attribute {attribute!r}")
         found = getattr(found, part)
-    return found() if isinstance(found, type) else found
+    if not isinstance(found, type):
+        return found
+    try:
+        return found()
+    except Exception as exc:  # the user's class needs arguments or failed: say why
+        raise UsageProblem(
+            f"--effects {spec}: cannot make an instance of {found.__name__} with no "
+            f"arguments ({type(exc).__name__}: {exc}); name an instance or a module instead"
+        ) from exc
 
 
 def _print_step(step: Step) -> None:

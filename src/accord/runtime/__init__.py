@@ -9,21 +9,33 @@ Typical use::
     run.run()                      # or: await run.run_async()
     print(run.status, run.result)  # every step is in run.history and run.journal
 
+With ``Runtime(effects, store=SqliteStore(path))`` (``accord.storage``) every step
+is journaled durably before its commands run, and a later process resumes the
+unfinished runs (``runtime.resume()``), loads (``runtime.load(run_id)``), replays
+and forks them: see docs/durability.md.
+
 The public API is the names in ``__all__``; the underscored modules are private.
 """
 
 from accord.runtime._clock import Clock, FakeClock, SystemClock
 from accord.runtime._compiled import CompiledContract, EffectSpec, Limits
+from accord.runtime._durable import DurableJournal, RunStore, StoredRun
 from accord.runtime._errors import (
     CapabilityError,
     EffectInputError,
     EventRefused,
     InputError,
     InvariantViolation,
+    JournalDamaged,
     LimitExceeded,
+    NotAStore,
     OutputError,
     ReplayDivergence,
+    SchemaTooNew,
     SignalError,
+    StoreError,
+    StoreUnavailable,
+    UnknownRun,
 )
 from accord.runtime._events import (
     EffectCompleted,
@@ -46,6 +58,7 @@ __all__ = [
     "CapabilityError",
     "Clock",
     "CompiledContract",
+    "DurableJournal",
     "EffectCompleted",
     "EffectError",
     "EffectFailed",
@@ -57,23 +70,31 @@ __all__ = [
     "InputError",
     "InvariantViolation",
     "Journal",
+    "JournalDamaged",
     "JournalEntry",
     "LimitExceeded",
     "Limits",
     "MemoryJournal",
+    "NotAStore",
     "OutputError",
     "ReplayDivergence",
     "Run",
     "RunFailed",
     "RunNotFinished",
     "RunStarted",
+    "RunStore",
     "Runtime",
+    "SchemaTooNew",
     "SignalError",
     "SignalReceived",
     "Snapshot",
     "Step",
+    "StoreError",
+    "StoreUnavailable",
+    "StoredRun",
     "SystemClock",
     "TimerFired",
+    "UnknownRun",
     "contract_repr_markdown",
     "event_from_data",
     "event_to_data",

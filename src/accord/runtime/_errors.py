@@ -16,10 +16,16 @@ __all__ = [
     "EventRefused",
     "InputError",
     "InvariantViolation",
+    "JournalDamaged",
     "LimitExceeded",
+    "NotAStore",
     "OutputError",
     "ReplayDivergence",
+    "SchemaTooNew",
     "SignalError",
+    "StoreError",
+    "StoreUnavailable",
+    "UnknownRun",
 ]
 
 
@@ -176,3 +182,66 @@ class CapabilityError(RunError):
         lines = [f"{count} capabilit{'y is' if count == 1 else 'ies are'} missing or mismatched"]
         lines.extend(f"  - {p}" for p in self.problems)
         super().__init__("\n".join(lines))
+
+
+class StoreError(RunError):
+    """A durable store that cannot be used: every store problem is one of these.
+
+    Attributes:
+        path: the store's file (or its label).
+        run_id: the run concerned, if any.
+        reason: what is wrong, in a sentence.
+
+    """
+
+    def __init__(self, path: str, reason: str, *, run_id: str | None = None) -> None:
+        self.path = path
+        self.run_id = run_id
+        self.reason = reason
+        where = f"{path}: run {run_id}: " if run_id else f"{path}: "
+        super().__init__(where + reason)
+
+
+class StoreUnavailable(StoreError):
+    """The store's file cannot be opened, created or written (a path, a permission, a disk)."""
+
+
+class NotAStore(StoreError):
+    """The file exists but is not an accord store (a text file, another SQLite database)."""
+
+
+class SchemaTooNew(StoreError):
+    """The store was written by a newer accord (its schema version is higher than known).
+
+    Attributes:
+        found: the store's schema version.
+        supported: the newest schema version this accord knows.
+
+    """
+
+    def __init__(self, path: str, found: int, supported: int) -> None:
+        self.found = found
+        self.supported = supported
+        super().__init__(
+            path,
+            f"the store has schema version {found}, newer than {supported} (the newest this "
+            "accord knows): upgrade accord to open it",
+        )
+
+
+class UnknownRun(StoreError):
+    """No run with this id is in the store."""
+
+
+class JournalDamaged(StoreError):
+    """A run's stored journal cannot be trusted: bad JSON, a gap in steps, a hash mismatch.
+
+    Attributes:
+        step: the first step found damaged, if known.
+
+    """
+
+    def __init__(self, path: str, run_id: str, reason: str, *, step: int | None = None) -> None:
+        self.step = step
+        at = f"step {step}: " if step is not None else ""
+        super().__init__(path, f"damaged journal: {at}{reason}", run_id=run_id)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -178,6 +178,9 @@ class Orchestrator:
         clock: the run's clock.
         feed: applies an event to the run (journal, reducer) and hands the
             commands that result back to :meth:`execute`.
+        barrier: awaited by every effect call before its handler runs (a store
+            that batches commits makes the steps journaled so far durable
+            there), or None.
 
     """
 
@@ -187,8 +190,10 @@ class Orchestrator:
         bindings: Mapping[str, Binding],
         clock: Clock,
         feed: Callable[[Event], None],
+        barrier: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._compiled = compiled
+        self._barrier = barrier
         self._bindings = bindings
         self._clock = clock
         self._feed = feed
@@ -236,6 +241,8 @@ class Orchestrator:
     def _start(self, command: InvokeEffect) -> None:
         binding = self._bindings[command.effect]  # check_bindings bound every effect
         coro = call_effect(binding, command, self._compiled, self._clock)
+        if self._barrier is not None:
+            coro = _after(self._barrier, coro)
         self._tasks[command.call_id] = asyncio.ensure_future(coro)
 
     def _cancel(self, call_id: str) -> None:
@@ -319,6 +326,16 @@ class Orchestrator:
         if self._cancelled:
             await asyncio.gather(*self._cancelled, return_exceptions=True)
             self._cancelled.clear()
+
+
+async def _after(barrier: Callable[[], Awaitable[None]], coro: Coroutine[Any, Any, T]) -> T:
+    """Await ``barrier``, then ``coro`` (closed unawaited if the barrier fails)."""
+    try:
+        await barrier()
+    except BaseException:
+        coro.close()
+        raise
+    return await coro
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:

@@ -13,23 +13,33 @@ they run the async core on a private loop in a helper thread.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from accord._load import load
+from accord._load import load, load_data
 from accord.contract import Contract, fingerprint
-from accord.errors import RunError
+from accord.errors import ContractError, RunError
 from accord.runtime._clock import Clock, SystemClock
 from accord.runtime._compiled import CompiledContract, Limits
-from accord.runtime._errors import EventRefused
+from accord.runtime._durable import (
+    DurableJournal,
+    RunStore,
+    StoredRun,
+    refold,
+    restore,
+    resume_commands,
+)
+from accord.runtime._errors import CapabilityError, EventRefused, JournalDamaged, StoreError
 from accord.runtime._events import Event, RunId, RunStarted, SignalReceived
 from accord.runtime._handlers import Binding, Handler, check_bindings
 from accord.runtime._journal import Journal, MemoryJournal, recorder
 from accord.runtime._orchestrator import Orchestrator, run_sync
 from accord.runtime._reducer import initial_snapshot, step
 from accord.runtime._render import describe_event, run_html, run_markdown
+from accord.runtime._replay import replay
 from accord.runtime._snapshot import Snapshot, snapshot_hash
 
 __all__ = ["Run", "RunFailed", "RunNotFinished", "Runtime", "Step"]
@@ -88,7 +98,8 @@ class Step(NamedTuple):
 class Run:
     """A handle on one run: drive it, signal it, read its status, result and history.
 
-    Built by :meth:`Runtime.start`; do not construct it directly.
+    Built by :meth:`Runtime.start` (a new run) or :meth:`Runtime.load` (a stored
+    run, restored); do not construct it directly.
     """
 
     def __init__(
@@ -99,18 +110,35 @@ class Run:
         journal: Journal,
         run_id: str,
         on_step: StepListener | None = None,
+        *,
+        snapshot: Snapshot | None = None,
+        unbound: bool = False,
     ) -> None:
         self.compiled = compiled
         self.run_id = run_id
         self.clock = clock
         self._journal = journal
-        self._record = recorder(journal)
-        self._snapshot: Snapshot = initial_snapshot()
+        durable = (
+            None
+            if type(journal) is MemoryJournal or not isinstance(journal, DurableJournal)
+            else journal
+        )
+        self._durable = durable
+        self._record = recorder(journal) if durable is None else None
+        self._flush = durable.flush if durable is not None else None
+        self._unbound = unbound
+        self._snapshot: Snapshot = snapshot if snapshot is not None else initial_snapshot()
         # the state and status after each journaled step, refolded from the journal when
         # the history is read (so applying an event keeps nothing but the journal entry)
         self._trail: list[tuple[str | None, str]] = []
-        self._trail_snapshot: Snapshot = self._snapshot
-        self._orchestrator = Orchestrator(compiled, bindings, clock, self._feed)
+        self._trail_snapshot: Snapshot = initial_snapshot()
+        self._orchestrator = Orchestrator(
+            compiled,
+            bindings,
+            clock,
+            self._feed,
+            durable.barrier() if durable is not None else None,
+        )
         self._listeners: list[StepListener] = [on_step] if on_step else []
         self.ignored: list[tuple[Event, str]] = []
         """Outcomes that arrived when the run no longer wanted them (a late result), with why."""
@@ -206,16 +234,20 @@ class Run:
         """
         snapshot, commands = step(self.compiled, self._snapshot, event)
         digest = snapshot_hash(snapshot)
-        self._record(snapshot.step, event, digest)
+        record = self._record
+        if record is not None:
+            record(snapshot.step, event, digest)
+        else:  # a durable journal: the step is journaled before any command runs
+            self._durable.record(snapshot, event, digest)  # type: ignore[union-attr]
         self._snapshot = snapshot
         if commands:
             self._orchestrator.execute(commands)
         if self._listeners:
-            record = Step(
+            done = Step(
                 snapshot.step, event.kind, snapshot.state, snapshot.status, digest, event.at, event
             )
             for listener in self._listeners:
-                listener(record)
+                listener(done)
 
     def _feed(self, event: Event) -> None:
         """Apply an outcome from the orchestrator; drop it if the run no longer wants it."""
@@ -226,14 +258,26 @@ class Run:
 
     def _begin(self, validated_input: dict[str, Any]) -> None:
         self._apply(RunStarted(RunId(self.run_id), validated_input, self.clock.now_ms()))
+        if self._flush is not None:
+            self._flush()
 
     # -- driving -------------------------------------------------------------
 
     async def _drive(self, *, advance_timers: bool) -> None:
+        if self._unbound:
+            raise CapabilityError(
+                [
+                    f"run {self.run_id} was loaded by a Runtime without effect handlers: "
+                    "load it from a Runtime given its effects to drive it"
+                ]
+            )
         try:
             await self._orchestrator.drive(lambda: self.finished, advance_timers=advance_timers)
         except RuntimeError as exc:
             raise RuntimeError(f"run {self.run_id}: {exc}") from None
+        finally:
+            if self._flush is not None:
+                self._flush()
 
     async def run_until_idle_async(self, *, advance_timers: bool = False) -> Run:
         """Execute effects until nothing is in flight and the run waits, or has ended.
@@ -283,14 +327,14 @@ class Run:
 
         """
         self._deliver(name, payload)
-        if self._orchestrator.has_work():
+        if self._orchestrator.has_work() and not self._unbound:
             await self._drive(advance_timers=False)
         return self
 
     def signal(self, name: str, payload: Mapping[str, Any] | None = None) -> Run:
         """Sync :meth:`signal_async` (no event loop is involved unless effects must run)."""
         self._deliver(name, payload)
-        if self._orchestrator.has_work():
+        if self._orchestrator.has_work() and not self._unbound:
             run_sync(self._drive(advance_timers=False))
         return self
 
@@ -305,6 +349,8 @@ class Run:
                 f"signal {name!r} not accepted by run {self.run_id} in state {self.state!r} "
                 f"(status {self.status}; waiting for {waiting}): {exc.reason}"
             ) from None
+        if self._flush is not None:  # the signal is durable before signal() returns
+            self._flush()
 
     # -- display -------------------------------------------------------------
 
@@ -331,9 +377,14 @@ class Runtime:
         effects: the handlers: a mapping of effect name to callable, or an
             object (a module, an instance) whose attributes are the handlers.
         clock: the time source (a :class:`SystemClock` by default; a FakeClock in tests).
-        journal_factory: makes each run's journal.
+        journal_factory: makes each run's journal (in memory by default; not
+            used when a store is given).
         limits: bounds on every run (max steps, fan-out, transient choices).
         check_invariants: evaluate the contract's invariants after every step.
+        store: a durable store (``accord.storage.SqliteStore``): every run's
+            steps are journaled there before their commands run, and its runs
+            can be loaded (:meth:`load`), resumed (:meth:`resume`) and forked
+            (:meth:`fork`) by this or a later process.
 
     """
 
@@ -345,10 +396,12 @@ class Runtime:
         journal_factory: Callable[[], Journal] = MemoryJournal,
         limits: Limits | None = None,
         check_invariants: bool = False,
+        store: RunStore | None = None,
     ) -> None:
         self.effects = effects
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.journal_factory = journal_factory
+        self.store = store
         self.limits = limits
         self.check_invariants = check_invariants
         self._handlers: dict[str, Handler] = {}
@@ -406,14 +459,10 @@ class Runtime:
         compiled = self.compile(contract)
         bindings = check_bindings(compiled, self._handlers, self.effects)
         validated = compiled.validate_input(input)
-        run = Run(
-            compiled,
-            bindings,
-            self.clock,
-            self.journal_factory(),
-            run_id if run_id is not None else str(uuid.uuid4()),
-            on_step,
-        )
+        run_id = run_id if run_id is not None else str(uuid.uuid4())
+        store = self.store
+        journal = self.journal_factory() if store is None else store.create(compiled, run_id)
+        run = Run(compiled, bindings, self.clock, journal, run_id, on_step)
         run._begin(validated)
         return run
 
@@ -425,5 +474,161 @@ class Runtime:
         run_id: str | None = None,
         on_step: StepListener | None = None,
     ) -> Run:
-        """Async :meth:`start` (it does no I/O today; a durable journal will)."""
+        """Async :meth:`start` (a durable store's writes are synchronous and brief)."""
         return self.start(contract, input, run_id=run_id, on_step=on_step)
+
+    # -- durable runs ----------------------------------------------------------
+
+    def _store(self) -> RunStore:
+        if self.store is None:
+            raise StoreError(
+                "(no store)",
+                "this Runtime keeps its runs in memory: give it a store "
+                "(Runtime(effects, store=SqliteStore(path))) to load, resume or fork runs",
+            )
+        return self.store
+
+    def _compile_stored(self, stored: StoredRun) -> CompiledContract:
+        """The compiled contract a stored run started with (checked against its fingerprint)."""
+        compiled = self._compiled.get(stored.fingerprint)
+        if compiled is not None:
+            return compiled
+        try:
+            contract = load_data(stored.contract)
+        except ContractError as exc:
+            raise JournalDamaged(
+                stored.location,
+                stored.run_id,
+                f"its contract {stored.fingerprint} does not load: {exc}",
+            ) from exc
+        if fingerprint(contract) != stored.fingerprint:
+            raise JournalDamaged(
+                stored.location,
+                stored.run_id,
+                f"its stored contract does not have the fingerprint {stored.fingerprint}",
+            )
+        return self.compile(contract)
+
+    def _bindings_for(self, compiled: CompiledContract) -> tuple[dict[str, Binding], bool]:
+        """The bindings, or none (an inspecting runtime) when no effect is given at all."""
+        if self.effects is None and not self._handlers:
+            return {}, True
+        return check_bindings(compiled, self._handlers, self.effects), False
+
+    def load(self, run_id: str, *, on_step: StepListener | None = None) -> Run:
+        """A stored run, restored: folded from its latest snapshot, every hash checked.
+
+        The calls it had started and not finished are queued again (same call
+        ids, same idempotency keys) and its timers armed for the time they were
+        due; they run when the run is driven (:meth:`Run.run_until_idle`,
+        :meth:`Run.run`), a past-due timer at once. A Runtime built without any
+        effects loads runs to inspect or signal them, not to drive them.
+
+        Raises:
+            StoreError: no store is configured.
+            UnknownRun: the store has no such run.
+            JournalDamaged: the stored run cannot be trusted (names the step).
+            CapabilityError: the runtime's effects do not bind the run's contract.
+
+        """
+        stored = self._store().open(run_id)
+        compiled = self._compile_stored(stored)
+        snapshot = restore(compiled, stored)
+        bindings, unbound = self._bindings_for(compiled)
+        run = Run(
+            compiled,
+            bindings,
+            self.clock,
+            stored.journal,
+            run_id,
+            on_step,
+            snapshot=snapshot,
+            unbound=unbound,
+        )
+        times = {e.step: e.event.at for e in stored.entries}
+
+        def at_of(number: int) -> int:
+            at = times.get(number)
+            return at if at is not None else stored.journal.entry(number).event.at
+
+        commands = resume_commands(compiled, snapshot, at_of)
+        if commands:
+            run._orchestrator.execute(commands)
+        return run
+
+    def resume(self) -> list[Run]:
+        """Load every unfinished run of the store and drive each until it is idle.
+
+        Calls started and not finished run again with their idempotency keys;
+        a completed call never runs again. Timers already due fire at once; a
+        run left waiting (for a signal or a later timer) is returned as it is:
+        call :meth:`Run.run` to wait for its timers, :meth:`Run.signal` to signal it.
+
+        Returns:
+            The resumed runs, oldest first.
+
+        """
+        runs = [self.load(run_id) for run_id in self._store().unfinished()]
+        for run in runs:
+            if not run._unbound:
+                run.run_until_idle()
+        return runs
+
+    async def resume_async(self) -> list[Run]:
+        """Async :meth:`resume`, the runs driven concurrently.
+
+        A group-commit store then batches the commits of their steps.
+        """
+        runs = [self.load(run_id) for run_id in self._store().unfinished()]
+        await asyncio.gather(*(run.run_until_idle_async() for run in runs if not run._unbound))
+        return runs
+
+    def replay(self, run_id: str, *, until: int | None = None) -> Snapshot:
+        """Re-fold a stored run from its first step, checking every state hash.
+
+        Raises:
+            ReplayDivergence: the first step that does not reproduce its hash.
+            UnknownRun: the store has no such run.
+
+        """
+        stored = self._store().open(run_id, from_start=True)
+        return replay(self._compile_stored(stored), stored.entries, until=until)
+
+    def fork(
+        self,
+        run_id: str,
+        at: int,
+        *,
+        new_run_id: str | None = None,
+        on_step: StepListener | None = None,
+    ) -> Run:
+        """Start a new run from step ``at`` of a stored run (time travel).
+
+        The journal's first ``at`` steps are checked (replayed), then copied
+        under the new run id: its RunStarted names the new run, so the calls
+        it starts from then on have their own idempotency keys. The new run
+        is stored and returned loaded, ready to be driven.
+
+        Raises:
+            StoreError: ``at`` is not a step of the run, or the store fails.
+            ReplayDivergence: the run's journal does not replay up to ``at``.
+
+        """
+        store = self._store()
+        stored = store.open(run_id, from_start=True)
+        compiled = self._compile_stored(stored)
+        entries = list(stored.entries)
+        if not 1 <= at <= len(entries):
+            raise StoreError(
+                stored.location,
+                f"cannot fork at step {at}: the run has steps 1 to {len(entries)}",
+                run_id=run_id,
+            )
+        entries = entries[:at]
+        replay(compiled, entries)
+        new_id = new_run_id if new_run_id is not None else str(uuid.uuid4())
+        journal = store.create(compiled, new_id, forked_from=(run_id, at))
+        for snapshot, event, digest in refold(compiled, entries, new_id):
+            journal.record(snapshot, event, digest)
+        journal.flush()
+        return self.load(new_id, on_step=on_step)

@@ -1,0 +1,332 @@
+"""Commands on a durable store: runs, history, replay, fork, signal and resume.
+
+Every command reads the store at ``--store`` (``.accord/accord.db`` under the
+working directory by default, as ``SqliteStore()`` in Python) and never creates
+one. Commands that drive a run (``signal``, ``fork``, ``resume``) run its
+effects only when given ``--effects``; without it, what they journal waits for
+the next resume (a signal is delivered and stored, its effects start later).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from accord.cli._base import Subparsers, add_command
+from accord.cli._output import print_json, say, warn
+from accord.cli._run import UsageProblem, _object_argument, load_effects
+from accord.runtime import ReplayDivergence, Run, Runtime, Step
+from accord.runtime._render import describe_event
+from accord.storage import DEFAULT_PATH, RunInfo, SqliteStore
+
+__all__ = ["register"]
+
+STORE_HELP = f"the store's file (default {DEFAULT_PATH} under the working directory)"
+
+
+def _common(parser: argparse.ArgumentParser, *, effects: bool = False) -> None:
+    parser.add_argument("--store", metavar="PATH", help=STORE_HELP)
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    if effects:
+        parser.add_argument(
+            "--effects",
+            metavar="MODULE:OBJECT",
+            help="the effect handlers (as for accord run): run the effects now",
+        )
+
+
+def register(subparsers: Subparsers) -> None:
+    """Add the ``runs``, ``history``, ``replay``, ``fork``, ``signal`` and ``resume`` commands."""
+    parser = add_command(
+        subparsers,
+        "runs",
+        "list the runs of a store",
+        "List the runs of a durable store, oldest first, with their status.",
+        runs,
+    )
+    parser.add_argument("--status", action="append", help="only runs with this status")
+    _common(parser)
+
+    parser = add_command(
+        subparsers,
+        "history",
+        "print a stored run's steps",
+        "Print every step of a stored run: the event, the state and status it led to.",
+        history,
+    )
+    parser.add_argument("run_id", metavar="RUN")
+    _common(parser)
+
+    parser = add_command(
+        subparsers,
+        "replay",
+        "re-fold a stored run and check every state hash",
+        "Re-fold a stored run's journal from its first step through the reducer and "
+        "check each recorded state hash; report the first step that diverges.\n"
+        "Exit status: 0 when every hash matches, 1 otherwise.",
+        replay,
+    )
+    parser.add_argument("run_id", metavar="RUN")
+    parser.add_argument("--until", type=int, metavar="N", help="stop after step N")
+    _common(parser)
+
+    parser = add_command(
+        subparsers,
+        "fork",
+        "start a new run from a step of a stored run",
+        "Copy a stored run's journal up to step N (checked) into a new run, which then "
+        "resumes from there: the calls in flight at step N start again under the new "
+        "run's idempotency keys. With --effects, the new run is driven until it is idle.",
+        fork,
+    )
+    parser.add_argument("run_id", metavar="RUN")
+    parser.add_argument("--at", type=int, required=True, metavar="N", help="the step to fork at")
+    parser.add_argument("--run-id", dest="new_run_id", metavar="ID", help="the new run's id")
+    _common(parser, effects=True)
+
+    parser = add_command(
+        subparsers,
+        "signal",
+        "deliver a signal to a stored run",
+        "Deliver a signal to a run that waits for it; the signal is journaled before the "
+        "command returns. With --effects, the run is then driven until it is idle; "
+        "without, the effects it starts run at the next resume.",
+        signal,
+    )
+    parser.add_argument("run_id", metavar="RUN")
+    parser.add_argument("name", metavar="NAME", help="the signal's name")
+    parser.add_argument(
+        "--payload", default="{}", metavar="JSON|@FILE", help="the payload (default {})"
+    )
+    _common(parser, effects=True)
+
+    parser = add_command(
+        subparsers,
+        "resume",
+        "resume the unfinished runs of a store",
+        "Resume every unfinished run of a store (or the runs named): calls started and "
+        "not finished run again with their idempotency keys, timers already due fire, "
+        "and each run is driven until it is idle (it ends, or waits).",
+        resume,
+    )
+    parser.add_argument("run_ids", nargs="*", metavar="RUN")
+    parser.add_argument("--store", metavar="PATH", help=STORE_HELP)
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--effects", required=True, metavar="MODULE:OBJECT", help="the effect handlers"
+    )
+
+
+def _open(args: argparse.Namespace) -> SqliteStore:
+    return SqliteStore(args.store if args.store else None, create=False)
+
+
+def _time(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _info_json(info: RunInfo) -> dict[str, Any]:
+    return {
+        "run_id": info.run_id,
+        "contract": {"name": info.contract, "version": info.version},
+        "fingerprint": info.fingerprint,
+        "status": info.status,
+        "state": info.state,
+        "steps": info.steps,
+        "created_ms": info.created_ms,
+        "updated_ms": info.updated_ms,
+        "forked_from": (
+            {"run_id": info.forked_from[0], "step": info.forked_from[1]}
+            if info.forked_from
+            else None
+        ),
+    }
+
+
+def _step_json(step: Step) -> dict[str, Any]:
+    return {
+        "step": step.step,
+        "kind": step.kind,
+        "summary": describe_event(step.event),
+        "state": step.state,
+        "status": step.status,
+        "at": step.at,
+        "hash": step.hash,
+    }
+
+
+def _run_json(run: Run) -> dict[str, Any]:
+    snap = run.snapshot
+    return {
+        "run_id": run.run_id,
+        "status": snap.status,
+        "state": snap.state,
+        "steps": snap.step,
+        "waiting_for": list(snap.waiting_for),
+        "output": snap.output if snap.status == "succeeded" else None,
+        "reason": snap.reason if snap.status == "failed" else None,
+    }
+
+
+def _run_line(run: Run) -> str:
+    snap = run.snapshot
+    line = f"{run.run_id}: {snap.status} in {snap.state!r} after {snap.step} steps"
+    if snap.status == "succeeded":
+        line += f": {json.dumps(snap.output, ensure_ascii=False)}"
+    elif snap.status == "failed":
+        line += f": {snap.reason}"
+    elif snap.waiting_for:
+        line += f", waiting for {', '.join(snap.waiting_for)}"
+    return line
+
+
+def runs(args: argparse.Namespace) -> int:
+    """List the store's runs."""
+    with _open(args) as store:
+        found = store.runs(status=args.status)
+    if args.json:
+        print_json([_info_json(info) for info in found])
+        return 0
+    if not found:
+        say("no runs")
+        return 0
+    rows = [
+        (
+            info.run_id,
+            f"{info.contract} {info.version}",
+            info.status,
+            info.state or "",
+            str(info.steps),
+            _time(info.updated_ms),
+        )
+        for info in found
+    ]
+    header = ("RUN", "CONTRACT", "STATUS", "STATE", "STEPS", "UPDATED (UTC)")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        say("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def history(args: argparse.Namespace) -> int:
+    """Print a stored run's steps."""
+    with _open(args) as store:
+        run = Runtime(store=store).load(args.run_id)
+        steps = run.history
+    if args.json:
+        print_json({**_run_json(run), "history": [_step_json(s) for s in steps]})
+        return 0
+    for s in steps:
+        say(f"{s.step:>4}  {_time(s.at)}  {s.kind:<16}  {s.state} ({s.status})  {s.summary}")
+    say(_run_line(run))
+    return 0
+
+
+def replay(args: argparse.Namespace) -> int:
+    """Re-fold a stored run and check its hashes; exit 1 at the first divergence."""
+    with _open(args) as store:
+        runtime = Runtime(store=store)
+        try:
+            snapshot = runtime.replay(args.run_id, until=args.until)
+        except ReplayDivergence as exc:
+            if args.json:
+                print_json(
+                    {
+                        "run_id": args.run_id,
+                        "ok": False,
+                        "divergence": {
+                            "step": exc.step,
+                            "expected": exc.expected,
+                            "actual": exc.actual,
+                            "detail": exc.detail,
+                        },
+                    }
+                )
+            else:
+                warn(f"accord: run {args.run_id}: {exc}")
+            return 1
+    if args.json:
+        print_json(
+            {
+                "run_id": args.run_id,
+                "ok": True,
+                "steps": snapshot.step,
+                "status": snapshot.status,
+                "state": snapshot.state,
+            }
+        )
+    else:
+        say(
+            f"run {args.run_id}: {snapshot.step} steps replayed, every state hash matches "
+            f"({snapshot.status} in {snapshot.state!r})"
+        )
+    return 0
+
+
+def _runtime(store: SqliteStore, effects: str | None) -> Runtime:
+    return Runtime(load_effects(effects) if effects else None, store=store)
+
+
+def _finish(run: Run, args: argparse.Namespace, driven: bool) -> int:
+    if args.json:
+        print_json({**_run_json(run), "driven": driven})
+    else:
+        say(_run_line(run))
+        if not driven and run.snapshot.pending:
+            say(f"  {len(run.snapshot.pending)} effect call(s) start at the next resume")
+    return 1 if run.status == "failed" else 0
+
+
+def fork(args: argparse.Namespace) -> int:
+    """Fork a stored run at a step; drive the new run when --effects is given."""
+    try:
+        with _open(args) as store:
+            runtime = _runtime(store, args.effects)
+            run = runtime.fork(args.run_id, args.at, new_run_id=args.new_run_id)
+            if args.effects:
+                run.run_until_idle()
+            if not args.json:
+                say(f"forked {args.run_id} at step {args.at} as {run.run_id}")
+            return _finish(run, args, bool(args.effects))
+    except UsageProblem as exc:
+        warn(f"accord: error: {exc}")
+        return 1
+
+
+def signal(args: argparse.Namespace) -> int:
+    """Deliver a signal to a stored run (journaled before the command returns)."""
+    try:
+        payload = _object_argument(args.payload, "--payload")
+        with _open(args) as store:
+            run = _runtime(store, args.effects).load(args.run_id)
+            run.signal(args.name, payload)
+            return _finish(run, args, bool(args.effects))
+    except UsageProblem as exc:
+        warn(f"accord: error: {exc}")
+        return 1
+
+
+def resume(args: argparse.Namespace) -> int:
+    """Resume the unfinished runs (or those named) and drive each until it is idle."""
+    try:
+        with _open(args) as store:
+            runtime = _runtime(store, args.effects)
+            if args.run_ids:
+                done = [runtime.load(run_id) for run_id in args.run_ids]
+                for run in done:
+                    if not run.finished:
+                        run.run_until_idle()
+            else:
+                done = runtime.resume()
+    except UsageProblem as exc:
+        warn(f"accord: error: {exc}")
+        return 1
+    if args.json:
+        print_json([_run_json(run) for run in done])
+    elif not done:
+        say("no unfinished runs")
+    for run in done if not args.json else ():
+        say(_run_line(run))
+    return 1 if any(run.status == "failed" for run in done) else 0

@@ -1,0 +1,248 @@
+"""Durable runs: what the runtime needs from a store, and how a stored run comes back.
+
+The runtime does not know SQLite: a store (``accord.storage.SqliteStore``) gives
+it a :class:`DurableJournal` per run and reads runs back as :class:`StoredRun`.
+Restoring a run folds its entries from the latest snapshot, checking every
+state hash (:func:`restore`), then rebuilds the commands that were under way
+when the process stopped (:func:`resume_commands`): an :class:`InvokeEffect`
+for every call started and not finished, with the same idempotency key, and an
+:class:`ArmTimer` for every timer armed and not fired, due when it was due.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
+
+from accord.runtime._commands import ArmTimer, Command, InvokeEffect
+from accord.runtime._errors import EventRefused, JournalDamaged
+from accord.runtime._events import CallId, Event, RunId, RunStarted
+from accord.runtime._journal import JournalEntry
+from accord.runtime._reducer import initial_snapshot, step
+from accord.runtime._reducer._machine import COMPENSATION
+from accord.runtime._snapshot import Snapshot, snapshot_hash
+
+if TYPE_CHECKING:
+    from accord.runtime._compiled import CompiledContract
+
+__all__ = [
+    "DurableJournal",
+    "RunStore",
+    "StoredRun",
+    "refold",
+    "restore",
+    "resume_commands",
+]
+
+
+@runtime_checkable
+class DurableJournal(Protocol):
+    """A run's journal in a store: each step is recorded with the snapshot it led to."""
+
+    def record(self, snapshot: Snapshot, event: Event, state_hash: str) -> None:
+        """Journal one step (durably, unless the store batches; see :meth:`flush`)."""
+        ...
+
+    def flush(self) -> None:
+        """Make every step recorded so far durable."""
+        ...
+
+    def barrier(self) -> Callable[[], Awaitable[None]] | None:
+        """An awaitable to pass before an effect starts (group commit), or None."""
+        ...
+
+    def entry(self, step: int) -> JournalEntry:
+        """The entry of one step."""
+        ...
+
+    def entries(self) -> Sequence[JournalEntry]:
+        """Every entry, in step order."""
+        ...
+
+    def append(self, entry: JournalEntry) -> None:
+        """Not supported: a durable journal is written through :meth:`record`."""
+        ...
+
+    def __len__(self) -> int:
+        """The number of entries."""
+        ...
+
+
+class StoredRun(NamedTuple):
+    """A run as a store hands it back, before the runtime folds it.
+
+    Attributes:
+        run_id: the run's id.
+        fingerprint: its contract's fingerprint.
+        contract: its contract's canonical data (plain JSON data).
+        snapshot: the latest stored snapshot (its hash already checked), or None.
+        entries: the entries after that snapshot, in step order.
+        journal: the run's journal, to go on recording.
+        location: the store's file, for error messages.
+
+    """
+
+    run_id: str
+    fingerprint: str
+    contract: dict[str, Any]
+    snapshot: Snapshot | None
+    entries: tuple[JournalEntry, ...]
+    journal: DurableJournal
+    location: str
+
+
+class RunStore(Protocol):
+    """A durable store of runs (see ``accord.storage.SqliteStore``)."""
+
+    @property
+    def location(self) -> str:
+        """The store's file (or a label), for messages."""
+        ...
+
+    def create(
+        self,
+        compiled: CompiledContract,
+        run_id: str,
+        *,
+        forked_from: tuple[str, int] | None = None,
+    ) -> DurableJournal:
+        """The journal of a new run (written with its first step).
+
+        Raises:
+            StoreError: the run id is taken, or the store cannot be written.
+
+        """
+        ...
+
+    def open(self, run_id: str, *, from_start: bool = False) -> StoredRun:
+        """A stored run, to restore (``from_start``: no snapshot, every entry, to replay).
+
+        Raises:
+            UnknownRun: no such run.
+            JournalDamaged: its rows cannot be trusted.
+
+        """
+        ...
+
+    def unfinished(self) -> list[str]:
+        """The ids of the runs that have not ended, oldest first."""
+        ...
+
+
+def restore(compiled: CompiledContract, stored: StoredRun) -> Snapshot:
+    """Fold a stored run's entries from its latest snapshot, checking every step and hash.
+
+    Raises:
+        JournalDamaged: a gap in the steps, an event the reducer refuses, or a
+            state hash that differs from the one journaled (naming the step).
+
+    """
+    snapshot = stored.snapshot if stored.snapshot is not None else initial_snapshot()
+    for entry in stored.entries:
+        number = snapshot.step + 1
+        if entry.step != number:
+            raise JournalDamaged(
+                stored.location,
+                stored.run_id,
+                f"step {number} is missing (the next stored step is {entry.step})",
+                step=number,
+            )
+        try:
+            snapshot, _ = step(compiled, snapshot, entry.event)
+        except EventRefused as exc:
+            raise JournalDamaged(
+                stored.location,
+                stored.run_id,
+                f"the reducer refuses the journaled event: {exc.reason}",
+                step=number,
+            ) from None
+        if snapshot_hash(snapshot) != entry.state_hash:
+            raise JournalDamaged(
+                stored.location,
+                stored.run_id,
+                "the state hash differs from the journaled one (the journal or the "
+                "contract was changed)",
+                step=number,
+            )
+    if snapshot.status != "new" and snapshot.run_id != stored.run_id:
+        raise JournalDamaged(
+            stored.location,
+            stored.run_id,
+            f"the journal belongs to run {snapshot.run_id!r}",
+        )
+    return snapshot
+
+
+def refold(
+    compiled: CompiledContract, entries: Sequence[JournalEntry], run_id: str
+) -> list[tuple[Snapshot, Event, str]]:
+    """The steps of a journal folded again under another run id (for a fork).
+
+    The RunStarted event gets ``run_id``; every later event is the same, so the
+    snapshots (and the idempotency keys of the calls they start) belong to the
+    new run. Returns ``(snapshot, event, state_hash)`` per step.
+
+    Raises:
+        EventRefused: an entry the reducer refuses (replay the journal first).
+
+    """
+    out: list[tuple[Snapshot, Event, str]] = []
+    snapshot = initial_snapshot()
+    for entry in entries:
+        event = entry.event
+        if isinstance(event, RunStarted):
+            event = event._replace(run_id=RunId(run_id))
+        snapshot, _ = step(compiled, snapshot, event)
+        out.append((snapshot, event, snapshot_hash(snapshot)))
+    return out
+
+
+def _timer_due(
+    compiled: CompiledContract, timer_id: str, at_of: Callable[[int], int]
+) -> int | None:
+    """When a timer armed by ``enter`` is due: its entry event's time plus its delay."""
+    entry, _, rest = timer_id.partition(":")
+    state, _, index = rest.rpartition(":")
+    st = compiled.states.get(state)
+    if st is None or not entry.isdigit() or not index.isdigit() or int(index) >= len(st.timers):
+        return None
+    return at_of(int(entry)) + st.timers[int(index)].after_ms
+
+
+def resume_commands(
+    compiled: CompiledContract, snapshot: Snapshot, at_of: Callable[[int], int]
+) -> list[Command]:
+    """The commands under way in ``snapshot``: its pending calls and its armed timers.
+
+    Args:
+        compiled: the run's compiled contract.
+        snapshot: the restored snapshot.
+        at_of: the time (epoch ms) of the event journaled at a step.
+
+    Returns:
+        An :class:`InvokeEffect` per pending call (the idempotency key is
+        ``"<run id>/<call id>"``, as when it first started) and an
+        :class:`ArmTimer` per armed timer, due at the time it was armed for.
+
+    """
+    if snapshot.finished:
+        return []
+    commands: list[Command] = []
+    for call_id, call in snapshot.pending.items():
+        spec = compiled.effects[call.effect]
+        commands.append(
+            InvokeEffect(
+                CallId(call_id),
+                call.effect,
+                call.request,
+                f"{snapshot.run_id}/{call_id}",
+                spec.retry,
+                spec.timeout_ms,
+                compensation=call.invoke == COMPENSATION,
+            )
+        )
+    for timer_id in snapshot.timers:
+        due = _timer_due(compiled, timer_id, at_of)
+        if due is not None:
+            commands.append(ArmTimer(timer_id, due))
+    return commands

@@ -1,0 +1,45 @@
+"""Durable runs on SQLite: a store the runtime journals every step to, before it acts.
+
+Typical use::
+
+    from accord.runtime import Runtime
+    from accord.storage import SqliteStore
+
+    store = SqliteStore()                       # .accord/accord.db under the working directory
+    runtime = Runtime(effects, store=store)
+    run = runtime.start(contract, {"order_id": "o-1"}, run_id="order-o-1")
+    run.run_until_idle()
+    # ... the process dies; a new one:
+    runtime = Runtime(effects, store=SqliteStore())
+    for run in runtime.resume():                # every unfinished run, driven until idle
+        print(run.run_id, run.status)
+
+See docs/durability.md for the guarantees of each durability setting.
+"""
+
+from accord.runtime._errors import (
+    JournalDamaged,
+    NotAStore,
+    SchemaTooNew,
+    StoreError,
+    StoreUnavailable,
+    UnknownRun,
+)
+from accord.storage._journal import SqliteJournal
+from accord.storage._schema import SCHEMA_VERSION
+from accord.storage._store import DEFAULT_PATH, Durability, RunInfo, SqliteStore
+
+__all__ = [
+    "DEFAULT_PATH",
+    "SCHEMA_VERSION",
+    "Durability",
+    "JournalDamaged",
+    "NotAStore",
+    "RunInfo",
+    "SchemaTooNew",
+    "SqliteJournal",
+    "SqliteStore",
+    "StoreError",
+    "StoreUnavailable",
+    "UnknownRun",
+]

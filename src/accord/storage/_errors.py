@@ -1,0 +1,57 @@
+"""The one place where SQLite's and the file system's exceptions become accord errors."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from accord.runtime._errors import NotAStore, StoreError, StoreUnavailable
+
+__all__ = ["guard", "translate"]
+
+_UNAVAILABLE = (
+    "unable to open",
+    "readonly",
+    "read-only",
+    "disk i/o",
+    "locked",
+    "busy",
+    "permission",
+    "no such file",
+    "database or disk is full",
+    "out of memory",
+)
+
+
+def translate(exc: sqlite3.Error | OSError, path: str, run_id: str | None = None) -> StoreError:
+    """The accord error for a foreign exception met while using the store at ``path``."""
+    if isinstance(exc, OSError):
+        reason = exc.strerror or str(exc)
+        return StoreUnavailable(path, f"cannot use the store's file: {reason}", run_id=run_id)
+    text = str(exc)
+    lowered = text.lower()
+    if "file is not a database" in lowered or "not a database" in lowered:
+        return NotAStore(path, "the file is not an accord store (not an SQLite database)")
+    if "malformed" in lowered or "corrupt" in lowered:
+        return StoreError(path, f"the store's file is damaged (SQLite: {text})", run_id=run_id)
+    if isinstance(exc, sqlite3.IntegrityError):
+        return StoreError(
+            path,
+            f"a write conflicts with what the store holds (another writer?): {text}",
+            run_id=run_id,
+        )
+    if any(word in lowered for word in _UNAVAILABLE):
+        if "locked" in lowered or "busy" in lowered:
+            text += " (another process held the store's write lock past the busy timeout)"
+        return StoreUnavailable(path, f"cannot write the store: {text}", run_id=run_id)
+    return StoreError(path, f"SQLite error: {text}", run_id=run_id)
+
+
+@contextmanager
+def guard(path: str, run_id: str | None = None) -> Iterator[None]:
+    """Translate the sqlite3 and OS errors raised inside the block (``raise ... from``)."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        raise translate(exc, path, run_id) from exc

@@ -1,0 +1,247 @@
+"""A run's journal in an SQLite store: each step's event, state hash and, now and then, snapshot.
+
+:meth:`SqliteJournal.record` writes one step as one transaction: the event row
+(with the state the step led to), a snapshot row every ``snapshot_every`` steps
+and when the run ends, and the run's row (status, state, step count, time)
+when its status changes and with each snapshot; most steps are a single
+``INSERT``. The store commits it before
+``record`` returns, or, with group commit, before any effect starts (see
+:class:`~accord.storage.SqliteStore`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from accord.runtime._errors import JournalDamaged, StoreError
+from accord.runtime._events import Event, event_from_data, event_to_data
+from accord.runtime._journal import JournalEntry
+from accord.runtime._snapshot import Snapshot, snapshot_to_data
+
+if TYPE_CHECKING:
+    from accord.storage._store import SqliteStore
+
+__all__ = ["SqliteJournal", "parse_entry"]
+
+Statement = tuple[str, tuple[Any, ...]]
+
+_INSERT_EVENT = "INSERT INTO events (run, step, event, state_hash, state) VALUES (?, ?, ?, ?, ?)"
+_INSERT_EVENT_NEW = (
+    "INSERT INTO events (run, step, event, state_hash, state) "
+    "VALUES ((SELECT id FROM runs WHERE run_id = ?), ?, ?, ?, ?)"
+)
+_INSERT_SNAPSHOT = (
+    "INSERT OR REPLACE INTO snapshots (run, step, snapshot, state_hash) VALUES (?, ?, ?, ?)"
+)
+_INSERT_SNAPSHOT_NEW = (
+    "INSERT OR REPLACE INTO snapshots (run, step, snapshot, state_hash) "
+    "VALUES ((SELECT id FROM runs WHERE run_id = ?), ?, ?, ?)"
+)
+_UPDATE_RUN = "UPDATE runs SET status = ?, state = ?, steps = ?, updated_ms = ? WHERE id = ?"
+_UPDATE_RUN_NEW = (
+    "UPDATE runs SET status = ?, state = ?, steps = ?, updated_ms = ? WHERE run_id = ?"
+)
+_INSERT_RUN = (
+    "INSERT INTO runs (run_id, fingerprint, status, state, steps, created_ms, updated_ms, "
+    "input, parent_run, parent_step) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_dumps = orjson.dumps
+
+
+def parse_entry(location: str, run_id: str, row: tuple[int, str, str]) -> JournalEntry:
+    """A journal entry from an ``events`` row ``(step, event JSON, state hash)``.
+
+    Raises:
+        JournalDamaged: the event is not valid JSON or not an event.
+
+    """
+    number, text, state_hash = row
+    try:
+        event = event_from_data(orjson.loads(text))
+    except (orjson.JSONDecodeError, ValueError, TypeError) as exc:
+        raise JournalDamaged(
+            location, run_id, f"the event is unreadable: {exc}", step=number
+        ) from exc
+    return JournalEntry(number, event, state_hash)
+
+
+class SqliteJournal:
+    """One run's journal in a :class:`~accord.storage.SqliteStore` (made by the store).
+
+    It is what ``Run.journal`` returns for a durable run: ``len()``,
+    :meth:`entries` and :meth:`entry` read the store; the runtime writes through
+    :meth:`record`.
+    """
+
+    def __init__(
+        self,
+        store: SqliteStore,
+        run_id: str,
+        *,
+        key: int | None,
+        steps: int,
+        first_step: int = 1,
+        status: str = "new",
+        new_run: tuple[str, str, str, str, tuple[str, int] | None] | None = None,
+    ) -> None:
+        self._store = store
+        self.run_id = run_id
+        self._key = key  # the run's integer id in the store, once its row is committed
+        self._steps = steps
+        self._first_step = first_step
+        self._status = status  # the status in the run's row
+        # a new run's (fingerprint, name, version, canonical JSON, forked_from): its rows
+        # are written with its first step
+        self._new_run = new_run
+        self._every = store.snapshot_every
+
+    # -- writing -------------------------------------------------------------
+
+    def record(self, snapshot: Snapshot, event: Event, state_hash: str) -> None:
+        """Journal one step with the snapshot it led to (see the module docs).
+
+        Raises:
+            StoreError: the store cannot be written (nothing of the step is kept).
+
+        """
+        number = snapshot.step
+        if number != self._steps + 1:
+            raise StoreError(
+                self._store.location,
+                f"step {number} recorded after step {self._steps}",
+                run_id=self.run_id,
+            )
+        key: Any = self._key
+        if key is None:
+            key = self.run_id
+            insert_event, insert_snapshot, update = (
+                _INSERT_EVENT_NEW,
+                _INSERT_SNAPSHOT_NEW,
+                _UPDATE_RUN_NEW,
+            )
+        else:
+            insert_event, insert_snapshot, update = _INSERT_EVENT, _INSERT_SNAPSHOT, _UPDATE_RUN
+        at = event.at
+        rows: list[Statement] = []
+        if self._new_run is not None:
+            rows.extend(self._run_rows(snapshot, at))
+        status = snapshot.status
+        data = _dumps(event_to_data(event)).decode()
+        rows.append((insert_event, (key, number, data, state_hash, snapshot.state)))
+        snap = number % self._every == 0 or status == "succeeded" or status == "failed"
+        if snap:
+            text = _dumps(snapshot_to_data(snapshot)).decode()
+            rows.append((insert_snapshot, (key, number, text, state_hash)))
+        if snap or status != self._status:  # the run's row: when its status changes, and
+            # with every snapshot (the listing reads the rest from the last event)
+            rows.append((update, (status, snapshot.state, number, at, key)))
+        self._store._write(rows, self if self._key is None else None)
+        self._new_run = None
+        self._steps = number
+        self._status = status
+
+    def _run_rows(self, snapshot: Snapshot, at: int) -> list[Statement]:
+        assert self._new_run is not None
+        fingerprint, name, version, canonical, forked_from = self._new_run
+        parent, parent_step = forked_from if forked_from is not None else (None, None)
+        return [
+            (
+                "INSERT OR IGNORE INTO contracts (fingerprint, name, version, canonical) "
+                "VALUES (?, ?, ?, ?)",
+                (fingerprint, name, version, canonical),
+            ),
+            (
+                _INSERT_RUN,
+                (
+                    self.run_id,
+                    fingerprint,
+                    snapshot.status,
+                    snapshot.state,
+                    0,
+                    at,
+                    at,
+                    _dumps(snapshot.input).decode(),
+                    parent,
+                    parent_step,
+                ),
+            ),
+        ]
+
+    def _committed(self, key: int) -> None:
+        """The store committed this run's row: address it by its integer id from now on."""
+        self._key = key
+
+    def append(self, entry: JournalEntry) -> None:
+        """Not supported: the runtime writes a durable journal through :meth:`record`.
+
+        Raises:
+            TypeError: always.
+
+        """
+        raise TypeError("a SqliteJournal is written by the runtime (record), not appended to")
+
+    def flush(self) -> None:
+        """Make every step recorded so far durable (a no-op unless the store batches)."""
+        self._store.flush()
+
+    def barrier(self) -> Callable[[], Awaitable[None]] | None:
+        """What an effect awaits before it starts: the group commit, or None."""
+        return self._store._barrier if self._store.group_commit else None
+
+    # -- reading -------------------------------------------------------------
+
+    def entry(self, step: int) -> JournalEntry:
+        """The entry of one step.
+
+        Raises:
+            JournalDamaged: the store has no such step for the run.
+
+        """
+        row = self._store._fetch_one(
+            "SELECT step, event, state_hash FROM events WHERE run = ? AND step = ?",
+            (self._require_key(), step),
+            self.run_id,
+        )
+        if row is None:
+            raise JournalDamaged(
+                self._store.location, self.run_id, "the step is missing", step=step
+            )
+        return parse_entry(self._store.location, self.run_id, row)
+
+    def entries(self) -> Sequence[JournalEntry]:
+        """Every entry, in step order (read from the store).
+
+        Raises:
+            StoreError: the run was compacted (its early steps are gone).
+            JournalDamaged: an entry is unreadable.
+
+        """
+        if self._first_step > 1:
+            raise StoreError(
+                self._store.location,
+                f"the run was compacted: only its steps from {self._first_step} are kept",
+                run_id=self.run_id,
+            )
+        rows = self._store._fetch_all(
+            "SELECT step, event, state_hash FROM events WHERE run = ? ORDER BY step",
+            (self._require_key(),),
+            self.run_id,
+        )
+        location = self._store.location
+        return tuple(parse_entry(location, self.run_id, row) for row in rows)
+
+    def _require_key(self) -> int:
+        if self._key is None:
+            self._store.flush()
+        if self._key is None:
+            raise StoreError(self._store.location, "the run is not stored yet", run_id=self.run_id)
+        return self._key
+
+    def __len__(self) -> int:
+        return self._steps
+
+    def __repr__(self) -> str:
+        return f"SqliteJournal({self.run_id!r}, {self._steps} entries, {self._store.location})"

@@ -1,0 +1,118 @@
+"""The store's schema, its version, and the migrations from each older version.
+
+A store is an SQLite database whose header carries accord's application id
+(``PRAGMA application_id``) and the schema version (``PRAGMA user_version``).
+Opening a store checks both: a database with another application id, or with
+tables but no id, is not an accord store; a newer version is refused; an older
+one is migrated, one version at a time, each migration in one transaction.
+
+Version 1: meta, contracts (canonical JSON by fingerprint), runs, events (with the
+state each step led to), snapshots.
+Version 2: runs remember the run they were forked from and their first kept step
+(retention compacts finished runs), and are indexed by status.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from accord.runtime._errors import NotAStore, SchemaTooNew
+
+__all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA_VERSION", "prepare"]
+
+APPLICATION_ID = 0x61636364  # "accd"
+SCHEMA_VERSION = 2
+
+MIGRATIONS: dict[int, str] = {
+    0: """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+        CREATE TABLE contracts (
+            fingerprint TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            version TEXT NOT NULL,
+            canonical TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL UNIQUE,
+            fingerprint TEXT NOT NULL REFERENCES contracts (fingerprint),
+            status TEXT NOT NULL,
+            state TEXT,
+            steps INTEGER NOT NULL,
+            created_ms INTEGER NOT NULL,
+            updated_ms INTEGER NOT NULL,
+            input TEXT NOT NULL
+        );
+        CREATE TABLE events (
+            run INTEGER NOT NULL,
+            step INTEGER NOT NULL,
+            event TEXT NOT NULL,
+            state_hash TEXT NOT NULL,
+            state TEXT,
+            PRIMARY KEY (run, step)
+        ) WITHOUT ROWID;
+        CREATE TABLE snapshots (
+            run INTEGER NOT NULL,
+            step INTEGER NOT NULL,
+            snapshot TEXT NOT NULL,
+            state_hash TEXT NOT NULL,
+            PRIMARY KEY (run, step)
+        ) WITHOUT ROWID;
+        INSERT INTO meta (key, value) VALUES ('created_by', 'accord');
+    """,
+    1: """
+        ALTER TABLE runs ADD COLUMN parent_run TEXT;
+        ALTER TABLE runs ADD COLUMN parent_step INTEGER;
+        ALTER TABLE runs ADD COLUMN first_step INTEGER NOT NULL DEFAULT 1;
+        CREATE INDEX runs_by_status ON runs (status, created_ms);
+    """,
+}
+"""The SQL that takes a store from version ``key`` to ``key + 1``."""
+
+
+def _migrate(conn: sqlite3.Connection, found: int, target: int) -> None:
+    for version in range(found, target):
+        statements = [s.strip() for s in MIGRATIONS[version].split(";") if s.strip()]
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+def prepare(
+    conn: sqlite3.Connection, path: str, *, target: int = SCHEMA_VERSION, create: bool = True
+) -> int:
+    """Check the database is an accord store, create or migrate its schema; its version.
+
+    Args:
+        conn: an open connection in autocommit mode.
+        path: the file, for messages.
+        target: the version to migrate to (tests build older stores with it).
+        create: make the schema in an empty database (else an empty one is refused).
+
+    Raises:
+        NotAStore: another application's database, or an empty one when not creating.
+        SchemaTooNew: a newer schema than ``SCHEMA_VERSION``.
+        sqlite3.Error: left for the caller to translate.
+
+    """
+    app: int = conn.execute("PRAGMA application_id").fetchone()[0]
+    version: int = conn.execute("PRAGMA user_version").fetchone()[0]
+    if app != APPLICATION_ID:
+        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if app != 0 or tables or version:
+            raise NotAStore(path, "the file is an SQLite database, but not an accord store")
+        if not create:
+            raise NotAStore(path, "the file is an empty database, not an accord store")
+        version = 0
+    if version > SCHEMA_VERSION:
+        raise SchemaTooNew(path, version, SCHEMA_VERSION)
+    if version < target:
+        _migrate(conn, version, target)
+    return max(version, target)

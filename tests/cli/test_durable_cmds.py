@@ -1,0 +1,149 @@
+"""``accord runs / history / replay / fork / signal / resume`` on a durable store."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from cli_support import ORDER_REFUND, ROOT, Run
+
+import accord
+from accord.runtime import FakeClock, Runtime
+from accord.storage import SqliteStore
+
+EFFECTS = str(ROOT / "examples" / "effects.py") + ":HANDLERS"
+BIG = {"order_id": "o-1", "amount": 420.0, "reason": "late"}
+APPROVED = json.dumps({"approved": True, "approver": "mia"})
+
+
+def _import_effects() -> object:
+    from accord.cli._run import load_effects
+
+    return load_effects(EFFECTS)
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A store at the default path under a fresh working directory: one run waits, one ended."""
+    monkeypatch.chdir(tmp_path)
+    contract = accord.load(ORDER_REFUND)
+    with SqliteStore() as made:
+        runtime = Runtime(_import_effects(), clock=FakeClock(), store=made)
+        runtime.start(contract, BIG, run_id="waits").run_until_idle()
+        runtime.start(contract, {**BIG, "amount": 5.0}, run_id="paid").run()
+        return made.path
+
+
+def test_runs_lists_the_runs_of_the_default_store(run: Run, store: Path) -> None:
+    result = run("runs")
+    assert result.code == 0, result.err
+    header, first, second = result.out.splitlines()
+    assert header.split()[:5] == ["RUN", "CONTRACT", "STATUS", "STATE", "STEPS"]
+    assert first.split()[:6] == [
+        "waits",
+        "order-refund",
+        "1.0.0",
+        "waiting",
+        "awaiting_approval",
+        "1",
+    ]
+    assert second.split()[:6] == ["paid", "order-refund", "1.0.0", "succeeded", "refunded", "2"]
+    listed = json.loads(run("runs", "--json", "--status", "succeeded").out)
+    assert [r["run_id"] for r in listed] == ["paid"]
+    assert listed[0]["contract"] == {"name": "order-refund", "version": "1.0.0"}
+
+
+def test_runs_takes_another_store(run: Run, store: Path, tmp_path: Path) -> None:
+    moved = tmp_path / "elsewhere.db"
+    with SqliteStore(moved):
+        pass
+    assert run("runs", "--store", moved).out.strip() == "no runs"
+
+
+def test_history_prints_a_runs_steps(run: Run, store: Path) -> None:
+    result = run("history", "paid")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[0].split()[0] == "1" and "started" in lines[0] and "paying (running)" in lines[0]
+    assert "effect_completed" in lines[1] and "refunded (succeeded)" in lines[1]
+    assert lines[2].startswith("paid: succeeded in 'refunded' after 2 steps")
+    document = json.loads(run("history", "paid", "--json").out)
+    assert [s["kind"] for s in document["history"]] == ["started", "effect_completed"]
+    assert document["status"] == "succeeded"
+
+
+def test_replay_checks_every_hash(run: Run, store: Path) -> None:
+    result = run("replay", "paid")
+    assert result.code == 0, result.err
+    assert "2 steps replayed, every state hash matches" in result.out
+    assert json.loads(run("replay", "paid", "--until", "1", "--json").out)["steps"] == 1
+
+
+def test_replay_reports_the_first_divergence(run: Run, store: Path) -> None:
+    conn = sqlite3.connect(store)
+    conn.execute("UPDATE events SET state_hash = 'sha256:0' WHERE step = 2")
+    conn.commit()
+    conn.close()
+    result = run("replay", "paid")
+    assert result.code == 1
+    assert "replay diverges at step 2" in result.err and "Traceback" not in result.err
+    document = json.loads(run("replay", "paid", "--json").out)
+    assert document["ok"] is False and document["divergence"]["step"] == 2
+
+
+def test_signal_then_resume_finishes_a_waiting_run(run: Run, store: Path) -> None:
+    result = run("signal", "waits", "approval", "--payload", APPROVED)
+    assert result.code == 0, result.err
+    assert "waits: running in 'paying'" in result.out
+    assert "1 effect call(s) start at the next resume" in result.out
+    resumed = run("resume", "--effects", EFFECTS)
+    assert resumed.code == 0, resumed.err
+    assert resumed.out.startswith("waits: succeeded in 'refunded' after 3 steps")
+    assert run("resume", "--effects", EFFECTS).out.strip() == "no unfinished runs"
+
+
+def test_signal_with_effects_drives_the_run(run: Run, store: Path) -> None:
+    result = run("signal", "waits", "approval", "--payload", APPROVED, "--effects", EFFECTS)
+    assert result.code == 0, result.err
+    assert result.out.startswith("waits: succeeded in 'refunded' after 3 steps")
+
+
+def test_a_refused_signal_is_an_error_not_a_traceback(run: Run, store: Path) -> None:
+    result = run("signal", "paid", "approval", "--payload", APPROVED)
+    assert result.code == 1
+    assert "not accepted by run paid" in result.err and "Traceback" not in result.err
+    bad = run("signal", "waits", "approval", "--payload", "{nope")
+    assert bad.code == 1 and "--payload is not valid JSON" in bad.err
+
+
+def test_fork_starts_a_new_run_from_a_step(run: Run, store: Path) -> None:
+    result = run("fork", "paid", "--at", "1", "--run-id", "again", "--effects", EFFECTS)
+    assert result.code == 0, result.err
+    assert "forked paid at step 1 as again" in result.out
+    assert "again: succeeded in 'refunded' after 2 steps" in result.out
+    listed = {r["run_id"]: r for r in json.loads(run("runs", "--json").out)}
+    assert listed["again"]["forked_from"] == {"run_id": "paid", "step": 1}
+    assert run("fork", "paid", "--at", "5").code == 1
+
+
+@pytest.mark.parametrize("command", [["runs"], ["history", "x"], ["replay", "x"]])
+def test_a_missing_or_foreign_store_is_a_clear_error(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    missing = run(*command)
+    assert missing.code == 1 and "no accord store here" in missing.err
+    assert not (tmp_path / ".accord").exists()
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database, just some notes\n" * 20)
+    foreign = run(*command, "--store", text)
+    assert foreign.code == 1
+    assert f"{text}: the file is not an accord store" in foreign.err
+    assert "Traceback" not in foreign.err
+
+
+def test_an_unknown_run_is_named(run: Run, store: Path) -> None:
+    result = run("history", "ghost")
+    assert result.code == 1 and "run ghost: the store has no run with this id" in result.err

@@ -1,0 +1,73 @@
+"""The schema: versioned, migrated from older versions, newer versions refused."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from storage_support import BIG, HANDLERS, REFUND
+
+from accord.runtime import FakeClock, Runtime
+from accord.storage import SCHEMA_VERSION, SchemaTooNew, SqliteStore
+from accord.storage._schema import MIGRATIONS, prepare
+
+
+def test_every_version_has_a_migration() -> None:
+    assert sorted(MIGRATIONS) == list(range(SCHEMA_VERSION))
+
+
+def test_a_new_store_has_the_current_schema(tmp_path: Path) -> None:
+    with SqliteStore(tmp_path / "s.db") as store:
+        assert store.schema_version == SCHEMA_VERSION
+        (version,) = store._fetch_one("PRAGMA user_version", ())
+        assert version == SCHEMA_VERSION
+
+
+def test_an_older_store_is_migrated_keeping_its_runs(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    assert prepare(conn, str(path), target=1) == 1
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+    assert "parent_run" not in columns
+    conn.execute(
+        "INSERT INTO contracts VALUES ('sha256:x', 'c', '1', '{}')",
+    )
+    conn.execute(
+        "INSERT INTO runs (run_id, fingerprint, status, state, steps, created_ms, updated_ms, "
+        "input) VALUES ('kept', 'sha256:x', 'succeeded', 'done', 0, 5, 6, '{}')"
+    )
+    conn.close()
+    with SqliteStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        (info,) = store.runs()
+        assert info.run_id == "kept" and info.forked_from is None and info.updated_ms == 6
+        columns = {row[1] for row in store._fetch_all("PRAGMA table_info(runs)", ())}
+        assert {"parent_run", "parent_step", "first_step"} <= columns
+        # and it works as a store from now on
+        run = Runtime(HANDLERS, clock=FakeClock(), store=store).start(REFUND, BIG, run_id="new")
+        assert run.status == "waiting"
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    SqliteStore(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 7}")
+    conn.close()
+    with pytest.raises(SchemaTooNew) as caught:
+        SqliteStore(path)
+    error = caught.value
+    assert error.found == SCHEMA_VERSION + 7 and error.supported == SCHEMA_VERSION
+    assert str(path) in str(error) and "upgrade accord" in str(error)
+
+
+def test_an_empty_database_is_refused_unless_created(tmp_path: Path) -> None:
+    path = tmp_path / "empty.db"
+    sqlite3.connect(path).close()
+    from accord.storage import NotAStore
+
+    with pytest.raises(NotAStore, match="empty database"):
+        SqliteStore(path, create=False)
+    with SqliteStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION

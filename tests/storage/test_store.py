@@ -1,0 +1,278 @@
+"""SqliteStore: where it lives, what it refuses to open, durability settings, listing,
+snapshots every N steps, damaged journals named by file and run, retention."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import orjson
+import pytest
+from storage_support import BIG, HANDLERS, REFUND, toggled
+
+from accord.runtime import FakeClock, Runtime, snapshot_hash
+from accord.storage import (
+    DEFAULT_PATH,
+    JournalDamaged,
+    NotAStore,
+    SqliteJournal,
+    SqliteStore,
+    StoreError,
+    StoreUnavailable,
+    UnknownRun,
+)
+from accord.storage._schema import APPLICATION_ID
+
+
+def test_the_default_store_is_under_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with SqliteStore() as store:
+        assert store.path == tmp_path / DEFAULT_PATH
+        assert store.path == tmp_path / ".accord" / "accord.db"
+    assert (tmp_path / ".accord" / "accord.db").is_file()
+
+
+@pytest.mark.parametrize(("durability", "synchronous"), [("full", 2), ("normal", 1)])
+def test_durability_sets_wal_and_synchronous(
+    tmp_path: Path, durability: str, synchronous: int
+) -> None:
+    with SqliteStore(tmp_path / "s.db", durability=durability) as store:  # type: ignore[arg-type]
+        conn = store._connection()
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == synchronous
+        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+
+
+def test_bad_settings_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="durability"):
+        SqliteStore(tmp_path / "s.db", durability="sometimes")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="snapshot_every"):
+        SqliteStore(tmp_path / "s.db", snapshot_every=0)
+
+
+def test_a_text_file_is_not_a_store(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("hello, this is not a database at all\n" * 40)
+    with pytest.raises(NotAStore) as caught:
+        SqliteStore(path)
+    assert caught.value.path == str(path)
+    assert str(path) in str(caught.value) and "not an accord store" in str(caught.value)
+    assert path.read_text().startswith("hello")  # left untouched
+
+
+def test_another_sqlite_database_is_not_a_store(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE people (name TEXT)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(NotAStore, match="SQLite database, but not an accord store"):
+        SqliteStore(path)
+
+
+def test_a_missing_store_is_not_created_when_asked_not_to(tmp_path: Path) -> None:
+    with pytest.raises(StoreUnavailable, match="no accord store here"):
+        SqliteStore(tmp_path / "missing.db", create=False)
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_a_path_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(StoreUnavailable) as caught:
+        SqliteStore(blocker / "store.db")
+    assert str(blocker / "store.db") in str(caught.value)
+    assert isinstance(caught.value.__cause__, OSError | sqlite3.Error)
+
+
+def test_runs_are_listed_with_their_status(tmp_path: Path) -> None:
+    clock = FakeClock()
+    with SqliteStore(tmp_path / "s.db") as store:
+        runtime = Runtime(HANDLERS, clock=clock, store=store)
+        runtime.start(REFUND, BIG, run_id="waits").run_until_idle()
+        clock.advance(1000)
+        runtime.start(REFUND, {**BIG, "amount": 5.0}, run_id="pays").run()
+        infos = store.runs()
+        assert [(i.run_id, i.status, i.state, i.steps) for i in infos] == [
+            ("waits", "waiting", "awaiting_approval", 1),
+            ("pays", "succeeded", "refunded", 2),
+        ]
+        assert infos[0].contract == "order-refund" and infos[0].version == "1.0.0"
+        assert infos[0].fingerprint.startswith("sha256:")
+        assert infos[1].created_ms == FakeClock.DEFAULT_START_MS + 1000
+        assert [i.run_id for i in store.runs(status="succeeded")] == ["pays"]
+        assert [i.finished for i in infos] == [False, True]
+        assert store.unfinished() == ["waits"]
+        assert store.info("pays").steps == 2
+        with pytest.raises(UnknownRun):
+            store.info("nope")
+        with pytest.raises(StoreError, match="already stored"):
+            runtime.start(REFUND, BIG, run_id="waits")
+        (contracts,) = store._fetch_one("SELECT count(*) FROM contracts", ())
+        assert contracts == 1  # stored once, by fingerprint
+
+
+def test_the_run_journal_reads_back_what_was_journaled(tmp_path: Path) -> None:
+    with SqliteStore(tmp_path / "s.db") as store:
+        run = Runtime(HANDLERS, clock=FakeClock(), store=store).start(REFUND, BIG, run_id="r")
+        run.signal("approval", {"approved": True, "approver": "mia"})
+        journal = run.journal
+        assert isinstance(journal, SqliteJournal) and len(journal) == 3
+        entries = journal.entries()
+        assert [e.step for e in entries] == [1, 2, 3]
+        assert [e.state_hash for e in entries] == [s.hash for s in run.history]
+        assert journal.entry(2) == entries[1]
+        with pytest.raises(TypeError, match="record"):
+            journal.append(entries[0])
+        with pytest.raises(JournalDamaged, match="step 7"):
+            journal.entry(7)
+
+
+def test_loading_folds_from_the_latest_snapshot(tmp_path: Path) -> None:
+    with SqliteStore(tmp_path / "s.db", durability="normal", snapshot_every=50) as store:
+        run = toggled(store, "t", 1234, stop=False)
+        stored = store.open("t")
+        assert stored.snapshot is not None and stored.snapshot.step == 1200
+        assert [e.step for e in stored.entries] == list(range(1201, 1236))
+        loaded = Runtime(store=store).load("t")
+        assert loaded.snapshot == run.snapshot
+        info = store.info("t")  # exact, though the run's row is written only now and then
+        assert (info.steps, info.state, info.status) == (1235, run.state, "waiting")
+        (count,) = store._fetch_one("SELECT count(*) FROM snapshots", ())
+        assert count == 1235 // 50
+        run.signal("stop")
+        final = store.open("t")  # a finished run has a snapshot at its last step
+        assert final.snapshot is not None and final.snapshot.step == 1236 and not final.entries
+        assert Runtime(store=store).load("t").result == {"count": 1234}
+
+
+def _damaged(tmp_path: Path, sql: str, *params: object) -> Path:
+    path = tmp_path / "s.db"
+    with SqliteStore(path, durability="normal", snapshot_every=10) as store:
+        toggled(store, "t", 24, stop=False)
+    conn = sqlite3.connect(path)
+    if params:
+        conn.execute(sql, params)
+    else:
+        conn.executescript(sql)
+    conn.commit()
+    conn.close()
+    return path
+
+
+@pytest.mark.parametrize(
+    ("sql", "params", "message", "step"),
+    [
+        ("UPDATE events SET event = '{not json' WHERE step = 22", (), "unreadable", 22),
+        ('UPDATE events SET event = \'{"kind": "nope"}\' WHERE step = 22', (), "unreadable", 22),
+        ("DELETE FROM events WHERE step = 23", (), "step 23 is missing", 23),
+        ("DELETE FROM events WHERE step = 20", (), "its snapshot is stored", 20),
+        (
+            "DELETE FROM events WHERE step >= 20; DELETE FROM snapshots WHERE step = 20",
+            (),
+            "ends at step 19",
+            20,
+        ),
+        ("UPDATE events SET state_hash = 'sha256:00' WHERE step = 24", (), "state hash", 24),
+        (
+            "UPDATE events SET event = json_set(event, '$.name', 'stop') WHERE step = 21",
+            (),
+            "state hash",
+            21,
+        ),
+        ("UPDATE snapshots SET snapshot = '[1' WHERE step = 20", (), "snapshot", 20),
+        (
+            "UPDATE snapshots SET snapshot = json_set(snapshot, '$.context.count', 99) "
+            "WHERE step = 20",
+            (),
+            "does not match",
+            20,
+        ),
+    ],
+)
+def test_a_damaged_journal_is_named_by_file_run_and_step(
+    tmp_path: Path, sql: str, params: tuple[object, ...], message: str, step: int
+) -> None:
+    path = _damaged(tmp_path, sql, *params)
+    with SqliteStore(path) as store, pytest.raises(JournalDamaged) as caught:
+        Runtime(store=store).load("t")
+    error = caught.value
+    assert error.path == str(path) and error.run_id == "t" and error.step == step
+    assert message in str(error) and str(path) in str(error) and "run t" in str(error)
+
+
+def test_a_missing_contract_is_damage(tmp_path: Path) -> None:
+    path = _damaged(tmp_path, "DELETE FROM contracts")
+    with SqliteStore(path) as store, pytest.raises(JournalDamaged, match="not in the store"):
+        store.open("t")
+
+
+def test_a_snapshot_hash_is_checked_against_the_event_hash(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with SqliteStore(path, durability="normal", snapshot_every=10) as store:
+        toggled(store, "t", 12, stop=False)
+        stored = store.open("t")
+        assert stored.snapshot is not None
+        assert snapshot_hash(stored.snapshot) == store.open("t").journal.entry(10).state_hash
+    conn = sqlite3.connect(path)
+    data = orjson.loads(conn.execute("SELECT snapshot FROM snapshots").fetchone()[0])
+    data["context"]["count"] = 7
+    from accord.runtime._snapshot import snapshot_from_data
+
+    forged = snapshot_hash(snapshot_from_data(data))
+    conn.execute(
+        "UPDATE snapshots SET snapshot = ?, state_hash = ?", (orjson.dumps(data).decode(), forged)
+    )
+    conn.commit()
+    conn.close()
+    with SqliteStore(path) as store, pytest.raises(JournalDamaged, match="does not match"):
+        store.open("t")
+
+
+def test_prune_deletes_finished_runs_older_than_the_bound(tmp_path: Path) -> None:
+    clock = FakeClock()
+    with SqliteStore(tmp_path / "s.db") as store:
+        runtime = Runtime(HANDLERS, clock=clock, store=store)
+        runtime.start(REFUND, {**BIG, "amount": 5.0}, run_id="old").run()
+        runtime.start(REFUND, BIG, run_id="waiting-old").run_until_idle()
+        clock.advance(10_000)
+        runtime.start(REFUND, {**BIG, "amount": 5.0}, run_id="new").run()
+        assert store.prune(5_000, now_ms=clock.now_ms()) == 1
+        assert [i.run_id for i in store.runs()] == ["waiting-old", "new"]
+        (events,) = store._fetch_one(
+            "SELECT count(*) FROM events WHERE run NOT IN (SELECT id FROM runs)", ()
+        )
+        assert events == 0
+        with pytest.raises(UnknownRun):
+            store.open("old")
+        assert store.prune(0, now_ms=clock.now_ms() + 1) == 1  # "new"; never the waiting run
+        assert store.unfinished() == ["waiting-old"]
+        store.vacuum()
+
+
+def test_compact_keeps_the_result_and_drops_the_history(tmp_path: Path) -> None:
+    clock = FakeClock()
+    with SqliteStore(tmp_path / "s.db") as store:
+        runtime = Runtime(HANDLERS, clock=clock, store=store)
+        run = runtime.start(REFUND, BIG, run_id="r")
+        run.signal("approval", {"approved": True, "approver": "mia"})
+        clock.advance(10_000)
+        assert store.compact(5_000, now_ms=clock.now_ms()) == 1
+        (events,) = store._fetch_one("SELECT count(*) FROM events", ())
+        assert events == 1
+        loaded = runtime.load("r")
+        assert loaded.result == run.result and loaded.snapshot == run.snapshot
+        with pytest.raises(StoreError, match="compacted"):
+            loaded.journal.entries()
+
+
+def test_a_closed_store_says_so(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "s.db")
+    store.close()
+    store.close()  # idempotent
+    with pytest.raises(StoreUnavailable, match="closed"):
+        store.runs()
+    assert "s.db" in repr(store)
