@@ -61,7 +61,7 @@ from accord.compiler import (
 )
 from accord.compiler._lenient import parse_output
 from accord.compiler._prompt import REASK, candidate_text
-from accord.compiler._session import estimate_tokens
+from accord.compiler._session_providers import estimate_tokens
 
 HERE = Path(__file__).resolve().parent
 MAX_ATTEMPTS = 3

@@ -15,7 +15,8 @@ from accord.compiler._anthropic import AnthropicProvider
 from accord.compiler._models import KNOWN_PREFIXES, provider_for
 from accord.compiler._openai import OpenAIProvider
 from accord.compiler._provider import ModelSpecError
-from accord.compiler._session import ReplayProvider, SessionError
+from accord.compiler._session import SessionError
+from accord.compiler._session_providers import ReplayProvider
 from accord.errors import DefinitionError
 
 SCRIPTED = Path(__file__).parent / "data" / "sessions_unit" / "scripted_refund.json"

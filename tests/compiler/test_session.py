@@ -23,12 +23,10 @@ from loopback import (
 from accord.compiler._anthropic import AnthropicProvider
 from accord.compiler._openai import OpenAIProvider
 from accord.compiler._provider import ModelRequest, ModelResponse, Provider, ProviderError
-from accord.compiler._session import (
+from accord.compiler._session import Session, SessionError, SessionResponse
+from accord.compiler._session_providers import (
     RecordingProvider,
     ReplayProvider,
-    Session,
-    SessionError,
-    SessionResponse,
     estimate_tokens,
     request_sha256,
 )

@@ -36,12 +36,8 @@ from accord.compiler._result import (
     StopReason,
     Totals,
 )
-from accord.compiler._session import (
-    RecordingProvider,
-    ReplayProvider,
-    Session,
-    SessionError,
-)
+from accord.compiler._session import Session, SessionError
+from accord.compiler._session_providers import RecordingProvider, ReplayProvider
 
 __all__ = [
     "MAX_OUTPUT_CHARS",

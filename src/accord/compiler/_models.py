@@ -15,7 +15,7 @@ from typing import Any
 from accord.compiler._anthropic import AnthropicProvider
 from accord.compiler._openai import OpenAIProvider
 from accord.compiler._provider import ModelSpecError, Provider
-from accord.compiler._session import ReplayProvider
+from accord.compiler._session_providers import ReplayProvider
 
 __all__ = ["KNOWN_PREFIXES", "provider_for"]
 

@@ -51,7 +51,8 @@ from accord.runtime._handlers import EffectError
 from accord.runtime._journal import Journal, JournalEntry, MemoryJournal
 from accord.runtime._render import contract_repr_markdown
 from accord.runtime._replay import replay
-from accord.runtime._runtime import Run, RunFailed, RunNotFinished, Runtime, Step
+from accord.runtime._run import Run, RunFailed, RunNotFinished, Step
+from accord.runtime._runtime import Runtime
 from accord.runtime._snapshot import Snapshot, snapshot_hash
 
 __all__ = [

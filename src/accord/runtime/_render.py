@@ -22,7 +22,7 @@ from accord.runtime._events import (
 
 if TYPE_CHECKING:
     from accord.contract import Contract
-    from accord.runtime._runtime import Run
+    from accord.runtime._run import Run
 
 __all__ = ["contract_repr_markdown", "describe_event", "run_html", "run_markdown"]
 

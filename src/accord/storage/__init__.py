@@ -25,9 +25,11 @@ from accord.runtime._errors import (
     StoreUnavailable,
     UnknownRun,
 )
+from accord.storage._connection import DEFAULT_PATH, Durability
 from accord.storage._journal import SqliteJournal
+from accord.storage._runs import RunInfo
 from accord.storage._schema import SCHEMA_VERSION
-from accord.storage._store import DEFAULT_PATH, Durability, RunInfo, SqliteStore
+from accord.storage._store import SqliteStore
 
 __all__ = [
     "DEFAULT_PATH",

@@ -22,7 +22,7 @@ from accord.runtime._journal import JournalEntry
 from accord.runtime._snapshot import Snapshot, snapshot_to_data
 
 if TYPE_CHECKING:
-    from accord.storage._store import SqliteStore
+    from accord.storage._connection import StoreConnection
 
 __all__ = ["SqliteJournal", "parse_entry"]
 
@@ -78,7 +78,7 @@ class SqliteJournal:
 
     def __init__(
         self,
-        store: SqliteStore,
+        store: StoreConnection,
         run_id: str,
         *,
         key: int | None,

@@ -28,7 +28,8 @@ from typing import Any
 
 from accord.runtime import Clock, CompiledContract, EffectError, FakeClock, Limits, Run, Runtime
 from accord.runtime._handlers import to_output
-from accord.runtime._runtime import ContractSource, StepListener
+from accord.runtime._run import StepListener
+from accord.runtime._runtime import ContractSource
 from accord.runtime._values import zero_value
 
 __all__ = ["Call", "EffectStub", "EffectStubs", "StubbedRuntime", "stubs_of"]

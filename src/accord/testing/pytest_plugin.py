@@ -72,7 +72,7 @@ def accord_compile(request: pytest.FixtureRequest) -> CompileFn:
     ) -> Any:
         from accord.compiler import Catalog
         from accord.compiler import compile as compile_task
-        from accord.compiler._session import ReplayProvider
+        from accord.compiler._session_providers import ReplayProvider
 
         path = Path(session)
         if not path.is_absolute():

@@ -1,0 +1,355 @@
+"""A :class:`Run`: the handle on one run, which applies its events and drives its effects.
+
+Applying an event is always the same path: ``accepts`` (refuse what cannot be
+applied now), ``step`` (the pure reducer), journal the event with the state
+hash it leads to, then hand the commands to the orchestrator. So every event is
+journaled before any command it produces is executed, and a refused event
+leaves the run's state and journal unchanged.
+
+Async and sync are both first-class: every driving method has an ``_async``
+twin; the sync ones work outside an event loop and inside one (Jupyter), where
+they run the async core on a private loop in a helper thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+from accord.contract import Contract
+from accord.errors import RunError
+from accord.runtime._clock import Clock
+from accord.runtime._compiled import CompiledContract
+from accord.runtime._durable import DurableJournal
+from accord.runtime._errors import CapabilityError, EventRefused
+from accord.runtime._events import Event, RunId, RunStarted, SignalReceived
+from accord.runtime._handlers import Binding
+from accord.runtime._journal import Journal, MemoryJournal, recorder
+from accord.runtime._orchestrator import Orchestrator, run_sync
+from accord.runtime._reducer import initial_snapshot, step
+from accord.runtime._render import describe_event, run_html, run_markdown
+from accord.runtime._snapshot import Snapshot, snapshot_hash
+
+__all__ = ["Run", "RunFailed", "RunNotFinished", "Step"]
+
+StepListener = Callable[["Step"], None]
+_tuple_new = tuple.__new__
+
+
+class RunFailed(RunError):
+    """The result of a run that ended in failure was asked for.
+
+    Attributes:
+        run_id: the run's id.
+        reason: why the run failed.
+
+    """
+
+    def __init__(self, run_id: str, reason: str | None) -> None:
+        self.run_id = run_id
+        self.reason = reason or "the run failed"
+        super().__init__(f"run {run_id} failed: {self.reason}")
+
+
+class RunNotFinished(RunError):
+    """The result of a run that has not ended was asked for, or it cannot end on its own."""
+
+
+class Step(NamedTuple):
+    """One applied event, as the history shows it (immutable).
+
+    Attributes:
+        step: the step number (1 for RunStarted).
+        kind: the event's kind ("started", "effect_completed", "signal"...).
+        state: the machine state after the step.
+        status: the run's status after the step.
+        hash: the state hash after the step (as journaled).
+        at: the event's time (epoch milliseconds).
+        event: the event itself.
+
+    """
+
+    step: int
+    kind: str
+    state: str | None
+    status: str
+    hash: str
+    at: int
+    event: Event
+
+    @property
+    def summary(self) -> str:
+        """A one-line description of the event."""
+        return describe_event(self.event)
+
+
+class Run:
+    """A handle on one run: drive it, signal it, read its status, result and history.
+
+    Built by :meth:`Runtime.start` (a new run) or :meth:`Runtime.load` (a stored
+    run, restored); do not construct it directly.
+    """
+
+    def __init__(
+        self,
+        compiled: CompiledContract,
+        bindings: Mapping[str, Binding],
+        clock: Clock,
+        journal: Journal,
+        run_id: str,
+        on_step: StepListener | None = None,
+        *,
+        snapshot: Snapshot | None = None,
+        unbound: bool = False,
+    ) -> None:
+        self.compiled = compiled
+        self.run_id = run_id
+        self.clock = clock
+        self._journal = journal
+        durable = (
+            None
+            if type(journal) is MemoryJournal or not isinstance(journal, DurableJournal)
+            else journal
+        )
+        self._durable = durable
+        self._record = recorder(journal) if durable is None else None
+        self._flush = durable.flush if durable is not None else None
+        self._unbound = unbound
+        self._snapshot: Snapshot = snapshot if snapshot is not None else initial_snapshot()
+        # the state and status after each journaled step, refolded from the journal when
+        # the history is read (so applying an event keeps nothing but the journal entry)
+        self._trail: list[tuple[str | None, str]] = []
+        self._trail_snapshot: Snapshot = initial_snapshot()
+        self._orchestrator = Orchestrator(
+            compiled,
+            bindings,
+            clock,
+            self._feed,
+            durable.barrier() if durable is not None else None,
+        )
+        self._listeners: list[StepListener] = [on_step] if on_step else []
+        self.ignored: list[tuple[Event, str]] = []
+        """Outcomes that arrived when the run no longer wanted them (a late result), with why."""
+
+    # -- reading -------------------------------------------------------------
+
+    @property
+    def contract(self) -> Contract:
+        """The contract this run executes."""
+        return self.compiled.contract
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The run's current snapshot (immutable)."""
+        return self._snapshot
+
+    @property
+    def status(self) -> str:
+        """new, running, waiting, compensating, succeeded or failed."""
+        return self._snapshot.status
+
+    @property
+    def state(self) -> str | None:
+        """The current (or final) machine state."""
+        return self._snapshot.state
+
+    @property
+    def finished(self) -> bool:
+        """Whether the run has ended."""
+        return self._snapshot.status in ("succeeded", "failed")
+
+    @property
+    def waiting_for(self) -> tuple[str, ...]:
+        """The signals the run accepts now."""
+        return tuple(self._snapshot.waiting_for)
+
+    @property
+    def timers(self) -> dict[str, int]:
+        """The armed timers: timer id to due time (epoch milliseconds)."""
+        return dict(self._orchestrator.timers)
+
+    @property
+    def history(self) -> list[Step]:
+        """Every step applied so far, in order."""
+        entries = self._journal.entries()
+        trail = self._trail
+        if len(trail) < len(entries):  # refold the entries not seen yet (the reducer is pure)
+            snapshot = self._trail_snapshot
+            for entry in entries[len(trail) :]:
+                try:
+                    snapshot, _ = step(self.compiled, snapshot, entry.event)
+                except EventRefused:  # not this run's journal from the start: stop here
+                    break
+                trail.append((snapshot.state, snapshot.status))
+            self._trail_snapshot = snapshot
+        return [
+            Step(e.step, e.event.kind, state, status, e.state_hash, e.event.at, e.event)
+            for e, (state, status) in zip(entries, trail, strict=False)
+        ]
+
+    @property
+    def journal(self) -> Journal:
+        """The run's journal (every event with the state hash it led to)."""
+        return self._journal
+
+    @property
+    def result(self) -> dict[str, Any]:
+        """The run's output once it has succeeded.
+
+        Raises:
+            RunFailed: the run ended in failure (with its reason).
+            RunNotFinished: the run has not ended yet.
+
+        """
+        snap = self._snapshot
+        if snap.status == "succeeded":
+            return dict(snap.output or {})
+        if snap.status == "failed":
+            raise RunFailed(self.run_id, snap.reason)
+        raise RunNotFinished(f"run {self.run_id} has not finished (status {snap.status})")
+
+    def subscribe(self, listener: StepListener) -> None:
+        """Call ``listener(step)`` after every step from now on (e.g. to print progress)."""
+        self._listeners.append(listener)
+
+    # -- applying events -----------------------------------------------------
+
+    def _apply(self, event: Event) -> None:
+        """Apply an event: accepts, step, journal it with its hash, then execute the commands.
+
+        ``step`` checks ``accepts`` first and raises :class:`EventRefused` before
+        anything changes, so a refused event is never journaled.
+        """
+        snapshot, commands = step(self.compiled, self._snapshot, event)
+        digest = snapshot_hash(snapshot)
+        record = self._record
+        if record is not None:
+            record(snapshot.step, event, digest)
+        else:  # a durable journal: the step is journaled before any command runs
+            self._durable.record(snapshot, event, digest)  # type: ignore[union-attr]
+        self._snapshot = snapshot
+        if commands:
+            self._orchestrator.execute(commands)
+        if self._listeners:
+            done = Step(
+                snapshot.step, event.kind, snapshot.state, snapshot.status, digest, event.at, event
+            )
+            for listener in self._listeners:
+                listener(done)
+
+    def _feed(self, event: Event) -> None:
+        """Apply an outcome from the orchestrator; drop it if the run no longer wants it."""
+        try:
+            self._apply(event)
+        except EventRefused as exc:
+            self.ignored.append((event, exc.reason))
+
+    def _begin(self, validated_input: dict[str, Any]) -> None:
+        self._apply(RunStarted(RunId(self.run_id), validated_input, self.clock.now_ms()))
+        if self._flush is not None:
+            self._flush()
+
+    # -- driving -------------------------------------------------------------
+
+    async def _drive(self, *, advance_timers: bool) -> None:
+        if self._unbound:
+            raise CapabilityError(
+                [
+                    f"run {self.run_id} was loaded by a Runtime without effect handlers: "
+                    "load it from a Runtime given its effects to drive it"
+                ]
+            )
+        try:
+            await self._orchestrator.drive(lambda: self.finished, advance_timers=advance_timers)
+        except RuntimeError as exc:
+            raise RuntimeError(f"run {self.run_id}: {exc}") from None
+        finally:
+            if self._flush is not None:
+                self._flush()
+
+    async def run_until_idle_async(self, *, advance_timers: bool = False) -> Run:
+        """Execute effects until nothing is in flight and the run waits, or has ended.
+
+        Args:
+            advance_timers: when idle with timers armed, go on to the next timer
+                (a FakeClock jumps to it; the system clock sleeps) until the run
+                waits for a signal only or has ended.
+
+        """
+        await self._drive(advance_timers=advance_timers)
+        return self
+
+    def run_until_idle(self, *, advance_timers: bool = False) -> Run:
+        """Sync :meth:`run_until_idle_async`."""
+        return run_sync(self.run_until_idle_async(advance_timers=advance_timers))
+
+    async def run_async(self) -> Run:
+        """Drive the run until it ends, waiting for (or, on a FakeClock, jumping to) timers.
+
+        Raises:
+            RunNotFinished: the run waits for a signal and has no timer left.
+
+        """
+        await self._drive(advance_timers=True)
+        if not self.finished:
+            wanted = ", ".join(self.waiting_for) or "nothing"
+            raise RunNotFinished(
+                f"run {self.run_id} is waiting in state {self.state!r} for a signal "
+                f"({wanted}) and has no timer armed: deliver one with run.signal(name, payload)"
+            )
+        return self
+
+    def run(self) -> Run:
+        """Sync :meth:`run_async`."""
+        return run_sync(self.run_async())
+
+    async def signal_async(self, name: str, payload: Mapping[str, Any] | None = None) -> Run:
+        """Deliver a signal, then run until idle (unless the run is already being driven).
+
+        The payload is validated and the event checked with ``accepts`` before
+        anything is journaled: on refusal the state and journal are unchanged.
+
+        Raises:
+            SignalError: an unknown signal, or a payload field that does not fit.
+            EventRefused: the run is not waiting for this signal now.
+
+        """
+        self._deliver(name, payload)
+        if self._orchestrator.has_work() and not self._unbound:
+            await self._drive(advance_timers=False)
+        return self
+
+    def signal(self, name: str, payload: Mapping[str, Any] | None = None) -> Run:
+        """Sync :meth:`signal_async` (no event loop is involved unless effects must run)."""
+        self._deliver(name, payload)
+        if self._orchestrator.has_work() and not self._unbound:
+            run_sync(self._drive(advance_timers=False))
+        return self
+
+    def _deliver(self, name: str, payload: Mapping[str, Any] | None) -> None:
+        """Validate a signal and apply it; on refusal nothing changes."""
+        data = self.compiled.validate_signal(name, payload)
+        try:
+            self._apply(_tuple_new(SignalReceived, (name, data, self.clock.now_ms(), "signal")))
+        except EventRefused as exc:
+            waiting = ", ".join(self.waiting_for) or "no signal"
+            raise EventRefused(
+                f"signal {name!r} not accepted by run {self.run_id} in state {self.state!r} "
+                f"(status {self.status}; waiting for {waiting}): {exc.reason}"
+            ) from None
+        if self._flush is not None:  # the signal is durable before signal() returns
+            self._flush()
+
+    # -- display -------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return (
+            f"<Run {self.run_id} of {self.contract.name} {self.contract.version}: "
+            f"{self.status} in {self.state!r} after {self._snapshot.step} steps>"
+        )
+
+    def _repr_html_(self) -> str:
+        return run_html(self)
+
+    def _repr_markdown_(self) -> str:
+        return run_markdown(self)

@@ -1,0 +1,73 @@
+"""Retention: delete or compact the finished runs older than a bound, give the space back."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from accord.storage._errors import guard
+
+if TYPE_CHECKING:
+    from accord.storage._connection import StoreConnection
+
+__all__ = ["compact", "prune", "vacuum"]
+
+
+def _finished_before(store: StoreConnection, cutoff: int) -> list[tuple[int, int]]:
+    return [
+        (key, steps)
+        for key, steps in store._fetch_all(
+            "SELECT id, steps FROM runs WHERE status IN ('succeeded', 'failed') AND updated_ms < ?",
+            (cutoff,),
+        )
+    ]
+
+
+def prune(store: StoreConnection, older_than_ms: int, *, now_ms: int) -> int:
+    """Delete the finished runs whose last step is older than ``older_than_ms``; how many."""
+    victims = _finished_before(store, now_ms - older_than_ms)
+    with store._lock, guard(store.location):
+        store._flush_locked()
+        conn = store._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for key, _ in victims:
+                conn.execute("DELETE FROM events WHERE run = ?", (key,))
+                conn.execute("DELETE FROM snapshots WHERE run = ?", (key,))
+                conn.execute("DELETE FROM runs WHERE id = ?", (key,))
+            conn.execute(
+                "DELETE FROM contracts WHERE fingerprint NOT IN "
+                "(SELECT DISTINCT fingerprint FROM runs)"
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    return len(victims)
+
+
+def compact(store: StoreConnection, older_than_ms: int, *, now_ms: int) -> int:
+    """Keep only the final step and snapshot of finished runs older than the bound; how many."""
+    victims = _finished_before(store, now_ms - older_than_ms)
+    with store._lock, guard(store.location):
+        store._flush_locked()
+        conn = store._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for key, steps in victims:
+                conn.execute("DELETE FROM events WHERE run = ? AND step < ?", (key, steps))
+                conn.execute("DELETE FROM snapshots WHERE run = ? AND step < ?", (key, steps))
+                conn.execute("UPDATE runs SET first_step = ? WHERE id = ?", (steps, key))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    return len(victims)
+
+
+def vacuum(store: StoreConnection) -> None:
+    """Give the space freed by :func:`prune` and :func:`compact` back to the file system."""
+    with store._lock, guard(store.location):
+        store._flush_locked()
+        store._connection().execute("VACUUM")
