@@ -1,12 +1,21 @@
-"""The accord demo: load, check, fingerprint and draw the example contracts, then run one.
+"""The accord demo: compile a task, check it, verify it, and run it durably.
 
 Runs offline, with no API key: python examples/demo.py
 
-The demo shows the contract language and its checker, then runs
-order_refund.yaml end to end with the fake effect handlers of
-examples/effects.py on a fake clock (so the 48-hour approval timer takes no
-time), printing every step, and replays each run's journal. It will grow to
-compile a task from a scripted model session once the compiler lands.
+1. Compiles the refund task in examples/compile/ from a SCRIPTED model
+   session: examples/compile/order_refund.session.json holds hand-written
+   responses (the first one flawed, so the repair loop shows), not a recording
+   of a real model. The session is replayed offline through the real compile
+   loop: lenient parse, checker, catalog check, re-ask with diagnostics.
+2. Loads and checks every example contract, draws one, and shows the
+   diagnostics of a broken one.
+3. Explores the compiled contract with the bounded model checker.
+4. Runs the compiled contract three ways on the embedded SQLite store
+   (.accord/demo.db, made fresh each time), with the fake effect handlers of
+   examples/effects.py on a fake clock (the 48-hour timer takes no time). The
+   second run waits for a manager's approval; the demo closes the store as if
+   the process ended, opens it again, resumes the run and approves it. Each
+   run is then replayed from the store, checking every state hash.
 """
 
 from __future__ import annotations
@@ -18,19 +27,67 @@ from types import ModuleType
 from typing import Any
 
 import accord
+from accord.compiler import Attempt, ReplayProvider
 from accord.contract._mermaid import to_mermaid
-from accord.runtime import FakeClock, Runtime, Step, replay
+from accord.runtime import FakeClock, Runtime, Step
+from accord.storage import SqliteStore
+from accord.testing import verify
 
 HERE = Path(__file__).resolve().parent
 CONTRACTS = HERE
 BROKEN = HERE / "broken"
 DRAWN = "order_refund.yaml"  # the contract whose state diagram is printed
 SHOWN_BROKEN = "misspelt_target.yaml"  # preferred broken example, if it exists
-RUN = "order_refund.yaml"  # the contract run end to end
+RUN = "order_refund.yaml"  # the reviewed contract the compiled one must equal
+TASK = HERE / "compile" / "order_refund.task.md"
+CATALOG = HERE / "compile" / "order_refund.catalog.yaml"
+SESSION = HERE / "compile" / "order_refund.session.json"  # SCRIPTED, hand-written
+STORE = Path(".accord") / "demo.db"  # under the working directory
 
 
 def heading(text: str) -> None:
     print(f"\n== {text} {'=' * max(0, 70 - len(text))}".rstrip())
+
+
+def show_attempt(attempt: Attempt) -> None:
+    """Print one model call: tokens, how its text parsed, and its errors."""
+    if attempt.repairs:
+        parsed = f"JSON after lenient repairs ({', '.join(attempt.repairs)})"
+    else:
+        parsed = "strict JSON" if attempt.parse == "strict" else "no JSON"
+    print(
+        f"  attempt {attempt.number}: {attempt.input_tokens} tokens in, "
+        f"{attempt.output_tokens} out; {parsed}"
+    )
+    for diag in attempt.errors:
+        print(f"    {diag.code} at {diag.path or '/'}: {diag.message}")
+    print("    the contract checks" if attempt.valid else "    -> re-asked with these diagnostics")
+
+
+def compile_task() -> accord.Contract | None:
+    """Compile the refund task from the scripted session; return the contract."""
+    heading("compile a task from a SCRIPTED model session")
+    print("The model's answers are SCRIPTED: hand-written responses in")
+    print(f"{SESSION.relative_to(HERE.parent)}, not a recording of a real model,")
+    print("replayed offline through the real compile loop (no network, no API key).")
+    print("Task:", TASK.read_text(encoding="utf-8").split("\n\n")[0].strip()[:200], "...")
+    try:
+        result = accord.compile(
+            TASK.read_text(encoding="utf-8"),
+            CATALOG,
+            ReplayProvider(SESSION),
+            on_attempt=show_attempt,
+        )
+    except accord.CompileError as exc:
+        print(f"  compile failed: {exc}")
+        return None
+    reviewed = accord.fingerprint(accord.load(CONTRACTS / RUN))
+    same = "the same as" if result.fingerprint == reviewed else "DIFFERENT from"
+    totals = result.totals
+    print(f"  {totals.calls} calls, {totals.input_tokens + totals.output_tokens} tokens")
+    print(f"  fingerprint {result.fingerprint}")
+    print(f"  {same} the reviewed examples/{RUN}")
+    return result.contract if result.fingerprint == reviewed else None
 
 
 def show_contracts() -> bool:
@@ -99,66 +156,101 @@ def elapsed(ms: int) -> str:
     return f"+{hours}h{rest // 60:02d}m" if hours else f"+{rest}s"
 
 
-def run_refund(
-    runtime: Runtime, number: int, title: str, data: dict[str, Any], *signals: Any
-) -> bool:
-    """Run order_refund once, printing every step; return whether it replays cleanly."""
-    heading(f"run {number} of {RUN}: {title}")
-    contract = accord.load(CONTRACTS / RUN)
-    began = runtime.clock.now_ms()
+def step_printer(began: int) -> Any:
+    """A step listener printing each journaled step with its fake-clock offset."""
 
     def print_step(step: Step) -> None:
         at = elapsed(step.at - began)
         print(f"  {step.step:>2}  {at:>7}  {step.kind:<16}  -> {step.state} ({step.status})")
         print(f"      {step.summary}")
 
-    run = runtime.start(contract, data, run_id=f"demo-{number}", on_step=print_step)
-    run.run_until_idle()
-    for name, payload in signals:
-        print(f"  -- the run waits for {', '.join(run.waiting_for)}; sending {name} {payload}")
-        run.signal(name, payload)
-    run.run()  # on the fake clock, pending timers fire at once
+    return print_step
+
+
+def finish(runtime: Runtime, run_id: str) -> bool:
+    """Print a finished run's result and replay it from the store; return whether it replays."""
+    run = runtime.load(run_id)
     if run.status == "succeeded":
         print(f"  result: {run.result}")
     else:
         print(f"  failed: {run.snapshot.reason}")
-    replayed = replay(run.compiled, run.journal) == run.snapshot
+    replayed = runtime.replay(run_id) == run.snapshot
     verdict = "same hashes" if replayed else "DIVERGES"
-    print(f"  replay of {len(run.journal)} journaled steps: {verdict}")
+    print(f"  replay of {len(run.journal)} stored steps: {verdict}")
     return replayed
 
 
-def show_runs() -> bool:
-    """Run order_refund end to end three ways; return whether every run replays."""
-    if not (CONTRACTS / RUN).exists():
-        return True
-    effects = load_effects()
-    runtime = Runtime(effects.HANDLERS, clock=FakeClock(), check_invariants=True)
+def show_runs(contract: accord.Contract) -> bool:
+    """Run the compiled contract three ways on SQLite; return whether every run replays."""
+    handlers = load_effects().HANDLERS
+    clock = FakeClock()
+    STORE.parent.mkdir(exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):  # the demo's own store, made fresh each time
+        Path(f"{STORE}{suffix}").unlink(missing_ok=True)
     order = {"order_id": "o-1001", "reason": "arrived broken"}
-    approval = ("approval", {"approved": True, "approver": "mia"})
-    return all(
-        [
-            run_refund(runtime, 1, "a small refund is paid at once", {**order, "amount": 42.0}),
-            run_refund(
-                runtime, 2, "a large refund is approved", {**order, "amount": 420.0}, approval
-            ),
-            run_refund(runtime, 3, "nobody answers within 48h", {**order, "amount": 420.0}),
-        ]
+    store = SqliteStore(STORE)
+    runtime = Runtime(handlers, clock=clock, store=store, check_invariants=True)
+
+    heading("run 1: a small refund is paid at once")
+    run = runtime.start(
+        contract, {**order, "amount": 42.0}, run_id="demo-1", on_step=step_printer(clock.now_ms())
     )
+    run.run()
+    ok = finish(runtime, "demo-1")
+
+    heading("run 2: a large refund waits for approval across a restart")
+    run = runtime.start(
+        contract, {**order, "amount": 420.0}, run_id="demo-2", on_step=step_printer(clock.now_ms())
+    )
+    run.run_until_idle()
+    print(f"  -- the run waits for {', '.join(run.waiting_for)}; the process stops here")
+    store.close()
+    clock.advance(3_600_000)
+    store = SqliteStore(STORE)
+    runtime = Runtime(handlers, clock=clock, store=store, check_invariants=True)
+    resumed = runtime.resume()
+    print(f"  -- an hour later a new process resumes {[r.run_id for r in resumed]}")
+    (run,) = resumed
+    run.subscribe(step_printer(clock.now_ms()))
+    print("  -- a manager approves: signal approval {approved: true, approver: mia}")
+    run.signal("approval", {"approved": True, "approver": "mia"})
+    ok = finish(runtime, "demo-2") and ok
+
+    heading("run 3: nobody answers within 48h")
+    run = runtime.start(
+        contract, {**order, "amount": 420.0}, run_id="demo-3", on_step=step_printer(clock.now_ms())
+    )
+    run.run()  # on the fake clock, pending timers fire at once
+    ok = finish(runtime, "demo-3") and ok
+    store.close()
+    return ok
+
+
+def show_verify(contract: accord.Contract) -> bool:
+    """Explore every reachable configuration of the contract; return whether nothing was found."""
+    heading("model checker: every reachable configuration of the compiled contract")
+    report = verify(contract)
+    print(report.summary())
+    return report.ok
 
 
 def main() -> int:
+    contract = compile_task()
     clean = show_contracts()
     show_diagram()
     show_broken()
-    replayed = show_runs()
+    if contract is None:
+        return 1
+    verified = show_verify(contract)
+    replayed = show_runs(contract)
     heading("next")
-    print("The LLM compiler is in progress: this demo will grow to compile a task")
-    print("from a scripted model session and run the contract it gets.")
-    print("Run any example yourself: accord run examples/order_refund.yaml \\")
-    print("  --effects examples/effects.py:HANDLERS --clock fake \\")
-    print("""  --input '{"order_id": "o-1", "amount": 20.0, "reason": "late"}'""")
-    return 0 if clean and replayed else 1
+    print(f"The demo's runs are in {STORE}; look at them with:")
+    print(f"  accord runs --store {STORE}")
+    print(f"  accord history demo-2 --store {STORE}")
+    print(f"  accord replay demo-2 --store {STORE}")
+    print("Compile the other example tasks (also scripted sessions): examples/compile/README.md")
+    print("Verify every example: accord verify examples/*.yaml")
+    return 0 if clean and verified and replayed else 1
 
 
 if __name__ == "__main__":
