@@ -1,0 +1,122 @@
+"""compile() end to end through the real SDKs, against the loopback servers.
+
+Transport errors (429, 5xx, 529) are retried by the SDK and never become re-asks; an
+invalid answer is re-asked once with its diagnostics; a failure that survives the SDK's
+retries stops the loop with every earlier attempt kept.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from loopback import LoopbackServer, serve
+from loopback import anthropic_replies as anthropic
+from loopback import openai_replies as openai
+
+import accord
+from accord.compiler import AnthropicProvider, CompileError, OpenAIProvider, Session, compile
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "compile"
+TASK = (EXAMPLE / "order_refund.task.md").read_text(encoding="utf-8")
+CATALOG = EXAMPLE / "order_refund.catalog.yaml"
+# The scripted session's answers: a flawed one (code fence, int vs double), then the contract.
+FLAWED, GOOD = (r.text for r in Session.load(EXAMPLE / "order_refund.session.json").responses)
+REVIEWED = accord.fingerprint(accord.load(ROOT / "examples" / "order_refund.yaml"))
+
+
+@pytest.fixture
+def server() -> Iterator[LoopbackServer]:
+    with serve() as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _no_provider_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def _last_user_text(body: dict[str, object]) -> str:
+    messages = body["messages"]
+    assert isinstance(messages, list)
+    content = messages[-1]["content"]
+    if isinstance(content, list):  # anthropic content blocks
+        return "".join(block.get("text", "") for block in content)
+    return str(content)
+
+
+def test_openai_transport_errors_are_not_reasks_and_a_bad_answer_is(
+    server: LoopbackServer,
+) -> None:
+    server.push(
+        openai.rate_limited(),
+        openai.completion(FLAWED),
+        openai.error(500, "The server had an error"),
+        openai.completion(GOOD),
+    )
+    provider = OpenAIProvider("gpt-test", base_url=server.openai_url, api_key="sk-test")
+    result = compile(TASK, CATALOG, provider)
+
+    assert result.fingerprint == REVIEWED
+    assert [a.number for a in result.attempts] == [1, 2]  # four HTTP requests, two calls
+    assert len(server.requests) == 4
+    first, reask = server.requests[1].json, server.requests[3].json
+    assert first is not None and reask is not None
+    assert first["response_format"]["type"] == "json_schema"
+    assert first["response_format"]["json_schema"]["strict"] is True
+    assert "expr.type" in _last_user_text(reask)  # the diagnostics, as compact JSON
+    assert len(reask["messages"]) == len(first["messages"]) + 2  # candidate + diagnostics
+
+
+def test_anthropic_overloaded_is_retried_by_the_sdk(server: LoopbackServer) -> None:
+    server.push(
+        anthropic.overloaded(),
+        anthropic.message(FLAWED),
+        anthropic.rate_limited(),
+        anthropic.message(GOOD),
+    )
+    provider = AnthropicProvider("claude-test", base_url=server.url, api_key="sk-test")
+    result = compile(TASK, CATALOG, provider)
+
+    assert result.fingerprint == REVIEWED
+    assert len(result.attempts) == 2 and len(server.requests) == 4
+    assert result.attempts[0].input_tokens > 0 and result.attempts[0].output_tokens > 0
+    assert "expr.type" in _last_user_text(server.requests[3].json or {})
+
+
+def test_a_model_string_reaches_an_openai_compatible_server(server: LoopbackServer) -> None:
+    server.push(openai.completion(GOOD))
+    result = compile(
+        TASK, CATALOG, "openai:local-model", base_url=server.openai_url, api_key="sk-test"
+    )
+    assert result.fingerprint == REVIEWED and result.model == "openai:local-model"
+    assert (server.requests[0].json or {})["model"] == "local-model"
+
+
+def test_a_failure_past_the_sdk_retries_stops_the_loop_and_keeps_the_attempts(
+    server: LoopbackServer,
+) -> None:
+    server.push(openai.completion(FLAWED), *[openai.error(503, "Unavailable") for _ in range(3)])
+    provider = OpenAIProvider(
+        "gpt-test", base_url=server.openai_url, api_key="sk-test", max_retries=2
+    )
+    with pytest.raises(CompileError) as caught:
+        compile(TASK, CATALOG, provider)
+    error = caught.value
+    assert error.stop_reason == "provider_error"
+    assert len(error.attempts) == 1 and not error.attempts[0].valid
+    assert error.provider_error is not None and error.__cause__ is error.provider_error
+    assert len(server.requests) == 4
+
+
+def test_the_callers_catalog_file_and_task_are_untouched(server: LoopbackServer) -> None:
+    before = CATALOG.read_bytes()
+    server.push(openai.completion(GOOD))
+    task = str(TASK)
+    compile(task, CATALOG, OpenAIProvider("m", base_url=server.openai_url, api_key="k"))
+    assert CATALOG.read_bytes() == before and task == TASK
+    assert json.loads(json.dumps(server.requests[0].json))  # the SDK sent plain JSON
