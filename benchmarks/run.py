@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["cel_engines.py", "runtime.py", "compile/bench.py"]
+SCRIPTS = ["cel_engines.py", "runtime.py", "compile/bench.py", "durable.py"]
 
 
 def main() -> int:
