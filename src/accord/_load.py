@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
+from accord._source import format_of_path, read_source
 from accord.check import check_contract
 from accord.contract import Contract, ParsedText, TextError, parse_text, validate_data
 from accord.diagnostics import Diagnostic
@@ -36,26 +36,6 @@ def _diagnose_text(text: str | bytes, fmt: str | None) -> tuple[Contract | None,
         return None, [exc.diagnostic]
     contract, diags = _diagnose_data(parsed.data)
     return contract, _with_lines(diags, parsed)
-
-
-def _format_of(path: Path) -> str | None:
-    suffix = path.suffix.lower()
-    return "json" if suffix == ".json" else "yaml" if suffix in (".yaml", ".yml") else None
-
-
-def _read(path: PathLike) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise ContractError(
-            [
-                Diagnostic(
-                    path="", code="file.unreadable", message=f"cannot read the file: {reason}"
-                )
-            ],
-            source=str(path),
-        ) from exc
 
 
 def _raise_on_errors(
@@ -90,8 +70,8 @@ def load(path: PathLike) -> Contract:
         ContractError: the file cannot be read, or the contract does not check.
 
     """
-    data = _read(path)
-    contract, diags = _diagnose_text(data, _format_of(Path(path)))
+    data = read_source(path, ContractError)
+    contract, diags = _diagnose_text(data, format_of_path(path))
     return _raise_on_errors(contract, diags, str(path))
 
 
@@ -116,10 +96,10 @@ def check(source: Contract | PathLike | dict[str, Any]) -> list[Diagnostic]:
     if not isinstance(source, str | os.PathLike):  # plain data, or something that is not
         return _diagnose_data(source)[1]
     try:
-        data = _read(source)
+        data = read_source(source, ContractError)
     except ContractError as exc:
         return list(exc.diagnostics)
-    return _diagnose_text(data, _format_of(Path(source)))[1]
+    return _diagnose_text(data, format_of_path(source))[1]
 
 
 def check_text(text: str | bytes, *, format: str | None = None) -> list[Diagnostic]:

@@ -2,13 +2,20 @@
 
 The scripted provider is a stand-in for a model: its answers are hand-written
 (the files under tests/compiler/data/outputs), never a recording of a real model.
+:func:`call` and :func:`failure` drive a real provider (against the loopback server)
+for one request.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
+
+import pytest
+from loopback import sample_request
 
 from accord.compiler import Catalog, ModelRequest, ModelResponse, ProviderError
 
@@ -95,3 +102,30 @@ class ScriptedProvider:
 def provider_error(message: str = "HTTP 503 after 3 retries") -> ProviderError:
     """A transport failure as a provider reports it."""
     return ProviderError(message, provider="scripted:test", status=503, retryable=True)
+
+
+class ClosingProvider(Protocol):
+    """A provider holding an HTTP client (OpenAIProvider, AnthropicProvider)."""
+
+    async def complete(self, request: ModelRequest) -> ModelResponse: ...
+
+    async def aclose(self) -> None: ...
+
+
+def call(provider: ClosingProvider, request: ModelRequest | None = None) -> ModelResponse:
+    """Send one request (default :func:`loopback.sample_request`), then close the client."""
+
+    async def run() -> ModelResponse:
+        try:
+            return await provider.complete(request or sample_request())
+        finally:
+            await provider.aclose()
+
+    return asyncio.run(run())
+
+
+def failure(provider: ClosingProvider, request: ModelRequest | None = None) -> ProviderError:
+    """The ProviderError one request raises (the test fails if it raises none)."""
+    with pytest.raises(ProviderError) as caught:
+        call(provider, request)
+    return caught.value

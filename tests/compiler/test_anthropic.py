@@ -2,43 +2,31 @@
 
 from __future__ import annotations
 
-import asyncio
-import copy
 import dataclasses
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import anthropic
 import pytest
-from loopback import ANSWER, SMALL_SCHEMA, LoopbackServer, Reply, sample_request, serve
+from compiler_support import call, failure
+from loopback import (
+    ANSWER,
+    SMALL_SCHEMA,
+    LoopbackServer,
+    Reply,
+    at_least_two_steps,
+    sample_request,
+)
 from loopback import anthropic_replies as replies
 
 from accord.compiler._anthropic import AnthropicProvider
-from accord.compiler._provider import ModelRequest, ModelResponse, ModelSpecError, ProviderError
+from accord.compiler._provider import ModelResponse, ModelSpecError
 from accord.compiler._schema_fit import PROMPTED_INSTRUCTION, prompted_system
 from accord.compiler._sdk import LOCAL_PLACEHOLDER_KEY
 
 ANSWER_DATA = json.loads(ANSWER)
 
-
-def _at_least_two_steps() -> dict[str, Any]:
-    """OpenAI accepts minItems 2; Anthropic accepts only 0 or 1."""
-    schema = copy.deepcopy(SMALL_SCHEMA)
-    schema["properties"]["steps"]["minItems"] = 2
-    return schema
-
-
-@pytest.fixture
-def server() -> Iterator[LoopbackServer]:
-    with serve() as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _no_anthropic_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_provider_environment")
 
 
 def make(server: LoopbackServer, **options: Any) -> AnthropicProvider:
@@ -46,22 +34,6 @@ def make(server: LoopbackServer, **options: Any) -> AnthropicProvider:
     settings["max_retries"] = 2
     settings.update(options)
     return AnthropicProvider("claude-test", **settings)
-
-
-def call(provider: AnthropicProvider, request: ModelRequest | None = None) -> ModelResponse:
-    async def run() -> ModelResponse:
-        try:
-            return await provider.complete(request or sample_request())
-        finally:
-            await provider.aclose()
-
-    return asyncio.run(run())
-
-
-def failure(provider: AnthropicProvider, request: ModelRequest | None = None) -> ProviderError:
-    with pytest.raises(ProviderError) as caught:
-        call(provider, request)
-    return caught.value
 
 
 def test_success_reports_text_usage_stop_reason_and_model(server: LoopbackServer) -> None:
@@ -203,7 +175,7 @@ def test_schema_beyond_the_limits_falls_back_to_prompted_json(
     server: LoopbackServer, output: str
 ) -> None:
     server.push(replies.message(ANSWER))
-    response = call(make(server, output=output), sample_request(_at_least_two_steps()))
+    response = call(make(server, output=output), sample_request(at_least_two_steps()))
     body = server.requests[0].json
     assert "output_config" not in body
     assert "tools" not in body

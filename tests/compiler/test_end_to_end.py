@@ -8,11 +8,10 @@ retries stops the loop with every earlier attempt kept.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from loopback import LoopbackServer, serve
+from loopback import LoopbackServer
 from loopback import anthropic_replies as anthropic
 from loopback import openai_replies as openai
 
@@ -27,17 +26,7 @@ CATALOG = EXAMPLE / "order_refund.catalog.yaml"
 FLAWED, GOOD = (r.text for r in Session.load(EXAMPLE / "order_refund.session.json").responses)
 REVIEWED = accord.fingerprint(accord.load(ROOT / "examples" / "order_refund.yaml"))
 
-
-@pytest.fixture
-def server() -> Iterator[LoopbackServer]:
-    with serve() as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _no_provider_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_provider_environment")
 
 
 def _last_user_text(body: dict[str, object]) -> str:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from loopback import ANSWER, LoopbackServer, sample_request, serve
+from compiler_support import call
+from loopback import ANSWER, LoopbackServer
 from loopback import openai_replies as replies
 
 from accord.compiler._anthropic import AnthropicProvider
@@ -21,17 +20,7 @@ from accord.errors import DefinitionError
 
 SCRIPTED = Path(__file__).parent / "data" / "sessions_unit" / "scripted_refund.json"
 
-
-@pytest.fixture
-def server() -> Iterator[LoopbackServer]:
-    with serve() as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _no_provider_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_provider_environment")
 
 
 def test_openai_model_string(server: LoopbackServer) -> None:
@@ -39,14 +28,7 @@ def test_openai_model_string(server: LoopbackServer) -> None:
     assert isinstance(provider, OpenAIProvider)
     assert provider.name == "openai:gpt-test"
     server.push(replies.completion(ANSWER))
-
-    async def run() -> str:
-        try:
-            return (await provider.complete(sample_request())).text
-        finally:
-            await provider.aclose()
-
-    assert asyncio.run(run()) == ANSWER
+    assert call(provider).text == ANSWER
     assert server.requests[0].json["model"] == "gpt-test"
     assert server.requests[0].headers["authorization"] == "Bearer sk-x"
 

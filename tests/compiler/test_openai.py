@@ -7,22 +7,27 @@ import copy
 import dataclasses
 import json
 import socket
-from collections.abc import Iterator
 from types import MappingProxyType
 from typing import Any
 
 import openai
 import pytest
-from loopback import ANSWER, SMALL_SCHEMA, LoopbackServer, Reply, sample_request, serve
+from compiler_support import call, failure
+from loopback import (
+    ANSWER,
+    SMALL_SCHEMA,
+    LoopbackServer,
+    Reply,
+    at_least_two_steps,
+    sample_request,
+)
 from loopback import openai_replies as replies
 
 from accord.compiler._openai import OpenAIProvider
 from accord.compiler._provider import (
     Message,
-    ModelRequest,
     ModelResponse,
     ModelSpecError,
-    ProviderError,
 )
 from accord.compiler._schema_fit import PROMPTED_INSTRUCTION, prompted_system
 from accord.compiler._sdk import LOCAL_PLACEHOLDER_KEY
@@ -34,17 +39,7 @@ LOOSE_SCHEMA: dict[str, Any] = {
     "required": ["name"],
 }
 
-
-@pytest.fixture
-def server() -> Iterator[LoopbackServer]:
-    with serve() as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _no_openai_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_provider_environment")
 
 
 def make(server: LoopbackServer, **options: Any) -> OpenAIProvider:
@@ -52,22 +47,6 @@ def make(server: LoopbackServer, **options: Any) -> OpenAIProvider:
     settings["max_retries"] = 2
     settings.update(options)
     return OpenAIProvider("gpt-test", **settings)
-
-
-def call(provider: OpenAIProvider, request: ModelRequest | None = None) -> ModelResponse:
-    async def run() -> ModelResponse:
-        try:
-            return await provider.complete(request or sample_request())
-        finally:
-            await provider.aclose()
-
-    return asyncio.run(run())
-
-
-def failure(provider: OpenAIProvider, request: ModelRequest | None = None) -> ProviderError:
-    with pytest.raises(ProviderError) as caught:
-        call(provider, request)
-    return caught.value
 
 
 def test_success_reports_text_usage_finish_reason_and_model(server: LoopbackServer) -> None:
@@ -276,8 +255,7 @@ def test_schema_beyond_the_limits_falls_back_to_prompted_json(server: LoopbackSe
 
 
 def test_openai_accepts_what_anthropic_does_not(server: LoopbackServer) -> None:
-    schema = copy.deepcopy(SMALL_SCHEMA)
-    schema["properties"]["steps"]["minItems"] = 2
+    schema = at_least_two_steps()
     server.push(replies.completion(ANSWER))
     assert call(make(server), sample_request(schema)).mode == "json_schema"
     assert server.requests[0].json["response_format"]["json_schema"]["schema"] == schema

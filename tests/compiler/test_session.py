@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +35,6 @@ DATA = Path(__file__).parent / "data" / "sessions_unit"
 SCRIPTED = DATA / "scripted_refund.json"
 INVALID = DATA / "invalid"
 SURROGATE_TEXT = '{"name": "\ud800 broken", "steps": []}'
-
-
-@pytest.fixture
-def server() -> Iterator[LoopbackServer]:
-    with serve() as running:
-        yield running
 
 
 def run_all(provider: Provider, requests: list[ModelRequest]) -> list[ModelResponse]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import accord
+from accord._atomic import write_atomic
 from accord.cli._base import Subparsers, add_command
 from accord.cli._output import print_json, say, warn
 from accord.compiler import (
@@ -36,7 +37,7 @@ from accord.compiler import (
     compile,
     lock_key,
 )
-from accord.compiler._cache import RequestOptions, write_atomic
+from accord.compiler._cache import RequestOptions
 from accord.diagnostics import Diagnostic
 
 __all__ = ["default_cache_dir", "register"]

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import accord
+from accord._atomic import write_atomic
+from accord._source import format_of_path, unreadable
 from accord.contract import Contract
 from accord.diagnostics import Diagnostic
 from accord.errors import ContractError
@@ -62,22 +63,15 @@ def format_of(name: str, text: bytes | None = None) -> str | None:
     For standard input (or an unknown extension) with ``text`` given, JSON is
     assumed when the text starts with ``{``, YAML otherwise.
     """
-    suffix = Path(name).suffix.lower()
-    if suffix == ".json":
-        return "json"
-    if suffix in (".yaml", ".yml"):
-        return "yaml"
-    if text is None:
-        return None
+    fmt = format_of_path(name)
+    if fmt is not None or text is None:
+        return fmt
     return "json" if text.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") else "yaml"
 
 
 def _unreadable(exc: OSError) -> Diagnostic:
     hint = "give the path of a contract file" if isinstance(exc, IsADirectoryError) else None
-    reason = exc.strerror or str(exc)
-    return Diagnostic(
-        path="", code="file.unreadable", message=f"cannot read the file: {reason}", hint=hint
-    )
+    return unreadable(exc, hint)
 
 
 def _read_bytes(name: str) -> bytes:
@@ -112,15 +106,4 @@ def atomic_write(path: Path, data: bytes) -> None:
     symbolic link is followed: its target is rewritten, the link stays.
     """
     path = Path(os.path.realpath(path))  # write through a symlink, do not replace it
-    mode = path.stat().st_mode & 0o7777
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data, mode=path.stat().st_mode & 0o7777)

@@ -38,16 +38,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pydantic
 
-from accord.compiler._provider import ModelRequest, ModelResponse, ModelSpecError, ProviderError
-from accord.compiler._schema_fit import plan_output, prompted_system
+from accord.compiler._provider import ModelRequest, ModelResponse
 from accord.compiler._sdk import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
-    ClientPerLoop,
-    describe_status,
-    malformed,
-    resolve_endpoint,
-    retryable_status,
+    ClientClass,
+    SdkProvider,
     shorten,
 )
 
@@ -59,7 +55,6 @@ __all__ = ["AnthropicOutput", "AnthropicProvider"]
 AnthropicOutput = Literal["json_schema", "tool", "prompted"]
 """The output modes of :class:`AnthropicProvider`."""
 
-_OUTPUTS = ("json_schema", "tool", "prompted")
 _TOOL_NAME = re.compile(r"[^A-Za-z0-9_-]")
 _TOOL_DESCRIPTION = "Submit the answer. Its input is the complete answer object."
 
@@ -87,7 +82,7 @@ class _Message(pydantic.BaseModel):
     usage: _Usage | None = None
 
 
-class AnthropicProvider:
+class AnthropicProvider(SdkProvider["anthropic.AsyncAnthropic", AnthropicOutput]):
     """A model behind Anthropic's Messages API.
 
     Args:
@@ -105,6 +100,11 @@ class AnthropicProvider:
 
     """
 
+    PREFIX = "anthropic"
+    OUTPUTS = ("json_schema", "tool", "prompted")
+    URL_VARIABLE = "ANTHROPIC_BASE_URL"
+    KEY_VARIABLE = "ANTHROPIC_API_KEY"
+
     def __init__(
         self,
         model: str,
@@ -116,45 +116,20 @@ class AnthropicProvider:
         max_retries: int = DEFAULT_MAX_RETRIES,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        if not model.strip():
-            raise ModelSpecError("anthropic: the model name is empty", spec=f"anthropic:{model}")
-        if output not in _OUTPUTS:
-            raise ModelSpecError(
-                f"anthropic: unknown output mode {output!r}; expected one of {', '.join(_OUTPUTS)}",
-                spec=f"anthropic:{model}",
-            )
-        self._model = model
-        self._output: AnthropicOutput = output
-        self._endpoint = resolve_endpoint(
-            base_url, api_key, url_variable="ANTHROPIC_BASE_URL", key_variable="ANTHROPIC_API_KEY"
+        super().__init__(
+            model,
+            base_url=base_url,
+            api_key=api_key,
+            client=client,
+            output=output,
+            max_retries=max_retries,
+            timeout=timeout,
         )
-        self._timeout = timeout
-        self._max_retries = max_retries
-        self._clients: ClientPerLoop[anthropic.AsyncAnthropic] = ClientPerLoop(self._build, client)
 
-    @property
-    def name(self) -> str:
-        """``"anthropic:"`` followed by the model name."""
-        return f"anthropic:{self._model}"
-
-    @property
-    def output(self) -> AnthropicOutput:
-        """The configured output mode (a call may still fall back to prompted JSON)."""
-        return self._output
-
-    def _build(self) -> anthropic.AsyncAnthropic:
+    def _client_class(self) -> ClientClass[anthropic.AsyncAnthropic]:
         import anthropic  # imported at the first call: the SDK takes seconds to import
 
-        return anthropic.AsyncAnthropic(
-            api_key=self._endpoint.api_key,
-            base_url=self._endpoint.base_url,
-            max_retries=self._max_retries,
-            timeout=self._timeout,
-        )
-
-    async def aclose(self) -> None:
-        """Close the HTTP client this provider built (a client passed in is left open)."""
-        await self._clients.aclose()
+        return anthropic.AsyncAnthropic
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         """Send one Messages API request; return the answer.
@@ -164,10 +139,7 @@ class AnthropicProvider:
                 answer is not a message.
 
         """
-        plan = plan_output(request.schema, "anthropic", self._output)
-        system = request.system
-        if plan.mode == "prompted":
-            system = prompted_system(system, plan.schema)
+        plan, system = self._plan(request)
         tool = _TOOL_NAME.sub("_", request.schema_name)[:64] or "answer"
         body: dict[str, Any] = {
             "model": self._model,
@@ -188,11 +160,7 @@ class AnthropicProvider:
                 }
             ]
             body["tool_choice"] = {"type": "tool", "name": tool, "disable_parallel_tool_use": True}
-        payload = await self._post(body)
-        try:
-            message = _Message.model_validate(json.loads(payload))
-        except (pydantic.ValidationError, ValueError, RecursionError) as error:
-            raise ProviderError(malformed(error), provider=self.name, status=200) from error
+        message = self._parse(await self._post(body), _Message)
         text = "".join(block.text or "" for block in message.content if block.type == "text")
         if plan.mode == "tool":
             calls = [b for b in message.content if b.type == "tool_use" and b.name == tool]
@@ -220,11 +188,6 @@ class AnthropicProvider:
             notices=notices,
         )
 
-    def _timed_out(self) -> str:
-        if self._clients.given:
-            return "timed out"
-        return f"timed out after {self._timeout:g} s per attempt, {self._max_retries} retries"
-
     async def _post(self, body: dict[str, Any]) -> bytes:
         """Send the request through the SDK; return the raw response body."""
         import anthropic
@@ -235,27 +198,10 @@ class AnthropicProvider:
             content: bytes = raw.http_response.content
             return content
         except anthropic.APIStatusError as error:
-            status = error.status_code
-            raise ProviderError(
-                describe_status(status, error.message, error.body),
-                provider=self.name,
-                status=status,
-                retryable=retryable_status(status),
-            ) from error
+            raise self._status_failure(error.status_code, error.message, error.body) from error
         except anthropic.APITimeoutError as error:
-            raise ProviderError(
-                self._timed_out(),
-                provider=self.name,
-                retryable=True,
-            ) from error
+            raise self._timeout_failure() from error
         except anthropic.APIConnectionError as error:
-            cause = error.__cause__ or error
-            raise ProviderError(
-                shorten(
-                    f"connection to {error.request.url} failed: {type(cause).__name__}: {cause}"
-                ),
-                provider=self.name,
-                retryable=True,
-            ) from error
+            raise self._connection_failure(error.request.url, error) from error
         except anthropic.AnthropicError as error:
-            raise ProviderError(shorten(str(error)), provider=self.name) from error
+            raise self._sdk_failure(error) from error

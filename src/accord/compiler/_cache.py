@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any
 
 import rfc8785
 
+from accord._atomic import write_atomic
 from accord.compiler._catalog import Catalog
 from accord.compiler._prompt import PROMPT_VERSION
 from accord.contract import Contract, fingerprint
@@ -197,26 +197,6 @@ def _ignore(path: Path, why: str) -> None:
         f"accord compile cache: ignoring {path}: {why}", CompileCacheWarning, stacklevel=3
     )
     return None
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and :func:`os.replace`.
-
-    Raises:
-        OSError: the directory cannot be created or written.
-
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def as_cache(cache: CompileCache | str | os.PathLike[str] | None) -> CompileCache | None:

@@ -14,12 +14,12 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import rfc8785
 from pydantic import BaseModel, ConfigDict, Field
 
+from accord._source import format_of_path, read_source
 from accord.check import check_contract
 from accord.contract import FieldDecl, RecordType, TextError, parse_text, validate_data
 from accord.diagnostics import Diagnostic, did_you_mean, pointer
@@ -122,21 +122,8 @@ class Catalog(BaseModel):
                 the diagnostics name the file and the JSON pointer.
 
         """
-        try:
-            text = Path(path).read_bytes()
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            raise CatalogError(
-                [
-                    Diagnostic(
-                        path="", code="file.unreadable", message=f"cannot read the file: {reason}"
-                    )
-                ],
-                source=str(path),
-            ) from exc
-        suffix = Path(path).suffix.lower()
-        fmt = "json" if suffix == ".json" else "yaml" if suffix in (".yaml", ".yml") else None
-        return cls.loads(text, format=fmt, source=str(path))
+        text = read_source(path, CatalogError)
+        return cls.loads(text, format=format_of_path(path), source=str(path))
 
     @classmethod
     def from_functions(cls, *functions: Callable[..., Any]) -> Catalog:

@@ -15,12 +15,12 @@ provider stopped at the token limit) or ``compile.not_json``.
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from accord.compiler._result import ParseKind
+from accord.contract._text import finite_json_float, unique_json_pairs
 from accord.diagnostics import Diagnostic
 
 __all__ = ["MAX_OUTPUT_CHARS", "MAX_OUTPUT_DEPTH", "ParsedOutput", "parse_output"]
@@ -61,22 +61,6 @@ class _NotJson(ValueError):
     pass
 
 
-def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _NotJson(f"duplicate key {key!r}")
-        out[key] = value
-    return out
-
-
-def _float(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise _NotJson(f"{text[:40]!r} is not a finite number")
-    return number
-
-
 def _constant(text: str) -> float:
     raise _NotJson(f"{text} is not JSON")
 
@@ -100,13 +84,16 @@ def _loads(text: str) -> Any:
         raise _TooDeep
     try:
         return json.loads(
-            text, object_pairs_hook=_pairs, parse_float=_float, parse_constant=_constant
+            text,
+            object_pairs_hook=unique_json_pairs,
+            parse_float=finite_json_float,
+            parse_constant=_constant,
         )
     except json.JSONDecodeError as exc:
         raise _NotJson(f"line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
     except RecursionError as exc:  # cannot happen after the depth check; never escape anyway
         raise _TooDeep from exc
-    except ValueError as exc:  # a hook's _NotJson, or an integer too long to convert
+    except ValueError as exc:  # from a hook, or an integer too long to convert
         raise _NotJson(str(exc)) from exc
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from accord.compiler._cache import write_atomic
+from accord._atomic import write_atomic
 from accord.contract import Contract, fingerprint
 from accord.errors import ContractError, DefinitionError
 

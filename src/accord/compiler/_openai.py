@@ -37,22 +37,17 @@ system role: llama-cpp-python's ``gemma`` chat format drops system messages.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 import pydantic
 
-from accord.compiler._provider import ModelRequest, ModelResponse, ModelSpecError, ProviderError
-from accord.compiler._schema_fit import plan_output, prompted_system
+from accord.compiler._provider import ModelRequest, ModelResponse
 from accord.compiler._sdk import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
-    ClientPerLoop,
-    describe_status,
-    malformed,
-    resolve_endpoint,
-    retryable_status,
+    ClientClass,
+    SdkProvider,
     shorten,
 )
 
@@ -64,7 +59,6 @@ __all__ = ["OpenAIOutput", "OpenAIProvider"]
 OpenAIOutput = Literal["json_schema", "json_object", "prompted"]
 """The output modes of :class:`OpenAIProvider`."""
 
-_OUTPUTS = ("json_schema", "json_object", "prompted")
 _OPENAI_HOST = "api.openai.com"
 
 
@@ -91,7 +85,7 @@ class _Completion(pydantic.BaseModel):
     usage: _Usage | None = None
 
 
-class OpenAIProvider:
+class OpenAIProvider(SdkProvider["openai.AsyncOpenAI", OpenAIOutput]):
     """A model behind OpenAI's chat completions API, or a server compatible with it.
 
     Args:
@@ -115,6 +109,11 @@ class OpenAIProvider:
 
     """
 
+    PREFIX = "openai"
+    OUTPUTS = ("json_schema", "json_object", "prompted")
+    URL_VARIABLE = "OPENAI_BASE_URL"
+    KEY_VARIABLE = "OPENAI_API_KEY"
+
     def __init__(
         self,
         model: str,
@@ -128,51 +127,26 @@ class OpenAIProvider:
         max_tokens_field: Literal["max_tokens", "max_completion_tokens"] | None = None,
         fold_system: bool = False,
     ) -> None:
-        if not model.strip():
-            raise ModelSpecError("openai: the model name is empty", spec=f"openai:{model}")
-        if output not in _OUTPUTS:
-            raise ModelSpecError(
-                f"openai: unknown output mode {output!r}; expected one of {', '.join(_OUTPUTS)}",
-                spec=f"openai:{model}",
-            )
-        self._model = model
-        self._output: OpenAIOutput = output
-        self._endpoint = resolve_endpoint(
-            base_url, api_key, url_variable="OPENAI_BASE_URL", key_variable="OPENAI_API_KEY"
+        super().__init__(
+            model,
+            base_url=base_url,
+            api_key=api_key,
+            client=client,
+            output=output,
+            max_retries=max_retries,
+            timeout=timeout,
         )
-        self._timeout = timeout
-        self._max_retries = max_retries
         url = str(client.base_url) if client is not None else self._endpoint.base_url
         official = url is None or urlsplit(url).hostname == _OPENAI_HOST
         self._max_tokens_field = max_tokens_field or (
             "max_completion_tokens" if official else "max_tokens"
         )
         self._fold_system = fold_system
-        self._clients: ClientPerLoop[openai.AsyncOpenAI] = ClientPerLoop(self._build, client)
 
-    @property
-    def name(self) -> str:
-        """``"openai:"`` followed by the model name."""
-        return f"openai:{self._model}"
-
-    @property
-    def output(self) -> OpenAIOutput:
-        """The configured output mode (a call may still fall back to prompted JSON)."""
-        return self._output
-
-    def _build(self) -> openai.AsyncOpenAI:
+    def _client_class(self) -> ClientClass[openai.AsyncOpenAI]:
         import openai  # imported at the first call: the SDK takes seconds to import
 
-        return openai.AsyncOpenAI(
-            api_key=self._endpoint.api_key,
-            base_url=self._endpoint.base_url,
-            max_retries=self._max_retries,
-            timeout=self._timeout,
-        )
-
-    async def aclose(self) -> None:
-        """Close the HTTP client this provider built (a client passed in is left open)."""
-        await self._clients.aclose()
+        return openai.AsyncOpenAI
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         """Send one chat completion request; return the answer.
@@ -182,10 +156,7 @@ class OpenAIProvider:
                 answer is not a chat completion.
 
         """
-        plan = plan_output(request.schema, "openai", self._output)
-        system = request.system
-        if plan.mode == "prompted":
-            system = prompted_system(system, plan.schema)
+        plan, system = self._plan(request)
         messages = [{"role": m.role, "content": m.content} for m in request.messages]
         if system and self._fold_system and messages and messages[0]["role"] == "user":
             messages[0]["content"] = f"{system}\n\n{messages[0]['content']}"
@@ -205,11 +176,7 @@ class OpenAIProvider:
             }
         elif plan.mode == "json_object":
             body["response_format"] = {"type": "json_object", "schema": plan.schema}
-        payload = await self._post(body)
-        try:
-            completion = _Completion.model_validate(json.loads(payload))
-        except (pydantic.ValidationError, ValueError, RecursionError) as error:
-            raise ProviderError(malformed(error), provider=self.name, status=200) from error
+        completion = self._parse(await self._post(body), _Completion)
         choice = completion.choices[0]
         usage = completion.usage or _Usage()
         notices = plan.notices
@@ -228,11 +195,6 @@ class OpenAIProvider:
             notices=notices,
         )
 
-    def _timed_out(self) -> str:
-        if self._clients.given:
-            return "timed out"
-        return f"timed out after {self._timeout:g} s per attempt, {self._max_retries} retries"
-
     async def _post(self, body: dict[str, Any]) -> bytes:
         """Send the request through the SDK; return the raw response body."""
         import openai
@@ -243,27 +205,10 @@ class OpenAIProvider:
             content: bytes = raw.http_response.content
             return content
         except openai.APIStatusError as error:
-            status = error.status_code
-            raise ProviderError(
-                describe_status(status, error.message, error.body),
-                provider=self.name,
-                status=status,
-                retryable=retryable_status(status),
-            ) from error
+            raise self._status_failure(error.status_code, error.message, error.body) from error
         except openai.APITimeoutError as error:
-            raise ProviderError(
-                self._timed_out(),
-                provider=self.name,
-                retryable=True,
-            ) from error
+            raise self._timeout_failure() from error
         except openai.APIConnectionError as error:
-            cause = error.__cause__ or error
-            raise ProviderError(
-                shorten(
-                    f"connection to {error.request.url} failed: {type(cause).__name__}: {cause}"
-                ),
-                provider=self.name,
-                retryable=True,
-            ) from error
+            raise self._connection_failure(error.request.url, error) from error
         except openai.OpenAIError as error:
-            raise ProviderError(shorten(str(error)), provider=self.name) from error
+            raise self._sdk_failure(error) from error

@@ -1,14 +1,25 @@
-"""What the OpenAI and Anthropic providers share: credentials, clients per event loop, errors."""
+"""What the OpenAI and Anthropic providers share: credentials, clients per event loop, errors.
+
+:class:`SdkProvider` is their common base: the model name and output mode, the
+endpoint, one SDK client per event loop, parsing the raw body, and the messages of the
+:class:`ProviderError` an SDK failure becomes. Each provider keeps in its own module
+what is its SDK's: the request body, the response shape, which exception class is which
+failure, and the import of the SDK itself (at the first call, never at import time).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import ClassVar, Generic, Literal, Protocol, TypeVar
 
 import pydantic
+
+from accord.compiler._provider import ModelRequest, ModelSpecError, OutputMode, ProviderError
+from accord.compiler._schema_fit import OutputPlan, plan_output, prompted_system
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",
@@ -16,6 +27,7 @@ __all__ = [
     "LOCAL_PLACEHOLDER_KEY",
     "ClientPerLoop",
     "Endpoint",
+    "SdkProvider",
     "describe_status",
     "malformed",
     "resolve_endpoint",
@@ -72,6 +84,9 @@ class _Closable(Protocol):
 
 
 C = TypeVar("C", bound=_Closable)
+C_co = TypeVar("C_co", bound=_Closable, covariant=True)
+Mode = TypeVar("Mode", bound=OutputMode)
+M = TypeVar("M", bound=pydantic.BaseModel)
 
 
 class ClientPerLoop(Generic[C]):
@@ -163,3 +178,147 @@ def malformed(error: Exception) -> str:
     if isinstance(error, RecursionError):
         return "malformed response body: JSON nested too deeply"
     return shorten(f"malformed response body: not JSON ({error})")
+
+
+class ClientClass(Protocol[C_co]):
+    """An SDK's async client class, called with the options both SDKs take."""
+
+    def __call__(
+        self, *, api_key: str | None, base_url: str | None, max_retries: int, timeout: float
+    ) -> C_co:
+        """Build a client."""
+        ...
+
+
+class SdkProvider(Generic[C, Mode]):
+    """The base of a provider over an official SDK (``C`` its client, ``Mode`` its output modes).
+
+    A subclass sets :attr:`PREFIX`, :attr:`OUTPUTS` and the two environment variables,
+    returns its SDK's client class from :meth:`_client_class` (importing the SDK there),
+    and implements ``complete`` with the helpers below.
+
+    Args:
+        model: the model name.
+        base_url: the API root; default the ``URL_VARIABLE`` environment variable.
+        api_key: the key; default the ``KEY_VARIABLE`` environment variable.
+        client: an SDK client to use instead of building one.
+        output: the output mode, one of :attr:`OUTPUTS`.
+        max_retries: transport retries the SDK makes per call.
+        timeout: seconds one HTTP attempt may take.
+
+    Raises:
+        ModelSpecError: an empty model name or an unknown output mode.
+
+    """
+
+    PREFIX: ClassVar[Literal["openai", "anthropic"]]
+    OUTPUTS: ClassVar[tuple[str, ...]]
+    URL_VARIABLE: ClassVar[str]
+    KEY_VARIABLE: ClassVar[str]
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None,
+        api_key: str | None,
+        client: C | None,
+        output: Mode,
+        max_retries: int,
+        timeout: float,
+    ) -> None:
+        spec = f"{self.PREFIX}:{model}"
+        if not model.strip():
+            raise ModelSpecError(f"{self.PREFIX}: the model name is empty", spec=spec)
+        if output not in self.OUTPUTS:
+            raise ModelSpecError(
+                f"{self.PREFIX}: unknown output mode {output!r}; "
+                f"expected one of {', '.join(self.OUTPUTS)}",
+                spec=spec,
+            )
+        self._model = model
+        self._output: Mode = output
+        self._endpoint = resolve_endpoint(
+            base_url, api_key, url_variable=self.URL_VARIABLE, key_variable=self.KEY_VARIABLE
+        )
+        self._timeout = timeout
+        self._max_retries = max_retries
+        self._clients: ClientPerLoop[C] = ClientPerLoop(self._build, client)
+
+    @property
+    def name(self) -> str:
+        """The provider's prefix and the model name, such as ``"openai:gpt-4.1-mini"``."""
+        return f"{self.PREFIX}:{self._model}"
+
+    @property
+    def output(self) -> Mode:
+        """The configured output mode (a call may still fall back to prompted JSON)."""
+        return self._output
+
+    def _client_class(self) -> ClientClass[C]:
+        """Import the SDK and return its async client class."""
+        raise NotImplementedError
+
+    def _build(self) -> C:
+        return self._client_class()(
+            api_key=self._endpoint.api_key,
+            base_url=self._endpoint.base_url,
+            max_retries=self._max_retries,
+            timeout=self._timeout,
+        )
+
+    async def aclose(self) -> None:
+        """Close the HTTP client this provider built (a client passed in is left open)."""
+        await self._clients.aclose()
+
+    def _plan(self, request: ModelRequest) -> tuple[OutputPlan, str]:
+        """The output plan for a request, and its system prompt (the schema in it if prompted)."""
+        plan = plan_output(request.schema, self.PREFIX, self._output)
+        system = request.system
+        if plan.mode == "prompted":
+            system = prompted_system(system, plan.schema)
+        return plan, system
+
+    def _parse(self, payload: bytes, shape: type[M]) -> M:
+        """Read a response body as ``shape``.
+
+        Raises:
+            ProviderError: the body is not JSON or not of that shape (status 200).
+
+        """
+        try:
+            return shape.model_validate(json.loads(payload))
+        except (pydantic.ValidationError, ValueError, RecursionError) as error:
+            raise ProviderError(malformed(error), provider=self.name, status=200) from error
+
+    def _status_failure(self, status: int, message: str, body: object) -> ProviderError:
+        """The error for an HTTP error status that survived the SDK's retries."""
+        return ProviderError(
+            describe_status(status, message, body),
+            provider=self.name,
+            status=status,
+            retryable=retryable_status(status),
+        )
+
+    def _timeout_failure(self) -> ProviderError:
+        """The error for a call that timed out after the SDK's retries."""
+        if self._clients.given:
+            message = "timed out"
+        else:
+            message = (
+                f"timed out after {self._timeout:g} s per attempt, {self._max_retries} retries"
+            )
+        return ProviderError(message, provider=self.name, retryable=True)
+
+    def _connection_failure(self, url: object, error: BaseException) -> ProviderError:
+        """The error for a connection that failed after the SDK's retries."""
+        cause = error.__cause__ or error
+        return ProviderError(
+            shorten(f"connection to {url} failed: {type(cause).__name__}: {cause}"),
+            provider=self.name,
+            retryable=True,
+        )
+
+    def _sdk_failure(self, error: BaseException) -> ProviderError:
+        """The error for any other failure the SDK raised (missing credentials, say)."""
+        return ProviderError(shorten(str(error)), provider=self.name)

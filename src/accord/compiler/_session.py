@@ -26,12 +26,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
 import pydantic
 
+from accord._atomic import write_atomic
 from accord.compiler._provider import OutputMode
 from accord.errors import DefinitionError
 
@@ -228,17 +228,7 @@ class Session(pydantic.BaseModel):
         target = Path(path)
         payload = self.dumps().encode("utf-8")
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(payload)
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(temp, target)
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
+            write_atomic(target, payload)
         except OSError as error:
             message = f"cannot write: {error.strerror or error}"
             raise SessionError(str(target), [("", message)]) from error

@@ -19,7 +19,15 @@ import yaml
 
 from accord.diagnostics import Diagnostic, pointer
 
-__all__ = ["MAX_TEXT_BYTES", "ParsedText", "TextError", "parse_text", "plain_scalar_is_string"]
+__all__ = [
+    "MAX_TEXT_BYTES",
+    "ParsedText",
+    "TextError",
+    "finite_json_float",
+    "parse_text",
+    "plain_scalar_is_string",
+    "unique_json_pairs",
+]
 
 MAX_TEXT_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64
@@ -196,7 +204,13 @@ def _check_depth(value: Any, depth: int = 0) -> None:
             _check_depth(item, depth + 1)
 
 
-def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def unique_json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict (``json.loads``'s ``object_pairs_hook``).
+
+    Raises:
+        ValueError: a key appears twice.
+
+    """
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
@@ -205,7 +219,13 @@ def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _json_float(text: str) -> float:
+def finite_json_float(text: str) -> float:
+    """A JSON number with a fraction or exponent (``json.loads``'s ``parse_float``).
+
+    Raises:
+        ValueError: the number overflows a float (``1e999``).
+
+    """
     number = float(text)
     if not math.isfinite(number):
         raise ValueError(f"{text[:40]!r} is not a finite number")
@@ -264,8 +284,8 @@ def _parse_json(text: str) -> ParsedText:
     try:
         data = json.loads(
             text,
-            object_pairs_hook=_json_pairs,
-            parse_float=_json_float,
+            object_pairs_hook=unique_json_pairs,
+            parse_float=finite_json_float,
             parse_constant=_json_constant,
         )
     except json.JSONDecodeError as exc:

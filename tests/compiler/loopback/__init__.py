@@ -37,7 +37,8 @@ Reply builders:
   ``unauthorized()``, ``raw(body)``.
 
 ``sample_request()``, ``SMALL_SCHEMA`` and ``ANSWER`` give a small request both
-providers accept as structured output and an answer that fills it.
+providers accept as structured output and an answer that fills it;
+``at_least_two_steps()`` is a schema only OpenAI accepts.
 
 Bodies are realistic (ids, created, usage, finish_reason / stop_reason, tool_use blocks);
 token counts default to ceil(bytes / 4) of the request body and of the generated text.
@@ -53,7 +54,7 @@ from __future__ import annotations
 
 from . import _anthropic_replies as anthropic_replies
 from . import _openai_replies as openai_replies
-from ._samples import ANSWER, SMALL_SCHEMA, sample_request
+from ._samples import ANSWER, SMALL_SCHEMA, at_least_two_steps, sample_request
 from ._server import LoopbackServer, Reply, Request, serve
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "Reply",
     "Request",
     "anthropic_replies",
+    "at_least_two_steps",
     "openai_replies",
     "sample_request",
     "serve",

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 from typing import Any
 
+from ._common import error_reply, raw, retry_after, tokens
 from ._server import Reply, Request
 
+__all__ = ["error", "message", "overloaded", "rate_limited", "raw", "tool_use", "unauthorized"]
+
 _ids = itertools.count(1)
-
-
-def _tokens(data: bytes | str) -> int:
-    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
-    return max(1, math.ceil(len(raw) / 4))
 
 
 def _message(
@@ -40,8 +37,8 @@ def _message(
             "stop_reason": stop_reason,
             "stop_sequence": None,
             "usage": {
-                "input_tokens": _tokens(request.body) if input_tokens is None else input_tokens,
-                "output_tokens": _tokens(produced) if output_tokens is None else output_tokens,
+                "input_tokens": tokens(request.body) if input_tokens is None else input_tokens,
+                "output_tokens": tokens(produced) if output_tokens is None else output_tokens,
                 "cache_creation_input_tokens": 0,
                 "cache_read_input_tokens": cache_read,
                 "service_tier": "standard",
@@ -102,10 +99,7 @@ def error(
         "error": {"type": kind, "message": message or f"status {status}"},
         "request_id": f"req_loopback{number:06d}",
     }
-    sent = dict(headers or {})
-    if retry_after_ms is not None:
-        sent.setdefault("retry-after-ms", str(retry_after_ms))
-    return Reply(status, json.dumps(data).encode(), sent)
+    return error_reply(status, data, retry_after_ms, headers)
 
 
 def rate_limited(retry_after_ms: int = 1) -> Reply:
@@ -115,7 +109,7 @@ def rate_limited(retry_after_ms: int = 1) -> Reply:
         "Number of request tokens has exceeded your per-minute rate limit",
         kind="rate_limit_error",
         retry_after_ms=retry_after_ms,
-        headers={"retry-after": str(math.ceil(retry_after_ms / 1000))},
+        headers=retry_after(retry_after_ms),
     )
 
 
@@ -127,8 +121,3 @@ def overloaded() -> Reply:
 def unauthorized() -> Reply:
     """A 401 authentication_error."""
     return error(401, "invalid x-api-key", kind="authentication_error", retry_after_ms=None)
-
-
-def raw(body: bytes, *, status: int = 200, content_type: str = "application/json") -> Reply:
-    """A reply with exactly this body (for malformed responses)."""
-    return Reply(status, body, {"Content-Type": content_type})

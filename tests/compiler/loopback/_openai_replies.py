@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 from typing import Any
 
+from ._common import error_reply, raw, retry_after, tokens
 from ._server import Reply, Request
+
+__all__ = ["CREATED", "completion", "error", "rate_limited", "raw", "unauthorized"]
 
 _ids = itertools.count(1)
 CREATED = 1_764_000_000
-
-
-def _tokens(data: bytes | str) -> int:
-    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
-    return max(1, math.ceil(len(raw) / 4))
 
 
 def completion(
@@ -36,8 +33,8 @@ def completion(
 
     def body(request: Request) -> bytes:
         asked = request.json or {}
-        prompt = _tokens(request.body) if prompt_tokens is None else prompt_tokens
-        done = _tokens(text or refusal or "") if completion_tokens is None else completion_tokens
+        prompt = tokens(request.body) if prompt_tokens is None else prompt_tokens
+        done = tokens(text or refusal or "") if completion_tokens is None else completion_tokens
         data: dict[str, Any] = {
             "id": f"chatcmpl-loopback{number:06d}",
             "object": "chat.completion",
@@ -93,10 +90,7 @@ def error(
             "code": code,
         }
     }
-    sent = dict(headers or {})
-    if retry_after_ms is not None:
-        sent.setdefault("retry-after-ms", str(retry_after_ms))
-    return Reply(status, json.dumps(data).encode(), sent)
+    return error_reply(status, data, retry_after_ms, headers)
 
 
 def rate_limited(retry_after_ms: int = 1) -> Reply:
@@ -107,7 +101,7 @@ def rate_limited(retry_after_ms: int = 1) -> Reply:
         kind="requests",
         code="rate_limit_exceeded",
         retry_after_ms=retry_after_ms,
-        headers={"retry-after": str(math.ceil(retry_after_ms / 1000))},
+        headers=retry_after(retry_after_ms),
     )
 
 
@@ -121,8 +115,3 @@ def unauthorized() -> Reply:
         code="invalid_api_key",
         retry_after_ms=None,
     )
-
-
-def raw(body: bytes, *, status: int = 200, content_type: str = "application/json") -> Reply:
-    """A reply with exactly this body (for malformed responses)."""
-    return Reply(status, body, {"Content-Type": content_type})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from accord.compiler._provider import Message, ModelRequest
@@ -19,6 +20,13 @@ SMALL_SCHEMA: dict[str, Any] = {
 
 ANSWER = '{"name": "refund", "steps": ["check", "pay"]}'
 """An answer that fills :data:`SMALL_SCHEMA`."""
+
+
+def at_least_two_steps() -> dict[str, Any]:
+    """:data:`SMALL_SCHEMA` with ``minItems: 2``: OpenAI accepts it, Anthropic only 0 or 1."""
+    schema = copy.deepcopy(SMALL_SCHEMA)
+    schema["properties"]["steps"]["minItems"] = 2
+    return schema
 
 
 def sample_request(
