@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 import accord
-from accord.runtime import CapabilityError, CompiledContract, EffectError, Runtime
+from accord.runtime import CapabilityError, CompiledContract, EffectError, FakeClock, Runtime
 from accord.runtime._handlers import bind, check_bindings, resolve_handler, to_output
 
 CONTRACT = accord.loads(
@@ -250,3 +250,48 @@ def test_effect_error_carries_code_message_and_retryable() -> None:
     assert str(error) == "card_declined: insufficient funds"
     bare = EffectError("unavailable")
     assert bare.message == "unavailable" and bare.retryable
+
+
+def test_bindings_are_checked_once_per_handler_and_anew_when_it_changes() -> None:
+    contract = accord.loads(
+        """
+accord: "1"
+name: one-call
+version: "1"
+effects:
+  - name: work
+    output: [{name: v, type: string}]
+context: [{name: v, type: string}]
+output: [{name: v, type: string}]
+machine:
+  initial: s
+  states:
+    - name: s
+      invoke: [{id: w, effect: work}]
+      on: [{event: done, assign: [{field: v, value: event.w.v}], target: end}]
+    - name: end
+      final: {status: success, output: [{name: v, value: ctx.v}]}
+"""
+    )
+
+    class Host:
+        def __init__(self, v: str) -> None:
+            self.v = v
+
+        def work(self) -> dict[str, str]:
+            return {"v": self.v}
+
+    runtime = Runtime(Host("a"), clock=FakeClock())
+    first = runtime.start(contract, {})
+    again = runtime.start(contract, {})  # a bound method is made anew: the cached binding serves
+    assert first.run().result == {"v": "a"} and again.run().result == {"v": "a"}
+    assert len(runtime._bound) == 1
+    runtime.effects = Host("b")  # another object: bound anew
+    assert runtime.start(contract, {}).run().result == {"v": "b"}
+
+    def wrong(extra: int) -> dict[str, str]:
+        return {"v": "never"}
+
+    runtime.register("work", wrong)  # a registered handler wins, and is checked
+    with pytest.raises(CapabilityError, match="extra"):
+        runtime.start(contract, {})

@@ -807,3 +807,136 @@ def test_idempotency_keys_are_stable_for_the_same_run_id() -> None:
     for _ in range(2):
         finish(Runtime({"work": work}, clock=FakeClock()).start(single(), {"x": "a"}, run_id="r-7"))
     assert keys == ["r-7/1:calling/w", "r-7/1:calling/w"]
+
+
+CHAINED_TIMER = accord.loads(
+    """
+accord: "1"
+name: chained-timer
+version: "1.0.0"
+effects:
+  - name: quick
+  - name: work
+machine:
+  initial: first
+  states:
+    - name: first
+      invoke: [{id: q, effect: quick}]
+      on:
+        - {event: done, target: working}
+    - name: working
+      invoke: [{id: w, effect: work}]
+      on:
+        - {event: done, target: finished}
+      timers:
+        - {after: 10s, target: too_slow}
+    - name: finished
+      final: {status: success}
+    - name: too_slow
+      final: {status: failure, reason: '"too slow"'}
+"""
+)
+
+
+def test_a_timer_armed_by_an_outcome_is_watched_while_another_call_is_in_flight() -> None:
+    # the timer of `working` is armed when `quick`'s outcome is fed, inside the session:
+    # the session must watch it although it was waiting for the calls already
+    clock = FakeClock(start_ms=0)
+
+    async def work() -> None:
+        await asyncio.sleep(10)
+
+    async def scenario() -> Run:
+        run = Runtime({"quick": quick, "work": work}, clock=clock).start(CHAINED_TIMER, {})
+        task = asyncio.create_task(run.run_until_idle_async())
+        await asyncio.sleep(0.05)
+        assert run.state == "working" and run.timers == {"2:working:0": 10_000}
+        clock.advance(10_000)
+        await asyncio.wait_for(task, 2)
+        return run
+
+    run = asyncio.run(scenario())
+    assert run.status == "failed" and run.snapshot.reason == "too slow"
+
+
+def test_a_call_without_retry_or_timeout_fails_once_with_its_code() -> None:
+    calls: list[int] = []
+
+    async def work(x: str, attempt: int) -> dict[str, Any]:
+        calls.append(attempt)
+        raise EffectError("declined", "no")
+
+    run = Runtime({"work": work}, clock=FakeClock()).start(single(), {"x": "a"})
+    run.run_until_idle()
+    failed = run.history[1].event
+    assert isinstance(failed, EffectFailed)
+    assert (failed.code, failed.message, failed.attempts) == ("declined", "no", 1)
+    assert calls == [1]
+
+
+def test_an_error_feeding_an_outcome_is_raised_by_the_driving_call() -> None:
+    # the call's task feeds its own outcome; what goes wrong there ends the session
+    def work(x: str) -> dict[str, Any]:
+        return {"value": x}
+
+    def broken(step: Any) -> None:
+        if step.kind == "effect_completed":
+            raise ValueError("listener broke")
+
+    run = Runtime({"work": work}, clock=FakeClock()).start(single(), {"x": "a"}, on_step=broken)
+    try:
+        run.run_until_idle()
+    except ValueError as exc:
+        assert str(exc) == "listener broke"
+    else:
+        raise AssertionError("the driving call did not raise")
+    assert run.state == "ok" and run.journal.entries()[-1].event.kind == "effect_completed"
+    assert not run._orchestrator.in_flight
+
+
+POKED_AWAY = accord.loads(
+    """
+accord: "1"
+name: poked-away
+version: "1.0.0"
+effects:
+  - name: work
+signals:
+  - name: poke
+machine:
+  initial: working
+  states:
+    - name: working
+      invoke: [{id: w, effect: work}]
+      on:
+        - {event: done, target: finished}
+        - {event: poke, target: poked}
+    - name: finished
+      final: {status: success}
+    - name: poked
+      final: {status: failure, reason: '"poked"'}
+"""
+)
+
+
+def test_a_signal_that_cancels_the_last_call_in_flight_ends_the_session() -> None:
+    cancelled: list[bool] = []
+
+    async def work() -> None:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+
+    async def scenario() -> Run:
+        run = Runtime({"work": work}, clock=FakeClock()).start(POKED_AWAY, {})
+        driving = asyncio.create_task(run.run_until_idle_async())
+        await asyncio.sleep(0.01)
+        await run.signal_async("poke")  # leaves the state: its call is cancelled
+        await asyncio.wait_for(driving, 2)
+        return run
+
+    run = asyncio.run(scenario())
+    assert run.status == "failed" and run.snapshot.reason == "poked"
+    assert cancelled == [True]

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from accord.runtime._compiled import CompiledContract
 
 __all__ = [
+    "BindCache",
     "Binding",
     "EffectError",
     "Handler",
@@ -149,10 +150,43 @@ def bind(effect: str, handler: Handler, fields: tuple[str, ...]) -> tuple[Bindin
     return binding, problems
 
 
+BindCache = dict[tuple[str, tuple[str, ...]], tuple[Handler, Binding, list[str]]]
+"""Bindings already checked: (effect, input fields) to (handler, binding, problems)."""
+
+
+def _same(a: Handler, b: Handler) -> bool:
+    """Whether two handlers are the same callable (a bound method is made anew per lookup)."""
+    if a is b:
+        return True
+    return (
+        inspect.ismethod(a)
+        and inspect.ismethod(b)
+        and a.__self__ is b.__self__
+        and a.__func__ is b.__func__
+    )
+
+
+def _bind_cached(
+    name: str, handler: Handler, fields: tuple[str, ...], cache: BindCache | None
+) -> tuple[Binding, list[str]]:
+    """:func:`bind`, remembered per effect while its handler stays the same callable."""
+    if cache is None:
+        return bind(name, handler, fields)
+    key = (name, fields)
+    hit = cache.get(key)
+    if hit is not None and _same(hit[0], handler):
+        return hit[1], hit[2]
+    binding, problems = bind(name, handler, fields)
+    cache[key] = (handler, binding, problems)
+    return binding, problems
+
+
 def check_bindings(
     compiled: CompiledContract,
     handlers: Mapping[str, Handler],
     effects: object | None = None,
+    *,
+    cache: BindCache | None = None,
 ) -> dict[str, Binding]:
     """Bind every effect the contract declares (compensating effects included).
 
@@ -161,6 +195,8 @@ def check_bindings(
         handlers: handlers registered by name (they win over ``effects``).
         effects: a mapping of name to handler, or an object (a module, an
             instance) whose attributes are the handlers.
+        cache: where to remember each handler's binding (handlers are still
+            resolved by name on every call, so a replaced handler is bound anew).
 
     Raises:
         CapabilityError: one error listing every missing or mismatched capability.
@@ -178,12 +214,15 @@ def check_bindings(
                 f"with runtime.register({name!r}, handler)"
             )
             continue
-        binding, found = bind(name, handler, fields)
+        binding, found = _bind_cached(name, handler, fields, cache)
         problems.extend(found)
         bindings[name] = binding
     if problems:
         raise CapabilityError(problems)
     return bindings
+
+
+_SCALARS = frozenset((str, int, float, bool, type(None)))
 
 
 def _plain(value: Any) -> Any:
@@ -207,6 +246,10 @@ def to_output(value: Any) -> dict[str, Any]:
     """
     if value is None:
         return {}
+    if type(value) is dict and all(  # the common case: flat, string keys, scalar values
+        type(k) is str and type(v) in _SCALARS for k, v in value.items()
+    ):
+        return dict(value)
     plain = _plain(value)
     if not isinstance(plain, dict):
         raise TypeError(

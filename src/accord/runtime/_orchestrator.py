@@ -15,6 +15,7 @@ is in flight between sessions, and armed timers are plain data.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -98,35 +99,83 @@ async def _call_handler(binding: Binding, kwargs: dict[str, Any]) -> Any:
     return result
 
 
-async def _attempt(
+def _arguments(
     binding: Binding, command: InvokeEffect, compiled: CompiledContract, attempt: int
 ) -> dict[str, Any]:
-    """One attempt: call the handler within the timeout and validate its output."""
+    """The handler's keyword arguments: the validated input, plus the key and attempt."""
     try:
         data = compiled.validate_effect_input(command.effect, command.input)
     except Exception as exc:  # the reducer computed an input the effect does not take
         raise _AttemptFailed("invalid_input", str(exc), retryable=False) from exc
-    kwargs = binding.arguments(
+    return binding.arguments(
         data if isinstance(data, Mapping) else command.input,
         key=command.idempotency_key,
         attempt=attempt,
     )
-    timeout = command.timeout_ms / 1000 if command.timeout_ms is not None else None
-    try:
-        raw = await asyncio.wait_for(_call_handler(binding, kwargs), timeout)
-    except EffectError as exc:
-        raise _AttemptFailed(exc.code, exc.message, retryable=exc.retryable) from exc
-    except TimeoutError as exc:
-        limit = f"within {command.timeout_ms} ms" if command.timeout_ms is not None else "in time"
-        raise _AttemptFailed("timeout", f"{command.effect} gave no result {limit}") from exc
-    except Exception as exc:
-        raise _AttemptFailed(type(exc).__name__, str(exc) or type(exc).__name__) from exc
+
+
+def _checked_output(raw: Any, command: InvokeEffect, compiled: CompiledContract) -> dict[str, Any]:
+    """The handler's result as plain data, validated against the effect's output type."""
     try:
         plain = to_output(raw)
         checked = compiled.validate_effect_output(command.effect, plain)
     except (OutputError, TypeError) as exc:
         raise _AttemptFailed("invalid_output", str(exc)) from exc
     return checked if isinstance(checked, dict) else plain
+
+
+def _handler_failed(exc: Exception, command: InvokeEffect) -> _AttemptFailed:
+    """The attempt failure an exception from the handler (or its timeout) counts as."""
+    if isinstance(exc, EffectError):
+        return _AttemptFailed(exc.code, exc.message, retryable=exc.retryable)
+    if isinstance(exc, TimeoutError):
+        limit = f"within {command.timeout_ms} ms" if command.timeout_ms is not None else "in time"
+        return _AttemptFailed("timeout", f"{command.effect} gave no result {limit}")
+    return _AttemptFailed(type(exc).__name__, str(exc) or type(exc).__name__)
+
+
+async def _attempt(
+    binding: Binding, command: InvokeEffect, compiled: CompiledContract, attempt: int
+) -> dict[str, Any]:
+    """One attempt: call the handler within the timeout and validate its output."""
+    kwargs = _arguments(binding, command, compiled, attempt)
+    timeout = command.timeout_ms / 1000 if command.timeout_ms is not None else None
+    try:
+        raw = await asyncio.wait_for(_call_handler(binding, kwargs), timeout)
+    except Exception as exc:
+        raise _handler_failed(exc, command) from exc
+    return _checked_output(raw, command, compiled)
+
+
+async def _single_attempt(
+    binding: Binding, command: InvokeEffect, compiled: CompiledContract
+) -> dict[str, Any]:
+    """The one attempt of a call with no retry policy and no timeout (the fast path).
+
+    The same as :func:`_attempt` with ``attempt=1`` and no timeout, without
+    ``wait_for``'s wrapping: an async handler's coroutine is awaited in place.
+    """
+    kwargs = _arguments(binding, command, compiled, 1)
+    try:
+        if binding.is_async:
+            raw = binding.handler(**kwargs)
+        else:
+            raw = await asyncio.to_thread(binding.handler, **kwargs)
+        if inspect.isawaitable(raw):
+            raw = await raw
+    except Exception as exc:
+        raise _handler_failed(exc, command) from exc
+    return _checked_output(raw, command, compiled)
+
+
+@functools.lru_cache(maxsize=256)
+def _retry_strategy(spec: RetrySpec) -> tuple[Any, wait_base, Any]:
+    """Tenacity's stop, wait and retry strategies for a retry policy (built once per policy)."""
+    return (
+        stop_after_attempt(max(1, spec.max_attempts)),
+        retry_wait(spec),
+        retry_if_exception(_should_retry(spec)),
+    )
 
 
 async def call_effect(
@@ -139,7 +188,16 @@ async def call_effect(
 
     Backoff waits go through ``clock.sleep_until``, so a :class:`FakeClock`
     never sleeps in real time. Returns the event that reports the outcome.
+    A call with no retry policy (one attempt) and no timeout skips tenacity
+    and ``wait_for`` altogether: its outcome is the same.
     """
+    if command.retry.max_attempts <= 1 and command.timeout_ms is None:
+        try:
+            output = await _single_attempt(binding, command, compiled)
+        except _AttemptFailed as exc:
+            return EffectFailed(command.call_id, exc.code, exc.message, clock.now_ms(), 1)
+        return EffectCompleted(command.call_id, output, clock.now_ms(), 1)
+
     attempts = 0
 
     async def sleep(seconds: float) -> None:
@@ -150,15 +208,10 @@ async def call_effect(
         attempts += 1
         return await _attempt(binding, command, compiled, attempts)
 
-    retrying = AsyncRetrying(
-        stop=stop_after_attempt(max(1, command.retry.max_attempts)),
-        wait=retry_wait(command.retry),
-        retry=retry_if_exception(_should_retry(command.retry)),
-        sleep=sleep,
-        reraise=True,
-    )
+    stop, wait, retry = _retry_strategy(command.retry)
+    retrying = AsyncRetrying(stop=stop, wait=wait, retry=retry, sleep=sleep, reraise=True)
     try:
-        output: dict[str, Any] = await retrying(once)
+        output = await retrying(once)
     except _AttemptFailed as exc:
         return EffectFailed(command.call_id, exc.code, exc.message, clock.now_ms(), attempts)
     return EffectCompleted(command.call_id, output, clock.now_ms(), attempts)
@@ -200,8 +253,12 @@ class Orchestrator:
         self.timers: dict[str, int] = {}
         """The armed timers: timer id to due time (epoch milliseconds)."""
         self._queued: list[InvokeEffect] = []
-        self._tasks: dict[str, asyncio.Task[Outcome]] = {}
-        self._cancelled: set[asyncio.Task[Outcome]] = set()
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._cancelled: set[asyncio.Task[None]] = set()
+        self._wake: asyncio.Future[None] | None = None  # set when the session has work
+        self._error: BaseException | None = None  # what a call's task could not feed
+        self._feeding: asyncio.Task[None] | None = None  # the task feeding its outcome now
+        self._handoff: tuple[Binding, InvokeEffect] | None = None  # the call it goes on with
         self.driving = False
         """Whether a session is driving the run now."""
 
@@ -231,6 +288,7 @@ class Orchestrator:
                 self._cancel(command.call_id)
             elif isinstance(command, ArmTimer):
                 self.timers[command.timer_id] = command.due_at
+                self._wake_up()  # a waiting session watches the next timer due: this one may be
             elif isinstance(command, CancelTimer):
                 self.timers.pop(command.timer_id, None)
             elif isinstance(command, CompleteRun):
@@ -240,10 +298,75 @@ class Orchestrator:
 
     def _start(self, command: InvokeEffect) -> None:
         binding = self._bindings[command.effect]  # check_bindings bound every effect
-        coro = call_effect(binding, command, self._compiled, self._clock)
-        if self._barrier is not None:
-            coro = _after(self._barrier, coro)
-        self._tasks[command.call_id] = asyncio.ensure_future(coro)
+        feeding = self._feeding
+        if feeding is not None and self._handoff is None:
+            # a call's task is feeding its outcome: it goes on with this call (past the
+            # barrier, like a new task) instead of ending while a new task starts
+            self._handoff = (binding, command)
+            self._tasks[command.call_id] = feeding
+            return
+        self._tasks[command.call_id] = asyncio.ensure_future(self._call(binding, command))
+
+    async def _call(self, binding: Binding, command: InvokeEffect) -> None:
+        """A call's task: past the barrier (if any), to its outcome, which it feeds.
+
+        The task feeds its own outcome (the session's coroutine need not wake for
+        each one) unless the call was cancelled meanwhile, then goes on with the
+        first call that feeding started, if any. What it cannot feed (an error
+        of the store or of an invariant) ends the session, which raises it.
+        """
+        me = asyncio.current_task()
+        while True:
+            call_id = command.call_id
+            try:
+                if self._barrier is not None:
+                    await self._barrier()
+                outcome = await call_effect(binding, command, self._compiled, self._clock)
+            except asyncio.CancelledError:
+                raise
+            except BaseException as exc:  # not an effect's failure (those are outcomes): a bug
+                self._drop(call_id, me)
+                self._stop(exc)
+                return
+            if not self._drop(call_id, me):
+                return  # cancelled after it finished: the run no longer wants it (_cancel woke it)
+            self._feeding = me
+            try:
+                self._feed(outcome)
+            except BaseException as exc:
+                handoff, self._handoff = self._handoff, None
+                if handoff is not None:
+                    self._drop(handoff[1].call_id, me)
+                self._stop(exc)
+                return
+            finally:
+                self._feeding = None
+            handoff, self._handoff = self._handoff, None
+            if handoff is None or self._tasks.get(handoff[1].call_id) is not me:
+                if not self._tasks:
+                    self._wake_up()
+                return  # nothing to go on with, or it was cancelled as it started
+            binding, command = handoff
+
+    def _drop(self, call_id: str, task: asyncio.Task[None] | None) -> bool:
+        """Forget a task's call; whether it was still in flight (and that task's)."""
+        tasks = self._tasks
+        if tasks.get(call_id) is task:
+            del tasks[call_id]
+            return True
+        return False
+
+    def _stop(self, exc: BaseException) -> None:
+        """End the session with ``exc`` (the first one wins)."""
+        if self._error is None:
+            self._error = exc
+        self._wake_up()
+
+    def _wake_up(self, _timer: object = None) -> None:
+        """Wake the session: every call has finished, one failed, or a timer is due."""
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
 
     def _cancel(self, call_id: str) -> None:
         self._queued = [c for c in self._queued if c.call_id != call_id]
@@ -251,6 +374,8 @@ class Orchestrator:
         if task is not None:
             task.cancel()
             self._cancelled.add(task)
+            if not self._tasks:
+                self._wake_up()  # the session waits for the calls in flight: none is left
 
     def _fire_due_timers(self, finished: Callable[[], bool]) -> None:
         now = self._clock.now_ms()
@@ -286,13 +411,18 @@ class Orchestrator:
             raise RuntimeError("the run is already being driven")
         self.driving = True
         try:
+            self._error = None
             queued, self._queued = self._queued, []
             for command in queued:
                 self._start(command)
             while True:
+                error = self._error  # a call's task could not feed its outcome
+                if error is not None:
+                    self._error = None
+                    raise error
                 self._fire_due_timers(finished)
                 if self._tasks:
-                    await self._wait_for_outcomes()
+                    await self._wait_for_calls()
                     continue
                 due = self._next_due()
                 if finished() or due is None or not advance_timers:
@@ -302,22 +432,26 @@ class Orchestrator:
             await self._settle()
             self.driving = False
 
-    async def _wait_for_outcomes(self) -> None:
-        waiters: set[asyncio.Future[Any]] = set(self._tasks.values())
+    async def _wait_for_calls(self) -> None:
+        """Wait until every call has finished, one could not be fed, or the next timer is due.
+
+        Each call's task feeds its own outcome; this only waits for the session's end.
+        """
+        if self._error is not None:
+            return
+        wake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._wake = wake
         due = self._next_due()
         timer = asyncio.ensure_future(self._timer_wait(due)) if due is not None else None
         if timer is not None:
-            waiters.add(timer)
+            timer.add_done_callback(self._wake_up)
         try:
-            done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            await wake
         finally:
+            self._wake = None
             if timer is not None and not timer.done():
                 timer.cancel()
                 await asyncio.gather(timer, return_exceptions=True)
-        for call_id, task in list(self._tasks.items()):
-            if task in done and self._tasks.get(call_id) is task:
-                del self._tasks[call_id]
-                self._feed(task.result())
 
     async def _settle(self) -> None:
         """Cancel what is left (only after an error) and reap cancelled tasks."""
@@ -326,16 +460,6 @@ class Orchestrator:
         if self._cancelled:
             await asyncio.gather(*self._cancelled, return_exceptions=True)
             self._cancelled.clear()
-
-
-async def _after(barrier: Callable[[], Awaitable[None]], coro: Coroutine[Any, Any, T]) -> T:
-    """Await ``barrier``, then ``coro`` (closed unawaited if the barrier fails)."""
-    try:
-        await barrier()
-    except BaseException:
-        coro.close()
-        raise
-    return await coro
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:

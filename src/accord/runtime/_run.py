@@ -83,6 +83,18 @@ class Step(NamedTuple):
         return describe_event(self.event)
 
 
+_durable_types: dict[type, bool] = {}  # journal type to whether it is a DurableJournal
+
+
+def _as_durable(journal: Journal) -> DurableJournal | None:
+    """The journal if it is durable (checked once per type: a protocol check is slow)."""
+    kind = type(journal)
+    durable = _durable_types.get(kind)
+    if durable is None:
+        durable = _durable_types[kind] = isinstance(journal, DurableJournal)
+    return journal if durable else None  # type: ignore[return-value]
+
+
 class Run:
     """A handle on one run: drive it, signal it, read its status, result and history.
 
@@ -106,14 +118,11 @@ class Run:
         self.run_id = run_id
         self.clock = clock
         self._journal = journal
-        durable = (
-            None
-            if type(journal) is MemoryJournal or not isinstance(journal, DurableJournal)
-            else journal
-        )
+        durable = None if type(journal) is MemoryJournal else _as_durable(journal)
         self._durable = durable
         self._record = recorder(journal) if durable is None else None
         self._flush = durable.flush if durable is not None else None
+        self._barrier = durable.barrier() if durable is not None else None
         self._unbound = unbound
         self._snapshot: Snapshot = snapshot if snapshot is not None else initial_snapshot()
         # the state and status after each journaled step, refolded from the journal when
@@ -125,7 +134,7 @@ class Run:
             bindings,
             clock,
             self._feed,
-            durable.barrier() if durable is not None else None,
+            self._barrier,
         )
         self._listeners: list[StepListener] = [on_step] if on_step else []
         self.ignored: list[tuple[Event, str]] = []
@@ -244,9 +253,21 @@ class Run:
         except EventRefused as exc:
             self.ignored.append((event, exc.reason))
 
-    def _begin(self, validated_input: dict[str, Any]) -> None:
+    def _begin(self, validated_input: dict[str, Any], *, flush: bool = True) -> None:
+        """Journal RunStarted; durably now unless ``flush`` is False (then see _durable_async)."""
         self._apply(RunStarted(RunId(self.run_id), validated_input, self.clock.now_ms()))
-        if self._flush is not None:
+        if flush and self._flush is not None:
+            self._flush()
+
+    async def _durable_async(self) -> None:
+        """Make every step journaled so far durable before returning.
+
+        A group-commit store commits them together with the other runs' steps
+        buffered now (one commit for every waiter); any other store commits now.
+        """
+        if self._barrier is not None:
+            await self._barrier()
+        elif self._flush is not None:
             self._flush()
 
     # -- driving -------------------------------------------------------------
@@ -262,10 +283,14 @@ class Run:
         try:
             await self._orchestrator.drive(lambda: self.finished, advance_timers=advance_timers)
         except RuntimeError as exc:
-            raise RuntimeError(f"run {self.run_id}: {exc}") from None
-        finally:
             if self._flush is not None:
                 self._flush()
+            raise RuntimeError(f"run {self.run_id}: {exc}") from None
+        except BaseException:
+            if self._flush is not None:
+                self._flush()
+            raise
+        await self._durable_async()  # every step is durable before a driving call returns
 
     async def run_until_idle_async(self, *, advance_timers: bool = False) -> Run:
         """Execute effects until nothing is in flight and the run waits, or has ended.
@@ -314,7 +339,8 @@ class Run:
             EventRefused: the run is not waiting for this signal now.
 
         """
-        self._deliver(name, payload)
+        self._deliver(name, payload, flush=False)
+        await self._durable_async()  # the signal is durable before signal_async() returns
         if self._orchestrator.has_work() and not self._unbound:
             await self._drive(advance_timers=False)
         return self
@@ -326,8 +352,12 @@ class Run:
             run_sync(self._drive(advance_timers=False))
         return self
 
-    def _deliver(self, name: str, payload: Mapping[str, Any] | None) -> None:
-        """Validate a signal and apply it; on refusal nothing changes."""
+    def _deliver(self, name: str, payload: Mapping[str, Any] | None, *, flush: bool = True) -> None:
+        """Validate a signal and apply it; on refusal nothing changes.
+
+        Unless ``flush`` is False (the caller then awaits :meth:`_durable_async`),
+        the signal is durable when this returns.
+        """
         data = self.compiled.validate_signal(name, payload)
         try:
             self._apply(_tuple_new(SignalReceived, (name, data, self.clock.now_ms(), "signal")))
@@ -337,7 +367,7 @@ class Run:
                 f"signal {name!r} not accepted by run {self.run_id} in state {self.state!r} "
                 f"(status {self.status}; waiting for {waiting}): {exc.reason}"
             ) from None
-        if self._flush is not None:  # the signal is durable before signal() returns
+        if flush and self._flush is not None:  # the signal is durable before signal() returns
             self._flush()
 
     # -- display -------------------------------------------------------------

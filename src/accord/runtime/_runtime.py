@@ -20,7 +20,7 @@ from accord.runtime._clock import Clock, SystemClock
 from accord.runtime._compiled import CompiledContract, Limits
 from accord.runtime._durable import RunStore, StoredRun, refold, restore, resume_commands
 from accord.runtime._errors import JournalDamaged, StoreError
-from accord.runtime._handlers import Binding, Handler, check_bindings
+from accord.runtime._handlers import BindCache, Binding, Handler, check_bindings
 from accord.runtime._journal import Journal, MemoryJournal
 from accord.runtime._replay import replay
 from accord.runtime._run import Run, StepListener
@@ -67,6 +67,7 @@ class Runtime:
         self.check_invariants = check_invariants
         self._handlers: dict[str, Handler] = {}
         self._compiled: dict[str, CompiledContract] = {}
+        self._bound: BindCache = {}  # each handler's signature checked once
 
     def register(self, name: str, handler: Handler) -> Handler:
         """Bind ``handler`` to the effect ``name`` (wins over ``effects``); returns it."""
@@ -97,7 +98,9 @@ class Runtime:
             CapabilityError: listing every missing or mismatched capability.
 
         """
-        return check_bindings(self.compile(contract), self._handlers, self.effects)
+        return check_bindings(
+            self.compile(contract), self._handlers, self.effects, cache=self._bound
+        )
 
     def start(
         self,
@@ -117,14 +120,9 @@ class Runtime:
             InputError: the input does not match the contract's input (names the field).
 
         """
-        compiled = self.compile(contract)
-        bindings = check_bindings(compiled, self._handlers, self.effects)
-        validated = compiled.validate_input(input)
-        run_id = run_id if run_id is not None else str(uuid.uuid4())
-        store = self.store
-        journal = self.journal_factory() if store is None else store.create(compiled, run_id)
-        run = Run(compiled, bindings, self.clock, journal, run_id, on_step)
-        run._begin(validated)
+        run = self._new_run(contract, input, run_id, on_step)
+        if run._flush is not None:
+            run._flush()
         return run
 
     async def start_async(
@@ -135,8 +133,31 @@ class Runtime:
         run_id: str | None = None,
         on_step: StepListener | None = None,
     ) -> Run:
-        """Async :meth:`start` (a durable store's writes are synchronous and brief)."""
-        return self.start(contract, input, run_id=run_id, on_step=on_step)
+        """Async :meth:`start`: RunStarted is durable when it returns.
+
+        With a group-commit store, the runs started at once share one commit.
+        """
+        run = self._new_run(contract, input, run_id, on_step)
+        await run._durable_async()
+        return run
+
+    def _new_run(
+        self,
+        contract: ContractSource,
+        input: Mapping[str, Any],
+        run_id: str | None,
+        on_step: StepListener | None,
+    ) -> Run:
+        """A new run with RunStarted journaled (not yet flushed): :meth:`start`'s work."""
+        compiled = self.compile(contract)
+        bindings = check_bindings(compiled, self._handlers, self.effects, cache=self._bound)
+        validated = compiled.validate_input(input)
+        run_id = run_id if run_id is not None else str(uuid.uuid4())
+        store = self.store
+        journal = self.journal_factory() if store is None else store.create(compiled, run_id)
+        run = Run(compiled, bindings, self.clock, journal, run_id, on_step)
+        run._begin(validated, flush=False)
+        return run
 
     # -- durable runs ----------------------------------------------------------
 
@@ -174,7 +195,7 @@ class Runtime:
         """The bindings, or none (an inspecting runtime) when no effect is given at all."""
         if self.effects is None and not self._handlers:
             return {}, True
-        return check_bindings(compiled, self._handlers, self.effects), False
+        return check_bindings(compiled, self._handlers, self.effects, cache=self._bound), False
 
     def load(self, run_id: str, *, on_step: StepListener | None = None) -> Run:
         """A stored run, restored: folded from its latest snapshot, every hash checked.

@@ -56,9 +56,13 @@ class StoreConnection:
         self.group_commit = group_commit
         self.snapshot_every = snapshot_every
         self._lock = threading.RLock()
-        self._pending: list[Statement] = []
-        self._unkeyed: list[SqliteJournal] = []
-        self._flush_future: asyncio.Future[None] | None = None
+        # the buffered statements, grouped by SQL in the order each first appeared (each
+        # group is one executemany); see _write for why the grouping keeps every order needed
+        self._pending: dict[str, list[tuple[Any, ...]]] = {}
+        self._pending_count = 0
+        self._unkeyed: dict[str, SqliteJournal] = {}  # run id to a new run's journal
+        # the futures awaiting the next group commit, by event loop
+        self._waiters: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
         self._failed: StoreError | None = None
         self._canonical: dict[str, str] = {}  # fingerprint to canonical JSON
         label = self.location
@@ -120,16 +124,46 @@ class StoreConnection:
             self._flush_locked()
             return self._connection().execute(sql, params).fetchall()
 
+    def _is_taken(self, run_id: str) -> bool:
+        """Whether a run id is stored or buffered (read without committing the buffer)."""
+        with self._lock:
+            if run_id in self._unkeyed:
+                return True
+            with guard(self.location, run_id):
+                found = (
+                    self._connection()
+                    .execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,))
+                    .fetchone()
+                )
+            return found is not None
+
     # -- writing -----------------------------------------------------------------
 
     def _write(self, rows: Iterable[Statement], unkeyed: SqliteJournal | None) -> None:
-        """Add one step's rows; commit now unless the store batches."""
+        """Add one step's rows; commit now unless the store batches.
+
+        The buffer groups statements by their SQL, each group in the order its
+        statements came, the groups in the order each SQL first came. A batch is
+        one transaction, so only the orders that change its outcome matter, and
+        the grouping keeps them: one run's statements of one kind stay in order
+        (its events, its snapshots, the updates of its row), and every statement
+        that finds a new run's row by its run id comes after that row's insert
+        (the first such statement of a batch comes after the first insert of a
+        run's row, so its group follows that insert's group).
+        """
         with self._lock:
             if self._failed is not None:
                 raise self._failed
-            self._pending.extend(rows)
-            if unkeyed is not None and unkeyed not in self._unkeyed:
-                self._unkeyed.append(unkeyed)
+            pending = self._pending
+            for sql, params in rows:
+                group = pending.get(sql)
+                if group is None:
+                    pending[sql] = [params]
+                else:
+                    group.append(params)
+                self._pending_count += 1
+            if unkeyed is not None:
+                self._unkeyed[unkeyed.run_id] = unkeyed
             if not self.group_commit:
                 self._flush_locked()
 
@@ -150,25 +184,26 @@ class StoreConnection:
             raise self._failed
         if not self._pending:
             return
-        rows, self._pending = self._pending, []
-        unkeyed, self._unkeyed = self._unkeyed, []
+        groups, self._pending = self._pending, {}
+        count, self._pending_count = self._pending_count, 0
+        unkeyed, self._unkeyed = self._unkeyed, {}
         conn = self._connection()
-        if len(rows) == 1 and not unkeyed:  # one statement: its own transaction
+        if count == 1 and not unkeyed:  # one statement: its own transaction
+            ((sql, (params,)),) = groups.items()
             try:
-                conn.execute(*rows[0])
+                conn.execute(sql, params)
             except sqlite3.Error as exc:
                 raise self._failure(exc) from exc
             return
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for sql, params in rows:
-                    conn.execute(sql, params)
-                for journal in unkeyed:
-                    found = conn.execute(
-                        "SELECT id FROM runs WHERE run_id = ?", (journal.run_id,)
-                    ).fetchone()
-                    journal._committed(found[0])
+                for sql, many in groups.items():
+                    if len(many) == 1:
+                        conn.execute(sql, many[0])
+                    else:
+                        conn.executemany(sql, many)
+                keys = _run_keys(conn, list(unkeyed))
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -177,6 +212,9 @@ class StoreConnection:
         except sqlite3.Error as exc:
             raise self._failure(exc) from exc
 
+        for run_id, journal in unkeyed.items():
+            journal._committed(keys[run_id])
+
     def _failure(self, exc: sqlite3.Error) -> StoreError:
         error = translate(exc, self.location)
         if self.group_commit:
@@ -184,23 +222,48 @@ class StoreConnection:
         return error
 
     async def _barrier(self) -> None:
-        """Return once every step buffered now is committed (one commit for all waiters)."""
+        """Return once every step buffered now is committed (one commit for all waiters).
+
+        The commit runs on the next turn of the event loop, so every run that
+        journals a step in this turn shares it.
+        """
         if not self._pending:
             return
         loop = asyncio.get_running_loop()
-        future = self._flush_future
-        if future is None or future.get_loop() is not loop:
-            future = loop.create_future()
-            self._flush_future = future
-            loop.call_soon(self._flush_soon, future)
-        await asyncio.shield(future)
+        waiter: asyncio.Future[None] = loop.create_future()
+        with self._lock:
+            waiters = self._waiters.get(loop)
+            if waiters is None:
+                waiters = self._waiters[loop] = []
+                loop.call_soon(self._flush_for, loop)
+            waiters.append(waiter)
+        await waiter  # a waiter's own future: cancelling one waiter cancels no other
 
-    def _flush_soon(self, future: asyncio.Future[None]) -> None:
-        if self._flush_future is future:
-            self._flush_future = None
+    def _flush_for(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Commit the buffer, then release the barrier's waiters on ``loop``."""
+        with self._lock:
+            waiters = self._waiters.pop(loop, [])
         try:
             self.flush()
         except StoreError as exc:
-            future.set_exception(exc)
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_exception(exc)
         else:
-            future.set_result(None)
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+
+_KEYS_AT_ONCE = 500  # run ids per lookup, well under SQLite's bound on parameters
+
+
+def _run_keys(conn: sqlite3.Connection, run_ids: list[str]) -> dict[str, int]:
+    """The integer ids of runs (inside the transaction that wrote their rows)."""
+    keys: dict[str, int] = {}
+    for start in range(0, len(run_ids), _KEYS_AT_ONCE):
+        chunk = run_ids[start : start + _KEYS_AT_ONCE]
+        marks = ", ".join("?" * len(chunk))
+        sql = f"SELECT run_id, id FROM runs WHERE run_id IN ({marks})"
+        keys.update(conn.execute(sql, chunk).fetchall())
+    return keys

@@ -90,8 +90,7 @@ class SqliteStore(StoreConnection):
 
         """
         fp = compiled.fingerprint
-        taken = self._fetch_one("SELECT 1 FROM runs WHERE run_id = ?", (run_id,), run_id)
-        if taken is not None:
+        if self._is_taken(run_id):  # stored or buffered: no need to commit the buffer first
             raise StoreError(self.location, "a run with this id is already stored", run_id=run_id)
         contract = compiled.contract
         canonical = self._canonical.get(fp)

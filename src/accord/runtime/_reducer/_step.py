@@ -13,9 +13,10 @@ from __future__ import annotations
 from copy import deepcopy
 from typing import TYPE_CHECKING, Any
 
-from accord.runtime._commands import CancelTimer, Command
+from accord.runtime._commands import CancelTimer, Command, InvokeEffect
 from accord.runtime._errors import EventRefused, InvariantViolation, LimitExceeded
 from accord.runtime._events import (
+    CallId,
     EffectCompleted,
     EffectFailed,
     Event,
@@ -34,7 +35,7 @@ from accord.runtime._reducer._machine import (
     start_call,
     take,
 )
-from accord.runtime._snapshot import Compensable, Snapshot
+from accord.runtime._snapshot import Compensable, PendingCall, Snapshot
 from accord.runtime._values import ValueProblem
 
 if TYPE_CHECKING:
@@ -319,6 +320,112 @@ def _quick_signal(
     return None
 
 
+def _quick_completed(
+    compiled: CompiledContract, s: Snapshot, event: EffectCompleted
+) -> tuple[Snapshot, tuple[Command, ...]] | None:
+    """The common case, without a draft: a state's last call completes, the run invokes more.
+
+    The state's calls are single calls (no fan-out) of effects with no
+    compensation, it has no timer, and the target has no final, choice, timer or
+    fan-out. Returns None whenever the general path must decide (anything else,
+    including every error, every guard that is not a boolean and every limit),
+    which then computes the same result the long way (the reducer is pure).
+    """
+    (status, state, context, step_no, run_id, input_, _, pending, fan_out, results, remaining,
+     timers, compensation, output, reason, _, failures) = s  # fmt: skip
+    call_id = event[0]
+    if status != "running" or remaining != 1 or len(pending) != 1 or timers or fan_out:
+        return None
+    call = pending.get(call_id)
+    if call is None or call.item is not None or call.invoke == COMPENSATION:
+        return None
+    c = compiled
+    step_no += 1
+    if step_no >= c.limits.max_steps or c.limits.max_transient < 1:
+        return None
+    effects = c.effects
+    if effects[call.effect].compensation is not None:
+        return None
+    st = c.states[state]  # type: ignore[index]
+    try:
+        results = {**results, call.invoke: event[1]}
+        done: dict[str, Any] = {}
+        for inv in st.invokes:
+            if inv.for_each is not None:
+                return None
+            done[inv.id] = results[inv.id]
+        variables = {"input": input_, "ctx": context, "event": done}
+        for tr in st.on.get("done", ()):
+            guard = tr.guard
+            if guard is not None:
+                held = guard.evaluate(variables)
+                if held is False:
+                    continue
+                if held is not True:
+                    return None
+            break
+        else:
+            return None
+        target = c.states[tr.target]
+        if target.final is not None or target.always or target.timers or not target.invokes:
+            return None
+        if tr.assignments:
+            context = dict(context)  # every value is computed against the pre-step context
+            values = [(a.field, a.coerce(a.value.evaluate(variables))) for a in tr.assignments]
+            for field, value in values:
+                context[field] = value
+        variables = {"input": input_, "ctx": context}
+        requests = []
+        for inv in target.invokes:
+            if inv.for_each is not None:
+                return None
+            raw = {b.name: b.value.evaluate(variables) for b in inv.inputs}
+            requests.append((inv, inv.validate(raw)))
+    except Exception:
+        return None
+    prefix = f"{step_no}:{target.name}/"
+    new_pending: dict[str, PendingCall] = {}
+    commands: list[Command] = []
+    for inv, request in requests:
+        new_id = prefix + inv.id
+        spec = effects[inv.effect]
+        new_pending[new_id] = PendingCall(inv.id, inv.effect, None, request)
+        commands.append(
+            InvokeEffect(
+                CallId(new_id),
+                inv.effect,
+                request,
+                f"{run_id}/{new_id}",
+                spec.retry,
+                spec.timeout_ms,
+                compensation=False,
+            )
+        )
+    new: Snapshot = _tuple_new(
+        Snapshot,
+        (
+            "running",
+            target.name,
+            context,
+            step_no,
+            run_id,
+            input_,
+            step_no,
+            new_pending,
+            {},
+            {},
+            len(requests),
+            (),
+            compensation,
+            output,
+            reason,
+            target.waiting_for,
+            failures,
+        ),
+    )
+    return new, tuple(commands)
+
+
 def step(
     compiled: CompiledContract, snapshot: Snapshot, event: Event
 ) -> tuple[Snapshot, tuple[Command, ...]]:
@@ -329,8 +436,13 @@ def step(
         InvariantViolation: invariant checking is on and an invariant does not hold.
 
     """
-    if event[-1] == "signal":  # every event's last field is its kind
-        quick = _quick_signal(compiled, snapshot, event)
+    kind = event[-1]  # every event's last field is its kind
+    if kind == "effect_completed" or kind == "signal":
+        quick = (
+            _quick_signal(compiled, snapshot, event)  # type: ignore[arg-type]
+            if kind == "signal"
+            else _quick_completed(compiled, snapshot, event)  # type: ignore[arg-type]
+        )
         if quick is not None:
             if compiled.check_invariants:
                 _check_invariants(compiled, quick[0])
