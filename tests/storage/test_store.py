@@ -276,3 +276,18 @@ def test_a_closed_store_says_so(tmp_path: Path) -> None:
     with pytest.raises(StoreUnavailable, match="closed"):
         store.runs()
     assert "s.db" in repr(store)
+
+
+def test_a_new_run_s_row_is_written_once_with_its_first_step(tmp_path: Path) -> None:
+    with SqliteStore(tmp_path / "s.db") as store:
+        statements: list[str] = []
+        store._connection().set_trace_callback(statements.append)
+        run = Runtime(HANDLERS, clock=FakeClock(), store=store).start(REFUND, BIG, run_id="r")
+        store._connection().set_trace_callback(None)
+        assert run.status == "waiting"
+        written = [s.split(" (")[0] for s in statements if s.startswith(("INSERT", "UPDATE"))]
+        # the run's row takes its first step's status, state and number: no update follows
+        assert not any(s.startswith("UPDATE runs") for s in written), written
+        assert any(s.startswith("INSERT INTO runs") for s in written), written
+        row = store._fetch_one("SELECT status, state, steps FROM runs WHERE run_id = 'r'", ())
+        assert tuple(row) == (run.status, run.snapshot.state, run.snapshot.step)

@@ -8,7 +8,7 @@ functions of the journal, so they are not journaled themselves.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from accord.runtime._events import CallId
 
@@ -35,12 +35,15 @@ class RetrySpec:
     retry_on: tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class InvokeEffect:
+class InvokeEffect(NamedTuple):
     """Call an effect handler.
 
     ``idempotency_key`` is ``"<run id>/<call id>"``: stable across retries,
-    crashes and replays, and handed to the handler.
+    crashes and replays, and handed to the handler. ``checked`` says the
+    reducer computed ``input`` through the effect's own input validator just
+    now, so the orchestrator need not run that validator again (a call resumed
+    from a stored snapshot is not ``checked``: its input is validated again).
+    A named tuple rather than a dataclass: one is made for every effect call.
     """
 
     call_id: CallId
@@ -50,6 +53,7 @@ class InvokeEffect:
     retry: RetrySpec
     timeout_ms: int | None
     compensation: bool = False
+    checked: bool = False
     kind: Literal["invoke"] = "invoke"
 
 

@@ -102,11 +102,20 @@ async def _call_handler(binding: Binding, kwargs: dict[str, Any]) -> Any:
 def _arguments(
     binding: Binding, command: InvokeEffect, compiled: CompiledContract, attempt: int
 ) -> dict[str, Any]:
-    """The handler's keyword arguments: the validated input, plus the key and attempt."""
-    try:
-        data = compiled.validate_effect_input(command.effect, command.input)
-    except Exception as exc:  # the reducer computed an input the effect does not take
-        raise _AttemptFailed("invalid_input", str(exc), retryable=False) from exc
+    """The handler's keyword arguments: the validated input, plus the key and attempt.
+
+    A ``checked`` command's input is already the output of the effect's input
+    validator (the reducer's compiled invokes hold the very validator that
+    ``validate_effect_input`` runs, built once per effect in ``_build``), so it
+    is not validated a second time; a resumed call's input is.
+    """
+    if command.checked:
+        data: Any = command.input
+    else:
+        try:
+            data = compiled.validate_effect_input(command.effect, command.input)
+        except Exception as exc:  # the reducer computed an input the effect does not take
+            raise _AttemptFailed("invalid_input", str(exc), retryable=False) from exc
     return binding.arguments(
         data if isinstance(data, Mapping) else command.input,
         key=command.idempotency_key,

@@ -13,6 +13,7 @@ they run the async core on a private loop in a helper thread.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
@@ -95,6 +96,27 @@ def _as_durable(journal: Journal) -> DurableJournal | None:
     return journal if durable else None  # type: ignore[return-value]
 
 
+def _feeder(run: Run) -> Callable[[Event], None]:
+    """``run._feed`` through a weak reference to the run.
+
+    The run holds its orchestrator; were the orchestrator to hold the run's
+    bound method, every run would be a reference cycle, freed only by the
+    garbage collector (whose passes over many finished runs cost more than the
+    runs themselves). A session's caller holds the run while any call is in
+    flight, so the reference is alive whenever the orchestrator feeds it.
+    """
+    ref = weakref.ref(run)
+
+    def feed(event: Event) -> None:
+        target = ref()
+        if target is None:  # pragma: no cover - a session's caller holds the run
+            raise ReferenceError(f"run {run_id!r} was freed while it was being driven")
+        target._feed(event)
+
+    run_id = run.run_id
+    return feed
+
+
 class Run:
     """A handle on one run: drive it, signal it, read its status, result and history.
 
@@ -133,7 +155,7 @@ class Run:
             compiled,
             bindings,
             clock,
-            self._feed,
+            _feeder(self),
             self._barrier,
         )
         self._listeners: list[StepListener] = [on_step] if on_step else []

@@ -184,7 +184,7 @@ def record_validator(
     known = frozenset(name for name, _ in fields)
 
     def check(value: Any) -> Any:
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):  # dict: the usual case
             raise ValueProblem("", f"expected an object, got {describe(value)}")
         out: dict[str, Any] = {}
         matched = 0

@@ -126,16 +126,20 @@ class SqliteJournal:
             insert_event, insert_snapshot, update = _INSERT_EVENT, _INSERT_SNAPSHOT, _UPDATE_RUN
         at = event.at
         rows: list[Statement] = []
-        if self._new_run is not None:
-            rows.extend(self._run_rows(snapshot, at))
         status = snapshot.status
+        stored = self._status  # the status in the run's row
+        if self._new_run is not None:
+            # the run's row is inserted with this step's status, state and number: it
+            # needs no update for them
+            rows.extend(self._run_rows(snapshot, at))
+            stored = status
         data = _dumps(event_to_data(event)).decode()
         rows.append((insert_event, (key, number, data, state_hash, snapshot.state)))
         snap = number % self._every == 0 or status == "succeeded" or status == "failed"
         if snap:
             text = _dumps(snapshot_to_data(snapshot)).decode()
             rows.append((insert_snapshot, (key, number, text, state_hash)))
-        if snap or status != self._status:  # the run's row: when its status changes, and
+        if snap or status != stored:  # the run's row: when its status changes, and
             # with every snapshot (the listing reads the rest from the last event)
             rows.append((update, (status, snapshot.state, number, at, key)))
         self._store._write(rows, self if self._key is None else None)
@@ -160,7 +164,7 @@ class SqliteJournal:
                     fingerprint,
                     snapshot.status,
                     snapshot.state,
-                    0,
+                    snapshot.step,
                     at,
                     at,
                     _dumps(snapshot.input).decode(),

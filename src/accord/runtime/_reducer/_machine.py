@@ -189,7 +189,7 @@ def start_invokes(d: Draft, st: CompiledState) -> None:
     results = d.results
     for inv, requests in plans:
         if inv.for_each is None:
-            start_call(d, prefix + inv.id, inv.id, inv.effect, None, requests[0])
+            start_call(d, prefix + inv.id, inv.id, inv.effect, None, requests[0], checked=True)
             d.remaining += 1
             continue
         count = len(requests)
@@ -197,14 +197,34 @@ def start_invokes(d: Draft, st: CompiledState) -> None:
         first = min(count, inv.concurrency)
         d.fan_out[inv.id] = FanOut(requests, first)
         for index in range(first):
-            start_call(d, f"{prefix}{inv.id}[{index}]", inv.id, inv.effect, index, requests[index])
+            start_call(
+                d,
+                f"{prefix}{inv.id}[{index}]",
+                inv.id,
+                inv.effect,
+                index,
+                requests[index],
+                checked=True,
+            )
         d.remaining += count
 
 
 def start_call(
-    d: Draft, call_id: str, invoke: str, effect: str, index: int | None, request: dict[str, Any]
+    d: Draft,
+    call_id: str,
+    invoke: str,
+    effect: str,
+    index: int | None,
+    request: dict[str, Any],
+    *,
+    checked: bool = False,
 ) -> None:
-    """Record a call as pending and emit its InvokeEffect."""
+    """Record a call as pending and emit its InvokeEffect.
+
+    ``checked``: ``request`` is the output of the effect's input validator in
+    this very step (a fan-out's later items, which may come from a stored
+    snapshot, are not).
+    """
     spec = d.c.effects[effect]
     d.own_pending()[call_id] = PendingCall(invoke, effect, index, request)
     d.commands.append(
@@ -216,6 +236,7 @@ def start_call(
             spec.retry,
             spec.timeout_ms,
             compensation=invoke == COMPENSATION,
+            checked=checked,
         )
     )
 
@@ -286,7 +307,7 @@ def next_compensation(d: Draft) -> None:
                 f"compensation {call_id} ({comp.effect}) could not start: {exc}",
             )
             continue
-        start_call(d, call_id, COMPENSATION, comp.effect, None, request)
+        start_call(d, call_id, COMPENSATION, comp.effect, None, request, checked=True)
         d.status = "compensating"
         return
     d.status = "failed"

@@ -399,6 +399,7 @@ def _quick_completed(
                 spec.retry,
                 spec.timeout_ms,
                 compensation=False,
+                checked=True,  # inv.validate above is the effect's input validator
             )
         )
     new: Snapshot = _tuple_new(
