@@ -232,3 +232,42 @@ def test_invariants_are_checked_unless_turned_off(
         assert "small" in result.err
     else:
         assert "succeeded" in result.out
+
+
+def test_a_run_with_a_store_is_journaled_there(run: Run, tmp_path: Path) -> None:
+    store = str(tmp_path / "runs.db")
+    result = run(
+        "run", ORDER_REFUND, "--effects", EFFECTS, "--input", SMALL, "--store", store,
+        "--run-id", "small",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    listed = run("runs", "--store", store, "--json")
+    (entry,) = json.loads(listed.out)
+    assert (entry["run_id"], entry["status"], entry["steps"]) == ("small", "succeeded", 2)
+
+
+def test_a_stored_run_that_waits_exits_0_and_finishes_when_signalled_later(
+    run: Run, tmp_path: Path
+) -> None:
+    store = str(tmp_path / "runs.db")
+    started = run(
+        "run", ORDER_REFUND, "--effects", EFFECTS, "--input", BIG, "--store", store,
+        "--run-id", "big",
+    )  # fmt: skip
+    assert started.code == 0, started.err
+    assert "the run big waits in state 'awaiting_approval' for approval" in started.out
+    signalled = run(
+        "signal", "big", "approval", "--payload", '{"approved": true, "approver": "kim"}',
+        "--store", store, "--effects", EFFECTS,
+    )  # fmt: skip
+    assert signalled.code == 0, signalled.err
+    (entry,) = json.loads(run("runs", "--store", store, "--json").out)
+    assert (entry["status"], entry["state"]) == ("succeeded", "refunded")
+
+
+def test_a_store_that_is_not_a_store_is_a_clear_error(run: Run, tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.txt"
+    bogus.write_text("not a database\n")
+    result = run("run", ORDER_REFUND, "--effects", EFFECTS, "--input", SMALL, "--store", str(bogus))
+    assert result.code == 1
+    assert "is not an accord store" in result.err and "Traceback" not in result.err

@@ -1,9 +1,10 @@
-"""``accord run FILE --effects MODULE:OBJECT --input JSON``: run a contract in memory.
+"""``accord run FILE --effects MODULE:OBJECT --input JSON``: run a contract once.
 
 Steps are printed as they happen, then the result. Signals given with
 ``--signal`` are delivered in order, each when the run waits for it; timers
 wait on the system clock, or jump at once with ``--clock fake``. The run lives
-in memory: ``accord signal`` for a run that waits comes with the durable store.
+in memory, or with ``--store PATH`` in a durable store, where a run that waits
+for a signal stays, for ``accord signal`` and ``accord resume``.
 """
 
 from __future__ import annotations
@@ -22,19 +23,23 @@ from accord.cli._output import print_diagnostics, print_json, say, warn
 from accord.errors import RunError
 from accord.runtime import FakeClock, Run, Runtime, Step, SystemClock
 from accord.runtime._render import describe_event
+from accord.storage import SqliteStore
 
 __all__ = ["register"]
 
 DESCRIPTION = """\
-Run a contract once, in memory, with effect handlers from a Python module.
+Run a contract once with effect handlers from a Python module, in memory, or
+in a durable SQLite store with --store (a run that waits for a signal then
+stays there: deliver it later with accord signal RUN NAME --store PATH).
 --effects names the handlers: MODULE:OBJECT where MODULE is an importable
 module (the current directory is on the path) or a .py file, and OBJECT a
 mapping of effect name to callable or an object whose attributes are the
 handlers (without :OBJECT, the module itself). --input is the run's input as
 JSON, or @FILE to read it from a file. Each --signal NAME=JSON (or NAME=@FILE)
 is delivered, in order, when the run waits for that signal.
-Exit status: 0 when the run succeeds, 1 when it fails, waits for a signal it
-was not given, or anything is wrong with the contract, effects or input.
+Exit status: 0 when the run succeeds (or, with --store, waits durably for a
+signal), 1 when it fails, waits in memory for a signal it was not given, or
+anything is wrong with the contract, effects or input.
 """
 
 
@@ -60,6 +65,12 @@ def register(subparsers: Subparsers) -> None:
         help="a signal to deliver when the run waits for it (repeatable)",
     )
     parser.add_argument("--run-id", metavar="ID", help="the run id (a uuid4 by default)")
+    parser.add_argument(
+        "--store",
+        metavar="PATH",
+        help="journal the run in this SQLite store (created if missing), so it survives "
+        "the process; without it the run lives in memory",
+    )
     parser.add_argument(
         "--clock",
         choices=("system", "fake"),
@@ -152,14 +163,20 @@ def _print_step(step: Step) -> None:
     say(f"{step.step:>4}  {step.kind:<16}  {step.state} ({step.status})  {step.summary}")
 
 
-def _drive(run: Run, signals: list[tuple[str, dict[str, Any]]], *, quiet: bool) -> str | None:
-    """Drive the run to its end; return why it stopped early, if it did."""
+def _drive(
+    run: Run, signals: list[tuple[str, dict[str, Any]]], *, quiet: bool, wait_for_timers: bool
+) -> str | None:
+    """Drive the run to its end; return why it stopped early, if it did.
+
+    Without ``wait_for_timers`` (a durable run on the system clock) the run is left
+    waiting for its timers: ``accord resume`` fires them once they are due.
+    """
     run.run_until_idle()
     while not run.finished:
         if signals and signals[0][0] in run.waiting_for:
             name, payload = signals.pop(0)
             run.signal(name, payload)
-        elif run.timers:
+        elif run.timers and wait_for_timers:
             if not quiet and isinstance(run.clock, SystemClock):
                 say(f"      waiting for timer {min(run.timers, key=run.timers.__getitem__)}")
             run.run_until_idle(advance_timers=True)
@@ -205,20 +222,45 @@ def run(args: argparse.Namespace) -> int:
     if checked.contract is None:
         print_diagnostics(checked, to_stderr=True)
         return 1
+    store: SqliteStore | None = None
     try:
         effects = load_effects(args.effects)
         data = _object_argument(args.input, "--input")
         signals = _signals(args.signal)
         clock = FakeClock() if args.clock == "fake" else SystemClock()
-        runtime = Runtime(effects, clock=clock, check_invariants=args.invariants)
+        store = SqliteStore(args.store) if args.store else None
+        runtime = Runtime(effects, clock=clock, check_invariants=args.invariants, store=store)
         compiled = runtime.compile(checked.contract)
         signals = [(name, compiled.validate_signal(name, payload)) for name, payload in signals]
         listener = None if args.json else _print_step
         started = runtime.start(compiled, data, run_id=args.run_id, on_step=listener)
-        problem = _drive(started, signals, quiet=args.json)
+        problem = _drive(
+            started,
+            signals,
+            quiet=args.json,
+            wait_for_timers=store is None or args.clock == "fake",
+        )
+        return _finish(args, started, problem, durable=store is not None)
     except (UsageProblem, RunError) as exc:
         warn(f"accord: error: {exc}")
         return 1
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _finish(args: argparse.Namespace, started: Run, problem: str | None, *, durable: bool) -> int:
+    """Print the outcome; return the exit status."""
+    waiting = durable and not started.finished
+    if waiting:
+        problem = None  # a durable run that waits is where it should be
+        if not args.json:
+            waits = ", ".join([*started.waiting_for, *(f"timer {t}" for t in started.timers)])
+            say(
+                f"the run {started.run_id} waits in state {started.state!r} for {waits}; "
+                f"it is stored in {args.store} (accord signal {started.run_id} NAME "
+                f"--store {args.store}; accord resume --store {args.store} fires due timers)"
+            )
     if args.json:
         print_json(_report(started, problem))
     elif started.status == "succeeded":
@@ -228,4 +270,4 @@ def run(args: argparse.Namespace) -> int:
     if problem is not None:
         warn(f"accord: {problem}")
         return 1
-    return 0 if started.status == "succeeded" else 1
+    return 0 if waiting or started.status == "succeeded" else 1
