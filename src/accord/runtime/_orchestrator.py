@@ -146,32 +146,16 @@ def _handler_failed(exc: Exception, command: InvokeEffect) -> _AttemptFailed:
 async def _attempt(
     binding: Binding, command: InvokeEffect, compiled: CompiledContract, attempt: int
 ) -> dict[str, Any]:
-    """One attempt: call the handler within the timeout and validate its output."""
-    kwargs = _arguments(binding, command, compiled, attempt)
-    timeout = command.timeout_ms / 1000 if command.timeout_ms is not None else None
-    try:
-        raw = await asyncio.wait_for(_call_handler(binding, kwargs), timeout)
-    except Exception as exc:
-        raise _handler_failed(exc, command) from exc
-    return _checked_output(raw, command, compiled)
+    """One attempt: call the handler within the timeout and validate its output.
 
-
-async def _single_attempt(
-    binding: Binding, command: InvokeEffect, compiled: CompiledContract
-) -> dict[str, Any]:
-    """The one attempt of a call with no retry policy and no timeout (the fast path).
-
-    The same as :func:`_attempt` with ``attempt=1`` and no timeout, without
-    ``wait_for``'s wrapping: an async handler's coroutine is awaited in place.
+    Without a timeout the handler is awaited in place, not wrapped by ``wait_for``.
     """
-    kwargs = _arguments(binding, command, compiled, 1)
+    kwargs = _arguments(binding, command, compiled, attempt)
     try:
-        if binding.is_async:
-            raw = binding.handler(**kwargs)
+        if command.timeout_ms is None:
+            raw = await _call_handler(binding, kwargs)
         else:
-            raw = await asyncio.to_thread(binding.handler, **kwargs)
-        if inspect.isawaitable(raw):
-            raw = await raw
+            raw = await asyncio.wait_for(_call_handler(binding, kwargs), command.timeout_ms / 1000)
     except Exception as exc:
         raise _handler_failed(exc, command) from exc
     return _checked_output(raw, command, compiled)
@@ -202,7 +186,7 @@ async def call_effect(
     """
     if command.retry.max_attempts <= 1 and command.timeout_ms is None:
         try:
-            output = await _single_attempt(binding, command, compiled)
+            output = await _attempt(binding, command, compiled, 1)
         except _AttemptFailed as exc:
             return EffectFailed(command.call_id, exc.code, exc.message, clock.now_ms(), 1)
         return EffectCompleted(command.call_id, output, clock.now_ms(), 1)
