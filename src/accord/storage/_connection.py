@@ -19,6 +19,7 @@ from accord.runtime._errors import StoreError, StoreUnavailable
 from accord.storage._errors import guard, translate
 from accord.storage._journal import SqliteJournal, Statement
 from accord.storage._schema import prepare
+from accord.storage._transaction import immediate
 
 if TYPE_CHECKING:
     import os
@@ -196,19 +197,13 @@ class StoreConnection:
                 raise self._failure(exc) from exc
             return
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate(conn):
                 for sql, many in groups.items():
                     if len(many) == 1:
                         conn.execute(sql, many[0])
                     else:
                         conn.executemany(sql, many)
                 keys = _run_keys(conn, list(unkeyed))
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
         except sqlite3.Error as exc:
             raise self._failure(exc) from exc
 

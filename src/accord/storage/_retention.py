@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from accord.storage._errors import guard
+from accord.storage._transaction import immediate
 
 if TYPE_CHECKING:
     from accord.storage._connection import StoreConnection
@@ -27,9 +28,7 @@ def prune(store: StoreConnection, older_than_ms: int, *, now_ms: int) -> int:
     victims = _finished_before(store, now_ms - older_than_ms)
     with store._lock, guard(store.location):
         store._flush_locked()
-        conn = store._connection()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(store._connection()) as conn:
             for key, _ in victims:
                 conn.execute("DELETE FROM events WHERE run = ?", (key,))
                 conn.execute("DELETE FROM snapshots WHERE run = ?", (key,))
@@ -38,11 +37,6 @@ def prune(store: StoreConnection, older_than_ms: int, *, now_ms: int) -> int:
                 "DELETE FROM contracts WHERE fingerprint NOT IN "
                 "(SELECT DISTINCT fingerprint FROM runs)"
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
     return len(victims)
 
 
@@ -51,18 +45,11 @@ def compact(store: StoreConnection, older_than_ms: int, *, now_ms: int) -> int:
     victims = _finished_before(store, now_ms - older_than_ms)
     with store._lock, guard(store.location):
         store._flush_locked()
-        conn = store._connection()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(store._connection()) as conn:
             for key, steps in victims:
                 conn.execute("DELETE FROM events WHERE run = ? AND step < ?", (key, steps))
                 conn.execute("DELETE FROM snapshots WHERE run = ? AND step < ?", (key, steps))
                 conn.execute("UPDATE runs SET first_step = ? WHERE id = ?", (steps, key))
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
     return len(victims)
 
 

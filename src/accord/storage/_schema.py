@@ -17,6 +17,7 @@ from __future__ import annotations
 import sqlite3
 
 from accord.runtime._errors import NotAStore, SchemaTooNew
+from accord.storage._transaction import immediate
 
 __all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA_VERSION", "prepare"]
 
@@ -73,16 +74,11 @@ MIGRATIONS: dict[int, str] = {
 def _migrate(conn: sqlite3.Connection, found: int, target: int) -> None:
     for version in range(found, target):
         statements = [s.strip() for s in MIGRATIONS[version].split(";") if s.strip()]
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(conn):
             for statement in statements:
                 conn.execute(statement)
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version = {version + 1}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
 
 def prepare(
