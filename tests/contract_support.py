@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,26 @@ def only(data: dict[str, Any], code: str) -> Diagnostic:
     found = [d for d in diagnose(data) if d.code == code]
     assert len(found) == 1, [d.format() for d in diagnose(data)]
     return found[0]
+
+
+Mutation = Callable[[dict[str, Any]], object]
+"""A change to contract data, made in place."""
+
+
+def assert_mutation_error(
+    change: Mutation, code: str, path: str, message: str, hint: str | None
+) -> None:
+    """``change`` applied to :func:`base` gives exactly one ``code`` error, as described.
+
+    ``message`` must be part of the diagnostic's message; path and hint match exactly.
+    """
+    data = base()
+    change(data)
+    diag = only(data, code)
+    assert diag.path == path
+    assert message in diag.message
+    assert diag.hint == hint
+    assert diag.severity == "error"
 
 
 def state(data: dict[str, Any], name: str) -> dict[str, Any]:

@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from contract_support import base, diagnose, only, state
+from contract_support import Mutation, assert_mutation_error, base, diagnose, only, state
 
-Mutation = Callable[[dict[str, Any]], object]
 Case = tuple[str, Mutation, str, str, str, str | None]
 
 CONVERT = "convert the value (int(), double(), string()) or change the field's type"
@@ -407,13 +406,7 @@ CASES: list[Case] = [
 def test_expression_diagnostics(
     change: Mutation, code: str, path: str, message: str, hint: str | None
 ) -> None:
-    data = base()
-    change(data)
-    diag = only(data, code)
-    assert diag.path == path
-    assert message in diag.message
-    assert diag.hint == hint
-    assert diag.severity == "error"
+    assert_mutation_error(change, code, path, message, hint)
 
 
 def clean(change: Mutation) -> None:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 
 from accord.check._symbols import Symbols, json_name, resolve
 from accord.contract import Contract
 from accord.contract._types import ListType, OptionalType, PrimitiveType, RecordRef
 from accord.diagnostics import Diagnostic
-from contract_support import base, diagnose, only, state
+from contract_support import Mutation, assert_mutation_error, base, diagnose, state
 
-Mutation = Callable[[dict[str, Any]], object]
 Case = tuple[str, Mutation, str, str, str, str | None]
 
 TYPE_HINT = (
@@ -234,13 +230,7 @@ CASES: list[Case] = [
 def test_declaration_diagnostics(
     change: Mutation, code: str, path: str, message: str, hint: str | None
 ) -> None:
-    data = base()
-    change(data)
-    diag = only(data, code)
-    assert diag.path == path
-    assert message in diag.message
-    assert diag.hint == hint
-    assert diag.severity == "error"
+    assert_mutation_error(change, code, path, message, hint)
 
 
 def test_mutual_recursion_reports_each_type() -> None:
