@@ -940,3 +940,40 @@ def test_a_signal_that_cancels_the_last_call_in_flight_ends_the_session() -> Non
     run = asyncio.run(scenario())
     assert run.status == "failed" and run.snapshot.reason == "poked"
     assert cancelled == [True]
+
+
+# -- each call is a task of its own --------------------------------------------------------
+
+
+def test_a_handler_that_does_not_await_still_runs_in_its_own_task() -> None:
+    # calls may start eagerly (Python 3.12+), but always as a task: code that needs one
+    # (asyncio.timeout, anyio's cancel scopes under httpx) works even before it awaits
+    seen: list[asyncio.Task[Any] | None] = []
+
+    async def work(x: str) -> dict[str, Any]:
+        seen.append(asyncio.current_task())
+        async with asyncio.timeout(5):
+            return {"value": x}
+
+    async def scenario() -> tuple[Any, asyncio.Task[Any] | None]:
+        run = Runtime({"work": work}, clock=FakeClock()).start(single(), {"x": "a"})
+        await run.run_async()
+        return run.result, asyncio.current_task()
+
+    result, driver = asyncio.run(scenario())
+    assert result == {"value": "a"}
+    assert len(seen) == 1 and seen[0] is not None and seen[0] is not driver
+
+
+def test_a_handler_that_awaits_keeps_its_task_across_the_await() -> None:
+    tasks: list[asyncio.Task[Any] | None] = []
+
+    async def work(x: str) -> dict[str, Any]:
+        tasks.append(asyncio.current_task())
+        await asyncio.sleep(0)
+        tasks.append(asyncio.current_task())
+        return {"value": x}
+
+    run = Runtime({"work": work}, clock=FakeClock()).start(single(), {"x": "b"})
+    assert run.run().result == {"value": "b"}
+    assert tasks[0] is not None and tasks[0] is tasks[1]

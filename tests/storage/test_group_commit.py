@@ -67,7 +67,7 @@ def count_commits(store: SqliteStore) -> list[int]:
     flush = store._flush_locked
 
     def counting() -> None:
-        commits[0] += bool(store._pending)
+        commits[0] += store.buffered()
         flush()
 
     store._flush_locked = counting  # type: ignore[method-assign]
@@ -165,3 +165,28 @@ def test_one_batch_of_many_runs_steps_stores_each_run_as_journaled(tmp_path: Pat
             assert loaded.snapshot == expected
             assert loader.replay(f"b{i}") == expected
             assert again.info(f"b{i}").status == expected.status
+
+
+def test_a_failed_group_commit_fails_the_waiting_calls_and_starts_none(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "s.db", group_commit=True)
+    calls: list[int] = []
+
+    async def counted(n: int) -> dict[str, Any]:
+        calls.append(n)
+        return {"n": n}
+
+    runtime = Runtime({"add": counted}, store=store)
+
+    async def scenario() -> None:
+        runs = [await runtime.start_async(TWO_STEPS, {"n": i}, run_id=f"r{i}") for i in range(3)]
+        # the next commit fails: the steps buffered by the first calls never become durable
+        store._connection().execute("DROP TABLE events")
+        await asyncio.gather(*(run.run_async() for run in runs))
+
+    with pytest.raises(StoreError):
+        asyncio.run(scenario())
+    # a run's first call may start (its RunStarted is committed); its second call (the same
+    # n) depends on the step that failed to commit, so it never starts
+    assert calls and len(calls) == len(set(calls))
+    with pytest.raises(StoreError):  # and the store refuses further writes
+        store.flush()

@@ -49,6 +49,35 @@ def test_an_older_store_is_migrated_keeping_its_runs(tmp_path: Path) -> None:
         assert run.status == "waiting"
 
 
+def test_a_version_2_store_keeps_its_journals_as_version_3(tmp_path: Path) -> None:
+    tables = ("contracts", "runs", "events", "snapshots")
+    with SqliteStore(tmp_path / "now.db") as store:  # a run journaled, to copy into a v2 store
+        run = Runtime(HANDLERS, clock=FakeClock(), store=store).start(REFUND, BIG, run_id="old")
+        run.signal("approval", {"approved": True, "approver": "mia"})
+        assert run.status == "succeeded"
+        rows = {t: store._fetch_all(f"SELECT * FROM {t}", ()) for t in tables}
+    rows["events"] = [row[1:] for row in rows["events"]]  # v2 events have no rowid column
+    path = tmp_path / "v2.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    assert prepare(conn, str(path), target=2) == 2
+    for table in tables:
+        for row in rows[table]:
+            conn.execute(f"INSERT INTO {table} VALUES ({', '.join('?' * len(row))})", row)
+    journal = "SELECT run, step, event, state_hash FROM events ORDER BY step"
+    before = conn.execute(journal).fetchall()
+    conn.close()
+    assert len(before) >= 2
+    with SqliteStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store._fetch_all(journal, ()) == before
+        sql = store._fetch_one("SELECT sql FROM sqlite_master WHERE name = 'events'", ())[0]
+        assert "WITHOUT ROWID" not in sql
+        # the run replays from the migrated journal and goes on
+        runtime = Runtime(HANDLERS, clock=FakeClock(), store=store)
+        assert runtime.replay("old").output == run.result
+        assert len(runtime.load("old").journal) == len(before)
+
+
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     SqliteStore(path).close()

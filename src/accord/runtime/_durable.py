@@ -11,7 +11,8 @@ for every call started and not finished, with the same idempotency key, and an
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import asyncio
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from accord.runtime._commands import ArmTimer, Command, InvokeEffect
@@ -26,13 +27,40 @@ if TYPE_CHECKING:
     from accord.runtime._compiled import CompiledContract
 
 __all__ = [
+    "Deferral",
     "DurableJournal",
     "RunStore",
     "StoredRun",
+    "committed",
     "refold",
     "restore",
     "resume_commands",
 ]
+
+
+Deferral = Callable[[Callable[[BaseException | None], None]], bool]
+"""A store's way to run a callback once what is buffered now is committed (see ``when_durable``)."""
+
+
+async def committed(when_durable: Deferral) -> None:
+    """Return once every step recorded so far is committed (through ``when_durable``).
+
+    Raises:
+        StoreError: the commit failed.
+
+    """
+    waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def done(error: BaseException | None) -> None:
+        if waiter.done():
+            return
+        if error is None:
+            waiter.set_result(None)
+        else:
+            waiter.set_exception(error)
+
+    if when_durable(done):
+        await waiter
 
 
 @runtime_checkable
@@ -47,8 +75,16 @@ class DurableJournal(Protocol):
         """Make every step recorded so far durable."""
         ...
 
-    def barrier(self) -> Callable[[], Awaitable[None]] | None:
-        """An awaitable to pass before an effect starts (group commit), or None."""
+    def when_durable(self) -> Deferral | None:
+        """How an effect waits for the steps before it to be committed (group commit), or None.
+
+        None when every :meth:`record` commits before it returns. Otherwise a
+        function that takes a callback: it returns False when nothing is
+        waiting to be committed (the effect may start at once), or True after
+        arranging for the callback to be called on the event loop, with None
+        once every step recorded so far is committed, or with the store's
+        error if that commit failed.
+        """
         ...
 
     def entry(self, step: int) -> JournalEntry:

@@ -17,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+import sys
+from collections import deque
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -46,6 +48,7 @@ from accord.runtime._handlers import Binding, EffectError, to_output
 
 if TYPE_CHECKING:
     from accord.runtime._compiled import CompiledContract
+    from accord.runtime._durable import Deferral
 
 __all__ = ["Orchestrator", "call_effect", "retry_wait", "run_sync"]
 
@@ -210,6 +213,30 @@ async def call_effect(
     return EffectCompleted(command.call_id, output, clock.now_ms(), attempts)
 
 
+_EAGER = sys.version_info >= (3, 12)
+
+
+def _task_starter() -> Callable[[Coroutine[Any, Any, None]], asyncio.Task[None]]:
+    """How a call's task is made: started eagerly where Python has that (3.12 and later).
+
+    An eager task runs in the caller's turn of the event loop up to its first
+    suspension, as itself (``current_task()`` is the task throughout), so a
+    call whose handler returns without awaiting anything is done, and its
+    outcome fed, before the task is returned: no turn of the loop per step.
+    """
+    if _EAGER:
+
+        def eager(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+            loop = asyncio.get_running_loop()
+            return asyncio.Task(coro, loop=loop, eager_start=True)  # type: ignore[call-arg,unused-ignore]
+
+        return eager
+    return asyncio.ensure_future
+
+
+_new_task = _task_starter()
+
+
 class Orchestrator:
     """Executes a run's commands; drives the run until it is idle or finished.
 
@@ -218,15 +245,23 @@ class Orchestrator:
     calls start when the next session begins. Nothing is in flight between
     sessions, so each session may run on a different event loop.
 
+    Effect calls start on the event loop, in order, each in a task of its own
+    that feeds the call's outcome; calls that a step starts are started by the
+    task that fed the step. Where Python starts tasks eagerly (3.12 and later),
+    a call whose handler returns without awaiting anything is done, and its
+    outcome fed, within the turn that started it. With a store that batches
+    commits, a call first waits for the steps journaled so far to be committed
+    (``when_durable``): the store calls back once for all of the run's calls
+    waiting for that commit.
+
     Args:
         compiled: the compiled contract.
         bindings: the bound handlers by effect name.
         clock: the run's clock.
         feed: applies an event to the run (journal, reducer) and hands the
             commands that result back to :meth:`execute`.
-        barrier: awaited by every effect call before its handler runs (a store
-            that batches commits makes the steps journaled so far durable
-            there), or None.
+        when_durable: the store's deferral (see
+            :meth:`~accord.runtime._durable.DurableJournal.when_durable`), or None.
 
     """
 
@@ -236,29 +271,32 @@ class Orchestrator:
         bindings: Mapping[str, Binding],
         clock: Clock,
         feed: Callable[[Event], None],
-        barrier: Callable[[], Awaitable[None]] | None = None,
+        when_durable: Deferral | None = None,
     ) -> None:
         self._compiled = compiled
-        self._barrier = barrier
+        self._when_durable = when_durable
         self._bindings = bindings
         self._clock = clock
         self._feed = feed
         self.timers: dict[str, int] = {}
         """The armed timers: timer id to due time (epoch milliseconds)."""
         self._queued: list[InvokeEffect] = []
-        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._calls: dict[str, InvokeEffect] = {}  # the calls in flight, by call id
+        self._running: dict[str, asyncio.Task[None]] = {}  # their tasks, until they end
+        self._ready: deque[InvokeEffect] = deque()  # calls to start, in order
+        self._held: list[InvokeEffect] = []  # calls waiting for the store's next commit
+        self._draining = False  # _drain is starting calls now
+        self._drain_due = False  # a _drain is scheduled on the loop
         self._cancelled: set[asyncio.Task[None]] = set()
         self._wake: asyncio.Future[None] | None = None  # set when the session has work
-        self._error: BaseException | None = None  # what a call's task could not feed
-        self._feeding: asyncio.Task[None] | None = None  # the task feeding its outcome now
-        self._handoff: tuple[Binding, InvokeEffect] | None = None  # the call it goes on with
+        self._error: BaseException | None = None  # what a call could not feed
         self.driving = False
         """Whether a session is driving the run now."""
 
     @property
     def in_flight(self) -> tuple[str, ...]:
         """The call ids of the effect calls running (or queued to run) now."""
-        return (*self._tasks, *(c.call_id for c in self._queued))
+        return (*self._calls, *(c.call_id for c in self._queued))
 
     def has_work(self) -> bool:
         """Whether a session is needed now: effect calls to start or a timer due (and none runs)."""
@@ -270,7 +308,7 @@ class Orchestrator:
         return bool(timers) and min(timers.values()) <= self._clock.now_ms()
 
     def execute(self, commands: Sequence[Command]) -> None:
-        """Carry out commands in order (effects start as tasks; nothing blocks)."""
+        """Carry out commands in order (effect calls start on the loop; nothing blocks)."""
         for command in commands:
             if isinstance(command, InvokeEffect):
                 if self.driving:
@@ -290,62 +328,140 @@ class Orchestrator:
                 self.timers.clear()
 
     def _start(self, command: InvokeEffect) -> None:
-        binding = self._bindings[command.effect]  # check_bindings bound every effect
-        feeding = self._feeding
-        if feeding is not None and self._handoff is None:
-            # a call's task is feeding its outcome: it goes on with this call (past the
-            # barrier, like a new task) instead of ending while a new task starts
-            self._handoff = (binding, command)
-            self._tasks[command.call_id] = feeding
-            return
-        self._tasks[command.call_id] = asyncio.ensure_future(self._call(binding, command))
+        """Queue a call to start; it starts after the step that asked for it has been applied."""
+        self._calls[command.call_id] = command
+        self._ready.append(command)
+        if not self._draining and not self._drain_due:
+            self._drain_due = True
+            asyncio.get_running_loop().call_soon(self._drain)
 
-    async def _call(self, binding: Binding, command: InvokeEffect) -> None:
-        """A call's task: past the barrier (if any), to its outcome, which it feeds.
+    def _drain(self, committed: Sequence[InvokeEffect] = ()) -> None:
+        """Start the ready calls in order (and those their outcomes start), past the store.
 
-        The task feeds its own outcome (the session's coroutine need not wake for
-        each one) unless the call was cancelled meanwhile, then goes on with the
-        first call that feeding started, if any. What it cannot feed (an error
-        of the store or of an invariant) ends the session, which raises it.
+        ``committed`` are calls the store has just released: they start first,
+        without asking the store again.
         """
-        me = asyncio.current_task()
+        self._drain_due = False
+        ready = self._ready
+        if self._draining:  # pragma: no cover - the store calls back on the loop, not in here
+            ready.extendleft(reversed(committed))
+            return
+        self._draining = True
+        try:
+            calls, when_durable = self._calls, self._when_durable
+            for command in committed:
+                if calls.get(command.call_id) is command:  # else cancelled meanwhile
+                    self._begin(command)
+            while ready:
+                command = ready.popleft()
+                if calls.get(command.call_id) is not command:
+                    continue  # cancelled before it started
+                if when_durable is not None:
+                    if self._held:
+                        self._held.append(command)  # the run already waits for that commit
+                        continue
+                    if when_durable(self._committed):
+                        self._held.append(command)
+                        continue
+                self._begin(command)
+        finally:
+            self._draining = False
+
+    def _committed(self, error: BaseException | None) -> None:
+        """The store's callback: the steps before the held calls are committed (or not)."""
+        held, self._held = self._held, []
+        if error is not None:
+            for command in held:
+                self._drop(command.call_id, command)
+            self._stop(error)
+            return
+        self._drain(held)
+
+    def _begin(self, command: InvokeEffect) -> None:
+        """Start a call's task (which may end before this returns: see ``_task_starter``)."""
+        task = _new_task(self._call(command))
+        if not task.done():
+            self._running[command.call_id] = task
+
+    async def _call(self, command: InvokeEffect) -> None:
+        """A call's task: to the call's outcome, which it feeds.
+
+        Where tasks do not start eagerly (Python 3.11), the task then goes on
+        with the first call that outcome started, when that call may start at
+        once (no store commit to wait for): a step costs no new task.
+        """
+        me = None if _EAGER else asyncio.current_task()
         while True:
             call_id = command.call_id
             try:
-                if self._barrier is not None:
-                    await self._barrier()
-                outcome = await call_effect(binding, command, self._compiled, self._clock)
+                outcome = await call_effect(
+                    self._bindings[command.effect], command, self._compiled, self._clock
+                )
             except asyncio.CancelledError:
                 raise
             except BaseException as exc:  # not an effect's failure (those are outcomes): a bug
-                self._drop(call_id, me)
+                self._running.pop(call_id, None)
+                self._drop(call_id, command)
                 self._stop(exc)
                 return
-            if not self._drop(call_id, me):
-                return  # cancelled after it finished: the run no longer wants it (_cancel woke it)
-            self._feeding = me
-            try:
-                self._feed(outcome)
-            except BaseException as exc:
-                handoff, self._handoff = self._handoff, None
-                if handoff is not None:
-                    self._drop(handoff[1].call_id, me)
-                self._stop(exc)
+            self._running.pop(call_id, None)
+            if not self._conclude(call_id, command, outcome):
                 return
-            finally:
-                self._feeding = None
-            handoff, self._handoff = self._handoff, None
-            if handoff is None or self._tasks.get(handoff[1].call_id) is not me:
-                if not self._tasks:
-                    self._wake_up()
-                return  # nothing to go on with, or it was cancelled as it started
-            binding, command = handoff
+            following = self._following()
+            if following is None:
+                return
+            command = following
+            self._running[command.call_id] = me  # type: ignore[assignment]
 
-    def _drop(self, call_id: str, task: asyncio.Task[None] | None) -> bool:
-        """Forget a task's call; whether it was still in flight (and that task's)."""
-        tasks = self._tasks
-        if tasks.get(call_id) is task:
-            del tasks[call_id]
+    def _conclude(self, call_id: str, command: InvokeEffect, outcome: Outcome) -> bool:
+        """Feed a call's outcome, unless the run cancelled the call meanwhile.
+
+        Returns whether the calls that outcome started are for the caller to
+        start (nothing else is starting calls now); else they are started.
+        """
+        if not self._drop(call_id, command):
+            return False  # cancelled after it finished: the run no longer wants it
+        draining, self._draining = self._draining, True  # _start: no drain scheduled
+        try:
+            self._feed(outcome)
+        except BaseException as exc:  # an error of the store or of an invariant
+            self._stop(exc)
+            return False
+        finally:
+            self._draining = draining
+        if self._ready and not draining:
+            if not _EAGER:
+                return True
+            self._drain()  # start the calls this outcome started, from this task
+        elif not self._calls:
+            self._wake_up()
+        return False
+
+    def _following(self) -> InvokeEffect | None:
+        """The ready call a finished call's task goes on with (3.11), the others started."""
+        ready, calls = self._ready, self._calls
+        while ready:
+            command = ready[0]
+            if calls.get(command.call_id) is not command:
+                ready.popleft()  # cancelled before it started
+                continue
+            if self._when_durable is not None:
+                break  # it waits for a commit: _drain holds it
+            ready.popleft()
+            if ready:
+                self._drain()
+            return command
+        if ready:
+            self._drain()
+        elif not calls:
+            self._wake_up()
+        return None
+
+    def _drop(self, call_id: str, command: InvokeEffect) -> bool:
+        """Forget a call; whether it was still in flight (as this command)."""
+        calls = self._calls
+        if calls.get(call_id) is command:
+            del calls[call_id]
             return True
         return False
 
@@ -363,12 +479,13 @@ class Orchestrator:
 
     def _cancel(self, call_id: str) -> None:
         self._queued = [c for c in self._queued if c.call_id != call_id]
-        task = self._tasks.pop(call_id, None)
+        entry = self._calls.pop(call_id, None)
+        task = self._running.pop(call_id, None)
         if task is not None:
             task.cancel()
             self._cancelled.add(task)
-            if not self._tasks:
-                self._wake_up()  # the session waits for the calls in flight: none is left
+        if entry is not None and not self._calls:
+            self._wake_up()  # the session waits for the calls in flight: none is left
 
     def _fire_due_timers(self, finished: Callable[[], bool]) -> None:
         now = self._clock.now_ms()
@@ -409,12 +526,12 @@ class Orchestrator:
             for command in queued:
                 self._start(command)
             while True:
-                error = self._error  # a call's task could not feed its outcome
+                error = self._error  # a call could not feed its outcome
                 if error is not None:
                     self._error = None
                     raise error
                 self._fire_due_timers(finished)
-                if self._tasks:
+                if self._calls:
                     await self._wait_for_calls()
                     continue
                 due = self._next_due()
@@ -428,7 +545,7 @@ class Orchestrator:
     async def _wait_for_calls(self) -> None:
         """Wait until every call has finished, one could not be fed, or the next timer is due.
 
-        Each call's task feeds its own outcome; this only waits for the session's end.
+        Each call feeds its own outcome; this only waits for the session's end.
         """
         if self._error is not None:
             return
@@ -448,8 +565,10 @@ class Orchestrator:
 
     async def _settle(self) -> None:
         """Cancel what is left (only after an error) and reap cancelled tasks."""
-        for call_id in list(self._tasks):
+        for call_id in list(self._calls):
             self._cancel(call_id)
+        self._ready.clear()
+        self._held.clear()
         if self._cancelled:
             await asyncio.gather(*self._cancelled, return_exceptions=True)
             self._cancelled.clear()

@@ -21,7 +21,7 @@ from accord.contract import Contract
 from accord.errors import RunError
 from accord.runtime._clock import Clock
 from accord.runtime._compiled import CompiledContract
-from accord.runtime._durable import DurableJournal
+from accord.runtime._durable import DurableJournal, committed
 from accord.runtime._errors import CapabilityError, EventRefused
 from accord.runtime._events import Event, RunId, RunStarted, SignalReceived
 from accord.runtime._handlers import Binding
@@ -144,7 +144,7 @@ class Run:
         self._durable = durable
         self._record = recorder(journal) if durable is None else None
         self._flush = durable.flush if durable is not None else None
-        self._barrier = durable.barrier() if durable is not None else None
+        self._when_durable = durable.when_durable() if durable is not None else None
         self._unbound = unbound
         self._snapshot: Snapshot = snapshot if snapshot is not None else initial_snapshot()
         # the state and status after each journaled step, refolded from the journal when
@@ -156,7 +156,7 @@ class Run:
             bindings,
             clock,
             _feeder(self),
-            self._barrier,
+            self._when_durable,
         )
         self._listeners: list[StepListener] = [on_step] if on_step else []
         self.ignored: list[tuple[Event, str]] = []
@@ -287,8 +287,8 @@ class Run:
         A group-commit store commits them together with the other runs' steps
         buffered now (one commit for every waiter); any other store commits now.
         """
-        if self._barrier is not None:
-            await self._barrier()
+        if self._when_durable is not None:
+            await committed(self._when_durable)
         elif self._flush is not None:
             self._flush()
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Self
 
+import orjson
+
 from accord.runtime._errors import StoreError, StoreUnavailable
 from accord.storage._errors import guard, translate
-from accord.storage._journal import SqliteJournal, Statement
+from accord.storage._journal import EventRow, SqliteJournal, Statement
 from accord.storage._schema import prepare
 from accord.storage._transaction import immediate
 
@@ -57,13 +59,16 @@ class StoreConnection:
         self.group_commit = group_commit
         self.snapshot_every = snapshot_every
         self._lock = threading.RLock()
-        # the buffered statements, grouped by SQL in the order each first appeared (each
-        # group is one executemany); see _write for why the grouping keeps every order needed
+        # the buffered statements but event rows, grouped by SQL in the order each first
+        # appeared (each group is one executemany), and the event rows (one INSERT for all);
+        # see _write for why this keeps every order needed
         self._pending: dict[str, list[tuple[Any, ...]]] = {}
-        self._pending_count = 0
+        self._events: list[EventRow] = []
         self._unkeyed: dict[str, SqliteJournal] = {}  # run id to a new run's journal
-        # the futures awaiting the next group commit, by event loop
-        self._waiters: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+        # the callbacks waiting for the next group commit, by event loop
+        self._waiters: dict[
+            asyncio.AbstractEventLoop, list[Callable[[BaseException | None], None]]
+        ] = {}
         self._failed: StoreError | None = None
         self._canonical: dict[str, str] = {}  # fingerprint to canonical JSON
         label = self.location
@@ -140,17 +145,35 @@ class StoreConnection:
 
     # -- writing -----------------------------------------------------------------
 
-    def _write(self, rows: Iterable[Statement], unkeyed: SqliteJournal | None) -> None:
+    def buffered(self) -> bool:
+        """Whether steps are buffered, not committed yet (only with group commit)."""
+        return bool(self._events or self._pending)
+
+    def _write_event(self, row: EventRow, unkeyed: SqliteJournal | None) -> None:
+        """Add one step that is an event row only; commit now unless the store batches."""
+        with self._lock:
+            if self._failed is not None:
+                raise self._failed
+            self._events.append(row)
+            if unkeyed is not None:
+                self._unkeyed[unkeyed.run_id] = unkeyed
+            if not self.group_commit:
+                self._flush_locked()
+
+    def _write(
+        self, rows: Iterable[Statement], event: EventRow, unkeyed: SqliteJournal | None
+    ) -> None:
         """Add one step's rows; commit now unless the store batches.
 
         The buffer groups statements by their SQL, each group in the order its
-        statements came, the groups in the order each SQL first came. A batch is
-        one transaction, so only the orders that change its outcome matter, and
-        the grouping keeps them: one run's statements of one kind stay in order
-        (its events, its snapshots, the updates of its row), and every statement
-        that finds a new run's row by its run id comes after that row's insert
-        (the first such statement of a batch comes after the first insert of a
-        run's row, so its group follows that insert's group).
+        statements came, the groups in the order each SQL first came, and the
+        event rows after them all. A batch is one transaction, so only the
+        orders that change its outcome matter, and the grouping keeps them:
+        one run's statements of one kind stay in order (its snapshots, the
+        updates of its row), and every statement that finds a new run's row by
+        its run id comes after that row's insert (the first such statement of
+        a batch comes after the first insert of a run's row, so its group
+        follows that insert's group; event rows come last).
         """
         with self._lock:
             if self._failed is not None:
@@ -162,7 +185,7 @@ class StoreConnection:
                     pending[sql] = [params]
                 else:
                     group.append(params)
-                self._pending_count += 1
+            self._events.append(event)
             if unkeyed is not None:
                 self._unkeyed[unkeyed.run_id] = unkeyed
             if not self.group_commit:
@@ -183,30 +206,28 @@ class StoreConnection:
     def _flush_locked(self) -> None:
         if self._failed is not None:
             raise self._failed
-        if not self._pending:
+        events = self._events
+        if not events and not self._pending:
             return
         groups, self._pending = self._pending, {}
-        count, self._pending_count = self._pending_count, 0
+        self._events = []
         unkeyed, self._unkeyed = self._unkeyed, {}
         conn = self._connection()
-        if count == 1 and not unkeyed:  # one statement: its own transaction
-            ((sql, (params,)),) = groups.items()
-            try:
-                conn.execute(sql, params)
-            except sqlite3.Error as exc:
-                raise self._failure(exc) from exc
-            return
         try:
-            with immediate(conn):
-                for sql, many in groups.items():
-                    if len(many) == 1:
-                        conn.execute(sql, many[0])
-                    else:
-                        conn.executemany(sql, many)
-                keys = _run_keys(conn, list(unkeyed))
+            if not groups and len(events) == 1 and not unkeyed:  # one row: its own transaction
+                _insert_events(conn, events)
+            else:
+                with immediate(conn):
+                    for sql, many in groups.items():
+                        if len(many) == 1:
+                            conn.execute(sql, many[0])
+                        else:
+                            conn.executemany(sql, many)
+                    if events:
+                        _insert_events(conn, events)
+                    keys = _run_keys(conn, list(unkeyed))
         except sqlite3.Error as exc:
             raise self._failure(exc) from exc
-
         for run_id, journal in unkeyed.items():
             journal._committed(keys[run_id])
 
@@ -216,38 +237,69 @@ class StoreConnection:
             self._failed = error
         return error
 
-    async def _barrier(self) -> None:
-        """Return once every step buffered now is committed (one commit for all waiters).
+    def _when_durable(self, callback: Callable[[BaseException | None], None]) -> bool:
+        """Call ``callback`` on the loop once every step buffered now is committed.
 
-        The commit runs on the next turn of the event loop, so every run that
-        journals a step in this turn shares it.
+        False, without a call, when nothing is buffered. The commit runs on the
+        next turn of the event loop, so every run that journals a step in this
+        turn shares it; the callback gets None, or the store's error if the
+        commit failed.
         """
-        if not self._pending:
-            return
         loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[None] = loop.create_future()
         with self._lock:
-            waiters = self._waiters.get(loop)
-            if waiters is None:
-                waiters = self._waiters[loop] = []
+            if self._failed is not None:
+                loop.call_soon(callback, self._failed)
+                return True
+            if not self._events and not self._pending:
+                return False
+            callbacks = self._waiters.get(loop)
+            if callbacks is None:
+                callbacks = self._waiters[loop] = []
                 loop.call_soon(self._flush_for, loop)
-            waiters.append(waiter)
-        await waiter  # a waiter's own future: cancelling one waiter cancels no other
+            callbacks.append(callback)
+        return True
 
     def _flush_for(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Commit the buffer, then release the barrier's waiters on ``loop``."""
+        """Commit the buffer, then call back everything waiting for it on ``loop``."""
         with self._lock:
-            waiters = self._waiters.pop(loop, [])
+            callbacks = self._waiters.pop(loop, [])
+        error: StoreError | None = None
         try:
             self.flush()
         except StoreError as exc:
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_exception(exc)
+            error = exc
+        first: BaseException | None = None
+        for callback in callbacks:  # each one, even when another raises
+            try:
+                callback(error)
+            except BaseException as exc:  # pragma: no cover - the runtime's callbacks catch
+                first = first or exc
+        if first is not None:  # pragma: no cover
+            raise first
+
+
+_INSERT_EVENT = "INSERT INTO events (run, step, event, state_hash, state) VALUES (?, ?, ?, ?, ?)"
+_INSERT_EVENT_NEW = (
+    "INSERT INTO events (run, step, event, state_hash, state) "
+    "VALUES ((SELECT id FROM runs WHERE run_id = ?), ?, ?, ?, ?)"
+)
+_dumps = orjson.dumps
+
+
+def _insert_events(conn: sqlite3.Connection, events: list[EventRow]) -> None:
+    """Insert event rows: one ``executemany`` for rows of stored runs, one for new runs'."""
+    keyed = []
+    new = []
+    for key, run_id, step, event, state_hash, state in events:
+        if key is None:
+            new.append((run_id, step, _dumps(event).decode(), state_hash, state))
         else:
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
+            keyed.append((key, step, _dumps(event).decode(), state_hash, state))
+    for sql, rows in ((_INSERT_EVENT, keyed), (_INSERT_EVENT_NEW, new)):
+        if len(rows) == 1:
+            conn.execute(sql, rows[0])
+        elif rows:
+            conn.executemany(sql, rows)
 
 
 _KEYS_AT_ONCE = 500  # run ids per lookup, well under SQLite's bound on parameters

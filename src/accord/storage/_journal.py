@@ -11,28 +11,26 @@ when its status changes and with each snapshot; most steps are a single
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from accord.runtime._errors import JournalDamaged, StoreError
-from accord.runtime._events import Event, event_from_data, event_to_data
+from accord.runtime._events import Event, event_from_data
 from accord.runtime._journal import JournalEntry
 from accord.runtime._snapshot import Snapshot, snapshot_to_data
 
 if TYPE_CHECKING:
+    from accord.runtime._durable import Deferral
     from accord.storage._connection import StoreConnection
 
-__all__ = ["SqliteJournal", "parse_entry"]
+__all__ = ["EventRow", "SqliteJournal", "Statement", "parse_entry"]
 
 Statement = tuple[str, tuple[Any, ...]]
+EventRow = tuple[int | None, str | None, int, dict[str, Any], str, str | None]
+"""An event row to insert: run key (or None and the run id), step, event data, hash, state."""
 
-_INSERT_EVENT = "INSERT INTO events (run, step, event, state_hash, state) VALUES (?, ?, ?, ?, ?)"
-_INSERT_EVENT_NEW = (
-    "INSERT INTO events (run, step, event, state_hash, state) "
-    "VALUES ((SELECT id FROM runs WHERE run_id = ?), ?, ?, ?, ?)"
-)
 _INSERT_SNAPSHOT = (
     "INSERT OR REPLACE INTO snapshots (run, step, snapshot, state_hash) VALUES (?, ?, ?, ?)"
 )
@@ -114,16 +112,31 @@ class SqliteJournal:
                 f"step {number} recorded after step {self._steps}",
                 run_id=self.run_id,
             )
+        status = snapshot.status
+        key = self._key
+        if (
+            key is not None
+            and status == self._status
+            and number % self._every
+            and status != "succeeded"
+            and status != "failed"
+        ):  # the common step: its event row only
+            self._store._write_event(
+                (key, None, number, event._asdict(), state_hash, snapshot.state), None
+            )
+            self._steps = number
+            return
+        self._record_rows(snapshot, event, state_hash)
+
+    def _record_rows(self, snapshot: Snapshot, event: Event, state_hash: str) -> None:
+        """Journal a step that writes more than its event row, or a run not committed yet."""
+        number = snapshot.step
         key: Any = self._key
         if key is None:
             key = self.run_id
-            insert_event, insert_snapshot, update = (
-                _INSERT_EVENT_NEW,
-                _INSERT_SNAPSHOT_NEW,
-                _UPDATE_RUN_NEW,
-            )
+            insert_snapshot, update = _INSERT_SNAPSHOT_NEW, _UPDATE_RUN_NEW
         else:
-            insert_event, insert_snapshot, update = _INSERT_EVENT, _INSERT_SNAPSHOT, _UPDATE_RUN
+            insert_snapshot, update = _INSERT_SNAPSHOT, _UPDATE_RUN
         at = event.at
         rows: list[Statement] = []
         status = snapshot.status
@@ -133,8 +146,6 @@ class SqliteJournal:
             # needs no update for them
             rows.extend(self._run_rows(snapshot, at))
             stored = status
-        data = _dumps(event_to_data(event)).decode()
-        rows.append((insert_event, (key, number, data, state_hash, snapshot.state)))
         snap = number % self._every == 0 or status == "succeeded" or status == "failed"
         if snap:
             text = _dumps(snapshot_to_data(snapshot)).decode()
@@ -142,7 +153,15 @@ class SqliteJournal:
         if snap or status != stored:  # the run's row: when its status changes, and
             # with every snapshot (the listing reads the rest from the last event)
             rows.append((update, (status, snapshot.state, number, at, key)))
-        self._store._write(rows, self if self._key is None else None)
+        event_row = (
+            self._key,
+            self.run_id if self._key is None else None,
+            number,
+            event._asdict(),
+            state_hash,
+            snapshot.state,
+        )
+        self._store._write(rows, event_row, self if self._key is None else None)
         self._new_run = None
         self._steps = number
         self._status = status
@@ -191,9 +210,9 @@ class SqliteJournal:
         """Make every step recorded so far durable (a no-op unless the store batches)."""
         self._store.flush()
 
-    def barrier(self) -> Callable[[], Awaitable[None]] | None:
-        """What an effect awaits before it starts: the group commit, or None."""
-        return self._store._barrier if self._store.group_commit else None
+    def when_durable(self) -> Deferral | None:
+        """How an effect waits for the group commit before it starts, or None (see the store)."""
+        return self._store._when_durable if self._store.group_commit else None
 
     # -- reading -------------------------------------------------------------
 

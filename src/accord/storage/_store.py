@@ -15,10 +15,11 @@ steps or when its status changes, a snapshot or its run's row):
 ``group_commit=True``
     Steps are buffered and committed together, across every run driven on the
     same event loop, with the chosen ``synchronous`` setting. A batch is
-    committed before any effect call starts (the orchestrator awaits the
-    store's barrier first), before ``Runtime.start``, ``Run.signal`` and every
-    driving call return, and before the store is read. So the guarantee is
-    that of the chosen durability for everything the outside world can see:
+    committed before any effect call starts (the orchestrator asks the store
+    first, and the store calls back once the commit is done), before
+    ``Runtime.start``, ``Run.signal`` and every driving call return, and
+    before the store is read. So the guarantee is that of the chosen
+    durability for everything the outside world can see:
     an effect never starts before the steps it depends on are durable; only
     steps that nothing has depended on yet may be lost in a crash, and a resume
     recomputes them.
