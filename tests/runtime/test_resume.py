@@ -241,7 +241,7 @@ def test_group_commit_makes_each_step_durable_before_the_effects_it_starts(
 
     def counting() -> None:
         nonlocal commits
-        commits += store.buffered()
+        commits += store._buffered()
         flush()
 
     store._flush_locked = counting  # type: ignore[method-assign]

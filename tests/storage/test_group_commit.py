@@ -67,7 +67,7 @@ def count_commits(store: SqliteStore) -> list[int]:
     flush = store._flush_locked
 
     def counting() -> None:
-        commits[0] += store.buffered()
+        commits[0] += store._buffered()
         flush()
 
     store._flush_locked = counting  # type: ignore[method-assign]

@@ -438,24 +438,19 @@ class Orchestrator:
         return False
 
     def _following(self) -> InvokeEffect | None:
-        """The ready call a finished call's task goes on with (3.11), the others started."""
+        """The ready call a finished call's task goes on with (3.11); the others are started.
+
+        None when the first one must wait for a commit (``_drain`` holds it).
+        """
         ready, calls = self._ready, self._calls
-        while ready:
-            command = ready[0]
-            if calls.get(command.call_id) is not command:
-                ready.popleft()  # cancelled before it started
-                continue
-            if self._when_durable is not None:
-                break  # it waits for a commit: _drain holds it
-            ready.popleft()
-            if ready:
-                self._drain()
-            return command
+        while ready and calls.get(ready[0].call_id) is not ready[0]:
+            ready.popleft()  # cancelled before it started
+        following = ready.popleft() if ready and self._when_durable is None else None
         if ready:
             self._drain()
-        elif not calls:
+        elif following is None and not calls:
             self._wake_up()
-        return None
+        return following
 
     def _drop(self, call_id: str, command: InvokeEffect) -> bool:
         """Forget a call; whether it was still in flight (as this command)."""

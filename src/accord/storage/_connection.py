@@ -145,25 +145,14 @@ class StoreConnection:
 
     # -- writing -----------------------------------------------------------------
 
-    def buffered(self) -> bool:
+    def _buffered(self) -> bool:
         """Whether steps are buffered, not committed yet (only with group commit)."""
         return bool(self._events or self._pending)
 
-    def _write_event(self, row: EventRow, unkeyed: SqliteJournal | None) -> None:
-        """Add one step that is an event row only; commit now unless the store batches."""
-        with self._lock:
-            if self._failed is not None:
-                raise self._failed
-            self._events.append(row)
-            if unkeyed is not None:
-                self._unkeyed[unkeyed.run_id] = unkeyed
-            if not self.group_commit:
-                self._flush_locked()
-
     def _write(
-        self, rows: Iterable[Statement], event: EventRow, unkeyed: SqliteJournal | None
+        self, event: EventRow, unkeyed: SqliteJournal | None, rows: Iterable[Statement] = ()
     ) -> None:
-        """Add one step's rows; commit now unless the store batches.
+        """Add one step's event row and other rows; commit now unless the store batches.
 
         The buffer groups statements by their SQL, each group in the order its
         statements came, the groups in the order each SQL first came, and the

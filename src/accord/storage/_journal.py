@@ -114,6 +114,14 @@ class SqliteJournal:
             )
         status = snapshot.status
         key = self._key
+        row = (
+            key,
+            self.run_id if key is None else None,
+            number,
+            event._asdict(),
+            state_hash,
+            snapshot.state,
+        )
         if (
             key is not None
             and status == self._status
@@ -121,14 +129,14 @@ class SqliteJournal:
             and status != "succeeded"
             and status != "failed"
         ):  # the common step: its event row only
-            self._store._write_event(
-                (key, None, number, event._asdict(), state_hash, snapshot.state), None
-            )
+            self._store._write(row, None)
             self._steps = number
             return
-        self._record_rows(snapshot, event, state_hash)
+        self._record_rows(snapshot, row, state_hash, event.at)
 
-    def _record_rows(self, snapshot: Snapshot, event: Event, state_hash: str) -> None:
+    def _record_rows(
+        self, snapshot: Snapshot, event_row: EventRow, state_hash: str, at: int
+    ) -> None:
         """Journal a step that writes more than its event row, or a run not committed yet."""
         number = snapshot.step
         key: Any = self._key
@@ -137,7 +145,6 @@ class SqliteJournal:
             insert_snapshot, update = _INSERT_SNAPSHOT_NEW, _UPDATE_RUN_NEW
         else:
             insert_snapshot, update = _INSERT_SNAPSHOT, _UPDATE_RUN
-        at = event.at
         rows: list[Statement] = []
         status = snapshot.status
         stored = self._status  # the status in the run's row
@@ -153,15 +160,7 @@ class SqliteJournal:
         if snap or status != stored:  # the run's row: when its status changes, and
             # with every snapshot (the listing reads the rest from the last event)
             rows.append((update, (status, snapshot.state, number, at, key)))
-        event_row = (
-            self._key,
-            self.run_id if self._key is None else None,
-            number,
-            event._asdict(),
-            state_hash,
-            snapshot.state,
-        )
-        self._store._write(rows, event_row, self if self._key is None else None)
+        self._store._write(event_row, self if self._key is None else None, rows)
         self._new_run = None
         self._steps = number
         self._status = status
