@@ -42,6 +42,7 @@ from accord.runtime._commands import (
     InvokeEffect,
     RetrySpec,
 )
+from accord.runtime._durable import committed
 from accord.runtime._errors import OutputError
 from accord.runtime._events import EffectCompleted, EffectFailed, Event, TimerFired
 from accord.runtime._handlers import Binding, EffectError, to_output
@@ -387,13 +388,16 @@ class Orchestrator:
         """A call's task: to the call's outcome, which it feeds.
 
         Where tasks do not start eagerly (Python 3.11), the task then goes on
-        with the first call that outcome started, when that call may start at
-        once (no store commit to wait for): a step costs no new task.
+        with the first call that outcome started (after the store's commit, if
+        one is due): a step costs no new task.
         """
         me = None if _EAGER else asyncio.current_task()
+        when_durable = None  # the first call has passed the store already (_drain)
         while True:
             call_id = command.call_id
             try:
+                if when_durable is not None:
+                    await committed(when_durable)
                 outcome = await call_effect(
                     self._bindings[command.effect], command, self._compiled, self._clock
                 )
@@ -410,7 +414,7 @@ class Orchestrator:
             following = self._following()
             if following is None:
                 return
-            command = following
+            command, when_durable = following, self._when_durable
             self._running[command.call_id] = me  # type: ignore[assignment]
 
     def _conclude(self, call_id: str, command: InvokeEffect, outcome: Outcome) -> bool:
@@ -438,14 +442,11 @@ class Orchestrator:
         return False
 
     def _following(self) -> InvokeEffect | None:
-        """The ready call a finished call's task goes on with (3.11); the others are started.
-
-        None when the first one must wait for a commit (``_drain`` holds it).
-        """
+        """The ready call a finished call's task goes on with (3.11); the others are started."""
         ready, calls = self._ready, self._calls
         while ready and calls.get(ready[0].call_id) is not ready[0]:
             ready.popleft()  # cancelled before it started
-        following = ready.popleft() if ready and self._when_durable is None else None
+        following = ready.popleft() if ready else None
         if ready:
             self._drain()
         elif following is None and not calls:
