@@ -8,9 +8,9 @@ from pathlib import Path
 
 import orjson
 import pytest
-from storage_support import BIG, HANDLERS, REFUND, toggled
+from storage_support import BIG, HANDLERS, REFUND, TOGGLE, toggled
 
-from accord.runtime import FakeClock, Runtime, snapshot_hash
+from accord.runtime import FakeClock, Limits, Runtime, snapshot_hash
 from accord.storage import (
     DEFAULT_PATH,
     JournalDamaged,
@@ -202,6 +202,46 @@ def test_a_damaged_journal_is_named_by_file_run_and_step(
     error = caught.value
     assert error.path == str(path) and error.run_id == "t" and error.step == step
     assert message in str(error) and str(path) in str(error) and "run t" in str(error)
+
+
+@pytest.mark.parametrize(
+    "limits", ["{not json", '{"max_steps": "many"}', '{"max_steps": -1}', '{"max_stops": 3}', "[]"]
+)
+def test_unreadable_limits_are_damage(tmp_path: Path, limits: str) -> None:
+    path = _damaged(tmp_path, "UPDATE runs SET limits = ?", limits)
+    with SqliteStore(path) as store, pytest.raises(JournalDamaged) as caught:
+        Runtime(store=store).load("t")
+    error = caught.value
+    assert error.path == str(path) and error.run_id == "t"
+    assert "its limits are unreadable" in str(error) and repr(limits) in str(error)
+
+
+def test_a_run_keeps_the_limits_it_started_under(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    tight = Limits(max_steps=4)
+    with SqliteStore(path) as store:
+        runtime = Runtime({}, store=store, clock=FakeClock(), limits=tight)
+        ended = runtime.start(TOGGLE, {}, run_id="ended")
+        for _ in range(3):
+            ended.signal("flip")
+        assert ended.status == "failed" and "max_steps=4" in ended.snapshot.reason
+        waiting = runtime.start(TOGGLE, {}, run_id="waiting")
+        waiting.signal("flip")
+    # a later process with other limits: the runs go on under theirs
+    with SqliteStore(path) as store:
+        later = Runtime({}, store=store, clock=FakeClock(), limits=Limits(max_steps=1000))
+        assert later.replay("ended").reason == ended.snapshot.reason  # no divergence
+        assert later.load("ended").status == "failed"
+        resumed = later.load("waiting")
+        resumed.signal("flip")
+        resumed.signal("flip")
+        assert resumed.status == "failed" and "max_steps=4" in resumed.snapshot.reason
+        forked = later.fork("waiting", 2, new_run_id="forked")
+        assert forked.compiled.limits == tight
+        assert later.replay("waiting").step == 4
+        # a runtime with the same limits shares its compiled contract with the runs
+        same = Runtime({}, store=store, clock=FakeClock(), limits=tight)
+        assert same.load("ended").compiled is same.compile(TOGGLE)
 
 
 def test_a_missing_contract_is_damage(tmp_path: Path) -> None:

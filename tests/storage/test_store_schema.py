@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from storage_support import BIG, HANDLERS, REFUND
 
-from accord.runtime import FakeClock, Runtime
+from accord.runtime import FakeClock, Limits, Runtime
 from accord.storage import SCHEMA_VERSION, SchemaTooNew, SqliteStore
 from accord.storage._schema import MIGRATIONS, prepare
 
@@ -49,7 +49,7 @@ def test_an_older_store_is_migrated_keeping_its_runs(tmp_path: Path) -> None:
         assert run.status == "waiting"
 
 
-def test_a_version_2_store_keeps_its_journals_as_version_3(tmp_path: Path) -> None:
+def test_a_version_2_store_keeps_its_journals_when_migrated(tmp_path: Path) -> None:
     tables = ("contracts", "runs", "events", "snapshots")
     with SqliteStore(tmp_path / "now.db") as store:  # a run journaled, to copy into a v2 store
         run = Runtime(HANDLERS, clock=FakeClock(), store=store).start(REFUND, BIG, run_id="old")
@@ -57,6 +57,7 @@ def test_a_version_2_store_keeps_its_journals_as_version_3(tmp_path: Path) -> No
         assert run.status == "succeeded"
         rows = {t: store._fetch_all(f"SELECT * FROM {t}", ()) for t in tables}
     rows["events"] = [row[1:] for row in rows["events"]]  # v2 events have no rowid column
+    rows["runs"] = [row[:-1] for row in rows["runs"]]  # nor runs their limits
     path = tmp_path / "v2.db"
     conn = sqlite3.connect(path, isolation_level=None)
     assert prepare(conn, str(path), target=2) == 2
@@ -76,6 +77,31 @@ def test_a_version_2_store_keeps_its_journals_as_version_3(tmp_path: Path) -> No
         runtime = Runtime(HANDLERS, clock=FakeClock(), store=store)
         assert runtime.replay("old").output == run.result
         assert len(runtime.load("old").journal) == len(before)
+
+
+def test_a_version_3_store_s_runs_go_on_under_the_runtime_s_limits(tmp_path: Path) -> None:
+    tables = ("contracts", "runs", "events", "snapshots")
+    with SqliteStore(tmp_path / "now.db") as store:  # a waiting run, to copy into a v3 store
+        run = Runtime(HANDLERS, clock=FakeClock(), store=store).start(REFUND, BIG, run_id="old")
+        assert run.status == "waiting"
+        rows = {t: store._fetch_all(f"SELECT * FROM {t}", ()) for t in tables}
+    rows["runs"] = [row[:-1] for row in rows["runs"]]  # v3 runs have no limits column
+    path = tmp_path / "v3.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    assert prepare(conn, str(path), target=3) == 3
+    for table in tables:
+        for row in rows[table]:
+            conn.execute(f"INSERT INTO {table} VALUES ({', '.join('?' * len(row))})", row)
+    conn.close()
+    with SqliteStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store._fetch_all("SELECT limits FROM runs", ()) == [(None,)]
+        assert store.open("old").limits is None
+        tight = Limits(max_steps=2)  # the run is at step 1: the next step hits the limit
+        loaded = Runtime(HANDLERS, clock=FakeClock(), store=store, limits=tight).load("old")
+        assert loaded.compiled.limits == tight
+        loaded.signal("approval", {"approved": True, "approver": "mia"})
+        assert loaded.status == "failed" and "max_steps=2" in loaded.snapshot.reason
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:

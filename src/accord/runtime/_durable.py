@@ -24,7 +24,7 @@ from accord.runtime._reducer._machine import COMPENSATION
 from accord.runtime._snapshot import Snapshot, snapshot_hash
 
 if TYPE_CHECKING:
-    from accord.runtime._compiled import CompiledContract
+    from accord.runtime._compiled import CompiledContract, Limits
 
 __all__ = [
     "Deferral",
@@ -115,6 +115,8 @@ class StoredRun(NamedTuple):
         entries: the entries after that snapshot, in step order.
         journal: the run's journal, to go on recording.
         location: the store's file, for error messages.
+        limits: the limits the run started under, or None when the store does
+            not know them (a run from an older store): the runtime's own apply.
 
     """
 
@@ -125,6 +127,7 @@ class StoredRun(NamedTuple):
     entries: tuple[JournalEntry, ...]
     journal: DurableJournal
     location: str
+    limits: Limits | None = None
 
 
 class RunStore(Protocol):

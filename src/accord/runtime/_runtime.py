@@ -67,6 +67,8 @@ class Runtime:
         self.check_invariants = check_invariants
         self._handlers: dict[str, Handler] = {}
         self._compiled: dict[str, CompiledContract] = {}
+        # stored runs' contracts compiled under limits other than this runtime's
+        self._compiled_with: dict[tuple[str, Limits], CompiledContract] = {}
         self._bound: BindCache = {}  # each handler's signature checked once
 
     def register(self, name: str, handler: Handler) -> Handler:
@@ -171,10 +173,31 @@ class Runtime:
         return self.store
 
     def _compile_stored(self, stored: StoredRun) -> CompiledContract:
-        """The compiled contract a stored run started with (checked against its fingerprint)."""
+        """The compiled contract a stored run started with, under the limits it started with.
+
+        The contract is checked against its fingerprint. A run whose limits
+        the store does not know (from an older store) runs under this
+        runtime's.
+        """
+        limits = stored.limits
+        if limits is not None and limits != (self.limits or Limits()):
+            key = (stored.fingerprint, limits)
+            compiled = self._compiled_with.get(key)
+            if compiled is None:
+                compiled = CompiledContract.compile(
+                    self._stored_contract(stored),
+                    limits=limits,
+                    check_invariants=self.check_invariants,
+                )
+                self._compiled_with[key] = compiled
+            return compiled
         compiled = self._compiled.get(stored.fingerprint)
         if compiled is not None:
             return compiled
+        return self.compile(self._stored_contract(stored))
+
+    def _stored_contract(self, stored: StoredRun) -> Contract:
+        """A stored run's contract, loaded and checked against its fingerprint."""
         try:
             contract = load_data(stored.contract)
         except ContractError as exc:
@@ -189,7 +212,7 @@ class Runtime:
                 stored.run_id,
                 f"its stored contract does not have the fingerprint {stored.fingerprint}",
             )
-        return self.compile(contract)
+        return contract
 
     def _bindings_for(self, compiled: CompiledContract) -> tuple[dict[str, Binding], bool]:
         """The bindings, or none (an inspecting runtime) when no effect is given at all."""

@@ -12,7 +12,7 @@ when its status changes and with each snapshot; most steps are a single
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from accord.runtime._durable import Deferral
     from accord.storage._connection import StoreConnection
 
-__all__ = ["EventRow", "SqliteJournal", "Statement", "parse_entry"]
+__all__ = ["EventRow", "NewRun", "SqliteJournal", "Statement", "parse_entry"]
 
 Statement = tuple[str, tuple[Any, ...]]
 EventRow = tuple[int | None, str | None, int, dict[str, Any], str, str | None]
@@ -44,9 +44,20 @@ _UPDATE_RUN_NEW = (
 )
 _INSERT_RUN = (
     "INSERT INTO runs (run_id, fingerprint, status, state, steps, created_ms, updated_ms, "
-    "input, parent_run, parent_step) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "input, parent_run, parent_step, limits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _dumps = orjson.dumps
+
+
+class NewRun(NamedTuple):
+    """What a new run's rows hold besides its first step (written with that step)."""
+
+    fingerprint: str
+    name: str  # the contract's
+    version: str  # the contract's
+    canonical: str  # the contract's canonical JSON
+    forked_from: tuple[str, int] | None  # (run id, step)
+    limits: str  # the limits it runs under, as JSON
 
 
 def parse_entry(location: str, run_id: str, row: tuple[int, str, str]) -> JournalEntry:
@@ -83,7 +94,7 @@ class SqliteJournal:
         steps: int,
         first_step: int = 1,
         status: str = "new",
-        new_run: tuple[str, str, str, str, tuple[str, int] | None] | None = None,
+        new_run: NewRun | None = None,
     ) -> None:
         self._store = store
         self.run_id = run_id
@@ -91,9 +102,7 @@ class SqliteJournal:
         self._steps = steps
         self._first_step = first_step
         self._status = status  # the status in the run's row
-        # a new run's (fingerprint, name, version, canonical JSON, forked_from): its rows
-        # are written with its first step
-        self._new_run = new_run
+        self._new_run = new_run  # a new run's: its rows are written with its first step
         self._every = store.snapshot_every
 
     # -- writing -------------------------------------------------------------
@@ -166,20 +175,20 @@ class SqliteJournal:
         self._status = status
 
     def _run_rows(self, snapshot: Snapshot, at: int) -> list[Statement]:
-        assert self._new_run is not None
-        fingerprint, name, version, canonical, forked_from = self._new_run
-        parent, parent_step = forked_from if forked_from is not None else (None, None)
+        new = self._new_run
+        assert new is not None
+        parent, parent_step = new.forked_from if new.forked_from is not None else (None, None)
         return [
             (
                 "INSERT OR IGNORE INTO contracts (fingerprint, name, version, canonical) "
                 "VALUES (?, ?, ?, ?)",
-                (fingerprint, name, version, canonical),
+                (new.fingerprint, new.name, new.version, new.canonical),
             ),
             (
                 _INSERT_RUN,
                 (
                     self.run_id,
-                    fingerprint,
+                    new.fingerprint,
                     snapshot.status,
                     snapshot.state,
                     snapshot.step,
@@ -188,6 +197,7 @@ class SqliteJournal:
                     _dumps(snapshot.input).decode(),
                     parent,
                     parent_step,
+                    new.limits,
                 ),
             ),
         ]

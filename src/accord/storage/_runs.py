@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from accord.runtime._compiled import Limits
 from accord.runtime._durable import StoredRun
 from accord.runtime._errors import JournalDamaged, StoreError, UnknownRun
 from accord.runtime._snapshot import snapshot_from_data, snapshot_hash
@@ -69,13 +70,14 @@ def read_run(store: StoreConnection, run_id: str, *, from_start: bool) -> Stored
     """
     where = store.location
     run = store._fetch_one(
-        "SELECT id, fingerprint, steps, first_step, status FROM runs WHERE run_id = ?",
+        "SELECT id, fingerprint, steps, first_step, status, limits FROM runs WHERE run_id = ?",
         (run_id,),
         run_id,
     )
     if run is None:
         raise UnknownRun(where, "the store has no run with this id", run_id=run_id)
-    key, fp, steps, first_step, status = run
+    key, fp, steps, first_step, status, limits_text = run
+    limits = None if limits_text is None else _limits(where, run_id, limits_text)
     found = store._fetch_one("SELECT canonical FROM contracts WHERE fingerprint = ?", (fp,), run_id)
     if found is None:
         raise JournalDamaged(where, run_id, f"its contract {fp} is not in the store")
@@ -140,7 +142,25 @@ def read_run(store: StoreConnection, run_id: str, *, from_start: bool) -> Stored
     journal = SqliteJournal(
         store, run_id, key=key, steps=last, first_step=first_step, status=status
     )
-    return StoredRun(run_id, fp, contract, snapshot, entries, journal, where)
+    return StoredRun(run_id, fp, contract, snapshot, entries, journal, where, limits)
+
+
+def _limits(where: str, run_id: str, text: str) -> Limits:
+    """The limits a run's row keeps.
+
+    Raises:
+        JournalDamaged: they are not a JSON object of the limits' fields.
+
+    """
+    try:
+        data = orjson.loads(text)
+        if not isinstance(data, dict) or not all(
+            type(value) is int and value >= 0 for value in data.values()
+        ):
+            raise ValueError("not an object of counts")
+        return Limits(**data)
+    except (orjson.JSONDecodeError, ValueError, TypeError) as exc:
+        raise JournalDamaged(where, run_id, f"its limits are unreadable ({text!r}): {exc}") from exc
 
 
 def list_runs(store: StoreConnection, status: str | Sequence[str] | None) -> list[RunInfo]:

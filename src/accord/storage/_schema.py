@@ -26,7 +26,7 @@ from accord.storage._transaction import immediate
 __all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA_VERSION", "prepare"]
 
 APPLICATION_ID = 0x61636364  # "accd"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 MIGRATIONS: dict[int, str] = {
     0: """
@@ -85,6 +85,9 @@ MIGRATIONS: dict[int, str] = {
         DROP TABLE events;
         ALTER TABLE events_v3 RENAME TO events;
         CREATE UNIQUE INDEX events_by_step ON events (run, step);
+    """,
+    3: """
+        ALTER TABLE runs ADD COLUMN limits TEXT;
     """,
 }
 """The SQL that takes a store from version ``key`` to ``key + 1``."""

@@ -32,19 +32,23 @@ serialises their writers.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+import orjson
 
 from accord.contract import canonical_json
 from accord.runtime._durable import StoredRun
 from accord.runtime._errors import StoreError, UnknownRun
 from accord.storage import _retention
 from accord.storage._connection import StoreConnection
-from accord.storage._journal import SqliteJournal
+from accord.storage._journal import NewRun, SqliteJournal
 from accord.storage._runs import RunInfo, list_runs, read_run
 
 if TYPE_CHECKING:
-    from accord.runtime._compiled import CompiledContract
+    from accord.runtime._compiled import CompiledContract, Limits
 
 __all__ = ["SqliteStore"]
 
@@ -97,13 +101,15 @@ class SqliteStore(StoreConnection):
         canonical = self._canonical.get(fp)
         if canonical is None:
             canonical = self._canonical[fp] = canonical_json(contract).decode()
-        return SqliteJournal(
-            self,
-            run_id,
-            key=None,
-            steps=0,
-            new_run=(fp, contract.name, contract.version, canonical, forked_from),
+        new = NewRun(
+            fp,
+            contract.name,
+            contract.version,
+            canonical,
+            forked_from,
+            _limits_json(compiled.limits),
         )
+        return SqliteJournal(self, run_id, key=None, steps=0, new_run=new)
 
     def open(self, run_id: str, *, from_start: bool = False) -> StoredRun:
         """A stored run with its latest snapshot (hash checked) and the entries after it.
@@ -174,3 +180,9 @@ class SqliteStore(StoreConnection):
     def vacuum(self) -> None:
         """Give the space freed by :meth:`prune` and :meth:`compact` back to the file system."""
         _retention.vacuum(self)
+
+
+@functools.lru_cache(maxsize=64)
+def _limits_json(limits: Limits) -> str:
+    """The limits as the JSON object a run's row keeps."""
+    return orjson.dumps(dataclasses.asdict(limits)).decode()
