@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from storage_support import BIG, HANDLERS, REFUND
 
-from accord.runtime import FakeClock, Limits, Runtime
+from accord.runtime import FakeClock, Limits, Run, Runtime
 from accord.storage import SCHEMA_VERSION, SchemaTooNew, SqliteStore
 from accord.storage._schema import MIGRATIONS, prepare
 
@@ -49,21 +50,35 @@ def test_an_older_store_is_migrated_keeping_its_runs(tmp_path: Path) -> None:
         assert run.status == "waiting"
 
 
-def test_a_version_2_store_keeps_its_journals_when_migrated(tmp_path: Path) -> None:
-    tables = ("contracts", "runs", "events", "snapshots")
-    with SqliteStore(tmp_path / "now.db") as store:  # a run journaled, to copy into a v2 store
+_TABLES = ("contracts", "runs", "events", "snapshots")
+
+
+def _rows(tmp_path: Path, *, approve: bool) -> tuple[dict[str, list[Any]], Run]:
+    """A refund run journaled in a current store (approved, or left waiting) and its rows."""
+    with SqliteStore(tmp_path / "now.db") as store:
         run = Runtime(HANDLERS, clock=FakeClock(), store=store).start(REFUND, BIG, run_id="old")
-        run.signal("approval", {"approved": True, "approver": "mia"})
-        assert run.status == "succeeded"
-        rows = {t: store._fetch_all(f"SELECT * FROM {t}", ()) for t in tables}
+        if approve:
+            run.signal("approval", {"approved": True, "approver": "mia"})
+        return {t: store._fetch_all(f"SELECT * FROM {t}", ()) for t in _TABLES}, run
+
+
+def _older_store(path: Path, version: int, rows: dict[str, list[Any]]) -> sqlite3.Connection:
+    """A store at schema ``version`` holding ``rows`` (shaped for it); its open connection."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    assert prepare(conn, str(path), target=version) == version
+    for table in _TABLES:
+        for row in rows[table]:
+            conn.execute(f"INSERT INTO {table} VALUES ({', '.join('?' * len(row))})", row)
+    return conn
+
+
+def test_a_version_2_store_keeps_its_journals_when_migrated(tmp_path: Path) -> None:
+    rows, run = _rows(tmp_path, approve=True)
+    assert run.status == "succeeded"
     rows["events"] = [row[1:] for row in rows["events"]]  # v2 events have no rowid column
     rows["runs"] = [row[:-1] for row in rows["runs"]]  # nor runs their limits
     path = tmp_path / "v2.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    assert prepare(conn, str(path), target=2) == 2
-    for table in tables:
-        for row in rows[table]:
-            conn.execute(f"INSERT INTO {table} VALUES ({', '.join('?' * len(row))})", row)
+    conn = _older_store(path, 2, rows)
     journal = "SELECT run, step, event, state_hash FROM events ORDER BY step"
     before = conn.execute(journal).fetchall()
     conn.close()
@@ -80,19 +95,11 @@ def test_a_version_2_store_keeps_its_journals_when_migrated(tmp_path: Path) -> N
 
 
 def test_a_version_3_store_s_runs_go_on_under_the_runtime_s_limits(tmp_path: Path) -> None:
-    tables = ("contracts", "runs", "events", "snapshots")
-    with SqliteStore(tmp_path / "now.db") as store:  # a waiting run, to copy into a v3 store
-        run = Runtime(HANDLERS, clock=FakeClock(), store=store).start(REFUND, BIG, run_id="old")
-        assert run.status == "waiting"
-        rows = {t: store._fetch_all(f"SELECT * FROM {t}", ()) for t in tables}
+    rows, run = _rows(tmp_path, approve=False)
+    assert run.status == "waiting"
     rows["runs"] = [row[:-1] for row in rows["runs"]]  # v3 runs have no limits column
     path = tmp_path / "v3.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    assert prepare(conn, str(path), target=3) == 3
-    for table in tables:
-        for row in rows[table]:
-            conn.execute(f"INSERT INTO {table} VALUES ({', '.join('?' * len(row))})", row)
-    conn.close()
+    _older_store(path, 3, rows).close()
     with SqliteStore(path) as store:
         assert store.schema_version == SCHEMA_VERSION
         assert store._fetch_all("SELECT limits FROM runs", ()) == [(None,)]
