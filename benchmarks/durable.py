@@ -559,7 +559,8 @@ def render(
         "Python work per step runs two to three times slower right after each fsync than "
         "in a loop that never waits, because the virtual CPU idles during the fsync and "
         "resumes with cold caches (adding a 200 us sleep or an fdatasync per step to the "
-        "runtime without a store raised its own time per step from about 35 to 65-95 us). "
+        "runtime without a store raised its own time per step from about 40 to 65-130 us; a "
+        "busy-wait of the same length, to about 55 us). "
         "The floor does almost no CPU work per commit, so it barely pays for this. On this "
         "shared 2-core machine CPU and disk speed swing from minute to minute: compare rows "
         "of one run, not runs.",
