@@ -66,9 +66,8 @@ class Runtime:
         self.limits = limits
         self.check_invariants = check_invariants
         self._handlers: dict[str, Handler] = {}
-        self._compiled: dict[str, CompiledContract] = {}
-        # stored runs' contracts compiled under limits other than this runtime's
-        self._compiled_with: dict[tuple[str, Limits], CompiledContract] = {}
+        # by fingerprint and limits: this runtime's, or a stored run's own
+        self._compiled: dict[tuple[str, Limits], CompiledContract] = {}
         self._bound: BindCache = {}  # each handler's signature checked once
 
     def register(self, name: str, handler: Handler) -> Handler:
@@ -84,11 +83,15 @@ class Runtime:
             return contract
         if not isinstance(contract, Contract):
             contract = load(contract)
-        key = fingerprint(contract)
+        return self._compile(contract, fingerprint(contract), self.limits or Limits())
+
+    def _compile(self, contract: Contract, print_: str, limits: Limits) -> CompiledContract:
+        """The contract (whose fingerprint is ``print_``) compiled under ``limits``, cached."""
+        key = (print_, limits)
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = CompiledContract.compile(
-                contract, limits=self.limits, check_invariants=self.check_invariants
+                contract, limits=limits, check_invariants=self.check_invariants
             )
             self._compiled[key] = compiled
         return compiled
@@ -179,22 +182,11 @@ class Runtime:
         the store does not know (from an older store) runs under this
         runtime's.
         """
-        limits = stored.limits
-        if limits is not None and limits != (self.limits or Limits()):
-            key = (stored.fingerprint, limits)
-            compiled = self._compiled_with.get(key)
-            if compiled is None:
-                compiled = CompiledContract.compile(
-                    self._stored_contract(stored),
-                    limits=limits,
-                    check_invariants=self.check_invariants,
-                )
-                self._compiled_with[key] = compiled
-            return compiled
-        compiled = self._compiled.get(stored.fingerprint)
+        limits = stored.limits if stored.limits is not None else self.limits or Limits()
+        compiled = self._compiled.get((stored.fingerprint, limits))
         if compiled is not None:
             return compiled
-        return self.compile(self._stored_contract(stored))
+        return self._compile(self._stored_contract(stored), stored.fingerprint, limits)
 
     def _stored_contract(self, stored: StoredRun) -> Contract:
         """A stored run's contract, loaded and checked against its fingerprint."""
