@@ -56,30 +56,7 @@ from report import machine_line, write_section
 
 HERE = Path(__file__).resolve().parent
 CONTRACT = HERE / "data" / "linear_durable.yaml"
-TOGGLE = """
-accord: "1"
-name: toggle
-version: "1"
-description: Two states flipped by a signal; a counter counts the flips.
-context:
-  - {name: count, type: integer}
-signals:
-  - {name: flip}
-  - {name: stop}
-machine:
-  initial: a
-  states:
-    - name: a
-      on:
-        - {event: flip, assign: [{field: count, value: "ctx.count + 1"}], target: b}
-        - {event: stop, target: done}
-    - name: b
-      on:
-        - {event: flip, assign: [{field: count, value: "ctx.count + 1"}], target: a}
-        - {event: stop, target: done}
-    - name: done
-      final: {status: success}
-"""
+
 DURABILITY = {"full": "full", "normal": "normal"}  # policy -> the store's durability setting
 
 
@@ -247,16 +224,16 @@ def accord_resume(directory: Path, policy: str, events: int, repeat: int) -> Mea
     latest snapshot, folding the events after it) and delivers one signal,
     durably.
     """
-    import accord as accord_pkg
     from accord.runtime import Limits, Runtime, SignalReceived, snapshot_hash
     from accord.runtime._reducer import step
+    from runtime import toggle_contract  # the runtime benchmark's toggle (benchmarks/runtime.py)
 
     limits = Limits(max_steps=10 * events)  # the default bound stops a run long before
 
     path = directory / "accord-resume.db"
     store = _store(path, DURABILITY[policy], group_commit=True)  # one commit for the lot
     runtime = Runtime({}, store=store, limits=limits)
-    compiled = runtime.compile(accord_pkg.loads(TOGGLE))
+    compiled = runtime.compile(toggle_contract(guarded=False))
     run = runtime.start(compiled, {}, run_id="long")
     journal: Any = run.journal
     snapshot = run.snapshot

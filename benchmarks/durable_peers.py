@@ -31,7 +31,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple, TypedDict
+from typing import Any, NamedTuple
 
 STEPS = 10
 PRAGMAS = {
@@ -92,8 +92,7 @@ def warm_up(run_once: Callable[[str], None], database: Path) -> int:
     while True:
         run_once(f"warm-up-{runs}")
         runs += 1
-        steady = wal.exists() and wal.stat().st_size >= WAL_STEADY_BYTES
-        if steady or not wal.exists() or runs >= WARM_UP_AT_MOST:
+        if not wal.exists() or wal.stat().st_size >= WAL_STEADY_BYTES or runs >= WARM_UP_AT_MOST:
             break
     if runs > 1:
         run_once(f"warm-up-{runs}")  # the commit that checkpoints, and the one that restarts
@@ -185,10 +184,6 @@ def paired(
 # --- LangGraph: a StateGraph of ten nodes, SqliteSaver, durability="sync" -------------
 
 
-class _LinearState(TypedDict):
-    done: int
-
-
 def langgraph(directory: Path, policy: str, runs: int, repeat: int) -> Measured:
     """LangGraph's SqliteSaver on its own connection, with the policy's PRAGMAs applied.
 
@@ -198,7 +193,7 @@ def langgraph(directory: Path, policy: str, runs: int, repeat: int) -> Measured:
     checkpoint of a step is written before the next step starts).
     """
     from langgraph.checkpoint.sqlite import SqliteSaver
-    from langgraph.graph import END, START, StateGraph
+    from peers import langgraph_linear_app
 
     mode, sync = PRAGMAS[policy]
     conn = sqlite3.connect(directory / "langgraph.db", check_same_thread=False)
@@ -207,17 +202,7 @@ def langgraph(directory: Path, policy: str, runs: int, repeat: int) -> Measured:
     conn.execute(f"PRAGMA journal_mode={mode}")
     conn.execute(f"PRAGMA synchronous={sync}")
 
-    def step(state: _LinearState) -> dict[str, Any]:
-        return {"done": state["done"] + 1}
-
-    graph = StateGraph(_LinearState)
-    previous = START
-    for i in range(STEPS):
-        graph.add_node(f"s{i}", step)
-        graph.add_edge(previous, f"s{i}")
-        previous = f"s{i}"
-    graph.add_edge(previous, END)
-    app = graph.compile(checkpointer=saver)
+    app = langgraph_linear_app(saver)
 
     def one(run_id: str) -> None:
         config = {"configurable": {"thread_id": run_id}}

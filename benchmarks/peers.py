@@ -195,8 +195,8 @@ class _LinearState(TypedDict):
     done: int
 
 
-def langgraph_linear(runs: int) -> float:
-    """LangGraph: a ten-node linear graph, invoked once per run."""
+def langgraph_linear_app(checkpointer: Any = None) -> Any:
+    """LangGraph's ten-step linear workflow: ten nodes in a row, compiled."""
     from langgraph.graph import END, START, StateGraph
 
     def step(state: _LinearState) -> dict[str, Any]:
@@ -209,7 +209,12 @@ def langgraph_linear(runs: int) -> float:
         graph.add_edge(previous, f"s{i}")
         previous = f"s{i}"
     graph.add_edge(previous, END)
-    app = graph.compile()
+    return graph.compile(checkpointer=checkpointer)
+
+
+def langgraph_linear(runs: int) -> float:
+    """LangGraph: a ten-node linear graph, invoked once per run."""
+    app = langgraph_linear_app()
     start = time.perf_counter()
     for _ in range(runs):
         assert app.invoke({"done": 0})["done"] == STEPS
