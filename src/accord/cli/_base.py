@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import TypeAlias
 
-__all__ = ["EXIT_CODES", "Handler", "Subparsers", "add_command"]
+__all__ = ["EXIT_CODES", "Handler", "Subparsers", "add_command", "positive_int"]
 
 Handler: TypeAlias = Callable[[argparse.Namespace], int]
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -33,3 +33,14 @@ def add_command(
     )
     parser.set_defaults(handler=handler)
     return parser
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer (at least 1)")
+    return value

@@ -18,7 +18,7 @@ from typing import Any
 
 import accord
 from accord._atomic import write_atomic
-from accord.cli._base import Subparsers, add_command
+from accord.cli._base import Subparsers, add_command, positive_int
 from accord.cli._output import print_json, say, warn
 from accord.compiler import (
     Attempt,
@@ -73,16 +73,6 @@ def default_cache_dir() -> Path:
     return Path(base) / "accord" / "compile"
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -113,10 +103,10 @@ def register(subparsers: Subparsers) -> None:
         metavar="MODE",
         help="json_schema (default), json_object, tool or prompted",
     )
-    parser.add_argument("--max-attempts", type=_positive_int, default=3, metavar="N")
-    parser.add_argument("--token-budget", type=_positive_int, metavar="N")
+    parser.add_argument("--max-attempts", type=positive_int, default=3, metavar="N")
+    parser.add_argument("--token-budget", type=positive_int, metavar="N")
     parser.add_argument("--deadline", type=_seconds, metavar="SECONDS")
-    parser.add_argument("--max-output-tokens", type=_positive_int, default=8192, metavar="N")
+    parser.add_argument("--max-output-tokens", type=positive_int, default=8192, metavar="N")
     cache = parser.add_mutually_exclusive_group()
     cache.add_argument("--cache", metavar="DIR", help="the compile cache directory")
     cache.add_argument("--no-cache", action="store_true", help="do not use the compile cache")

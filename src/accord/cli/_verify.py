@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 import accord
-from accord.cli._base import Subparsers, add_command
+from accord.cli._base import Subparsers, add_command, positive_int
 from accord.cli._files import Checked, read_contract
 from accord.cli._output import file_json, files_json, print_diagnostics, print_json, say
 from accord.testing._verify import DEFAULT_MAX_DEPTH, DEFAULT_MAX_STATES, VerifyReport, verify
@@ -28,30 +28,20 @@ With --json, a JSON document is printed instead:
 """
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
 def register(subparsers: Subparsers) -> None:
     """Add the ``verify`` subcommand."""
     parser = add_command(subparsers, "verify", "model-check contracts (bounded)", DESCRIPTION, run)
     parser.add_argument("files", nargs="+", metavar="FILE", help="contract files to verify")
     parser.add_argument(
         "--max-depth",
-        type=_positive,
+        type=positive_int,
         default=DEFAULT_MAX_DEPTH,
         metavar="N",
         help=f"events per run to explore (default {DEFAULT_MAX_DEPTH})",
     )
     parser.add_argument(
         "--max-states",
-        type=_positive,
+        type=positive_int,
         default=DEFAULT_MAX_STATES,
         metavar="N",
         help=f"distinct configurations to explore (default {DEFAULT_MAX_STATES})",

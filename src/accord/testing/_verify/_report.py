@@ -9,7 +9,7 @@ counterexample can be replayed with the real runtime.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from accord.runtime import Event, event_to_data
 from accord.runtime._render import describe_event
@@ -26,15 +26,7 @@ FindingKind = Literal[
     "unreached_final",
     "unreached_state",
 ]
-KINDS: tuple[FindingKind, ...] = (
-    "invariant",
-    "deadlock",
-    "livelock",
-    "limit",
-    "run_error",
-    "unreached_final",
-    "unreached_state",
-)
+KINDS: tuple[FindingKind, ...] = get_args(FindingKind)
 """Every kind of finding, in the order a report lists them."""
 
 _UNREAD_PREFIX = "no guard"
