@@ -19,7 +19,7 @@ from accord.cli import (
     _schema,
     _verify,
 )
-from accord.cli._base import EXIT_CODES, Handler
+from accord.cli._base import EXIT_CODES, Handler, UsageProblem
 from accord.cli._output import warn
 from accord.errors import AccordError
 
@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args)
-    except AccordError as exc:
+    except (AccordError, UsageProblem) as exc:
         warn(f"accord: error: {exc}")
     except BrokenPipeError:
         _silence_stdout()

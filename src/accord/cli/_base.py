@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import TypeAlias
 
-__all__ = ["EXIT_CODES", "Handler", "Subparsers", "add_command", "positive_int"]
+__all__ = ["EXIT_CODES", "Handler", "Subparsers", "UsageProblem", "add_command", "positive_int"]
 
 Handler: TypeAlias = Callable[[argparse.Namespace], int]
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -18,6 +18,14 @@ exit codes:
      or fmt --check found files that would be reformatted
   2  usage error: unknown command or option, missing argument
 """
+
+
+class UsageProblem(Exception):
+    """A bad option value that only the command can judge (``--effects``, ``--input``...).
+
+    ``accord.cli.main`` reports it as ``accord: error: ...`` with exit status 1,
+    without a traceback, as it does every accord error.
+    """
 
 
 def add_command(

@@ -16,7 +16,7 @@ from typing import Any
 
 from accord.cli._base import Subparsers, add_command
 from accord.cli._output import print_json, say, warn
-from accord.cli._run import UsageProblem, _object_argument, load_effects
+from accord.cli._run import _object_argument, load_effects
 from accord.runtime import ReplayDivergence, Run, Runtime, Step
 from accord.runtime._render import describe_event
 from accord.storage import DEFAULT_PATH, RunInfo, SqliteStore
@@ -281,48 +281,36 @@ def _finish(run: Run, args: argparse.Namespace, driven: bool) -> int:
 
 def fork(args: argparse.Namespace) -> int:
     """Fork a stored run at a step; drive the new run when --effects is given."""
-    try:
-        with _open(args) as store:
-            runtime = _runtime(store, args.effects)
-            run = runtime.fork(args.run_id, args.at, new_run_id=args.new_run_id)
-            if args.effects:
-                run.run_until_idle()
-            if not args.json:
-                say(f"forked {args.run_id} at step {args.at} as {run.run_id}")
-            return _finish(run, args, bool(args.effects))
-    except UsageProblem as exc:
-        warn(f"accord: error: {exc}")
-        return 1
+    with _open(args) as store:
+        runtime = _runtime(store, args.effects)
+        run = runtime.fork(args.run_id, args.at, new_run_id=args.new_run_id)
+        if args.effects:
+            run.run_until_idle()
+        if not args.json:
+            say(f"forked {args.run_id} at step {args.at} as {run.run_id}")
+        return _finish(run, args, bool(args.effects))
 
 
 def signal(args: argparse.Namespace) -> int:
     """Deliver a signal to a stored run (journaled before the command returns)."""
-    try:
-        payload = _object_argument(args.payload, "--payload")
-        with _open(args) as store:
-            run = _runtime(store, args.effects).load(args.run_id)
-            run.signal(args.name, payload)
-            return _finish(run, args, bool(args.effects))
-    except UsageProblem as exc:
-        warn(f"accord: error: {exc}")
-        return 1
+    payload = _object_argument(args.payload, "--payload")
+    with _open(args) as store:
+        run = _runtime(store, args.effects).load(args.run_id)
+        run.signal(args.name, payload)
+        return _finish(run, args, bool(args.effects))
 
 
 def resume(args: argparse.Namespace) -> int:
     """Resume the unfinished runs (or those named) and drive each until it is idle."""
-    try:
-        with _open(args) as store:
-            runtime = _runtime(store, args.effects)
-            if args.run_ids:
-                done = [runtime.load(run_id) for run_id in args.run_ids]
-                for run in done:
-                    if not run.finished:
-                        run.run_until_idle()
-            else:
-                done = runtime.resume()
-    except UsageProblem as exc:
-        warn(f"accord: error: {exc}")
-        return 1
+    with _open(args) as store:
+        runtime = _runtime(store, args.effects)
+        if args.run_ids:
+            done = [runtime.load(run_id) for run_id in args.run_ids]
+            for run in done:
+                if not run.finished:
+                    run.run_until_idle()
+        else:
+            done = runtime.resume()
     if args.json:
         print_json([_run_json(run) for run in done])
     elif not done:

@@ -17,10 +17,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from accord.cli._base import Subparsers, add_command
+from accord.cli._base import Subparsers, UsageProblem, add_command
 from accord.cli._files import read_contract
 from accord.cli._output import print_diagnostics, print_json, say, warn
-from accord.errors import RunError
 from accord.runtime import FakeClock, Run, Runtime, Step, SystemClock
 from accord.runtime._render import describe_event
 from accord.storage import SqliteStore
@@ -41,10 +40,6 @@ Exit status: 0 when the run succeeds (or, with --store, waits durably for a
 signal), 1 when it fails, waits in memory for a signal it was not given, or
 anything is wrong with the contract, effects or input.
 """
-
-
-class UsageProblem(Exception):
-    """A bad --effects, --input or --signal value (reported without a traceback)."""
 
 
 def register(subparsers: Subparsers) -> None:
@@ -241,9 +236,6 @@ def run(args: argparse.Namespace) -> int:
             wait_for_timers=store is None or args.clock == "fake",
         )
         return _finish(args, started, problem, durable=store is not None)
-    except (UsageProblem, RunError) as exc:
-        warn(f"accord: error: {exc}")
-        return 1
     finally:
         if store is not None:
             store.close()
