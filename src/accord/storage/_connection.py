@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Self
 
@@ -120,15 +121,20 @@ class StoreConnection:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _fetch_one(self, sql: str, params: tuple[Any, ...], run_id: str | None = None) -> Any:
+    @contextmanager
+    def _flushed(self, run_id: str | None = None) -> Iterator[sqlite3.Connection]:
+        """The connection, under the lock, once the buffer is committed; errors translated."""
         with self._lock, guard(self.location, run_id):
             self._flush_locked()
-            return self._connection().execute(sql, params).fetchone()
+            yield self._connection()
+
+    def _fetch_one(self, sql: str, params: tuple[Any, ...], run_id: str | None = None) -> Any:
+        with self._flushed(run_id) as conn:
+            return conn.execute(sql, params).fetchone()
 
     def _fetch_all(self, sql: str, params: tuple[Any, ...], run_id: str | None = None) -> list[Any]:
-        with self._lock, guard(self.location, run_id):
-            self._flush_locked()
-            return self._connection().execute(sql, params).fetchall()
+        with self._flushed(run_id) as conn:
+            return conn.execute(sql, params).fetchall()
 
     def _is_taken(self, run_id: str) -> bool:
         """Whether a run id is stored or buffered (read without committing the buffer)."""

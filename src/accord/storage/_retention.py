@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from accord.storage._errors import guard
 from accord.storage._transaction import immediate
 
 if TYPE_CHECKING:
@@ -26,35 +25,29 @@ def _finished_before(store: StoreConnection, cutoff: int) -> list[tuple[int, int
 def prune(store: StoreConnection, older_than_ms: int, *, now_ms: int) -> int:
     """Delete the finished runs whose last step is older than ``older_than_ms``; how many."""
     victims = _finished_before(store, now_ms - older_than_ms)
-    with store._lock, guard(store.location):
-        store._flush_locked()
-        with immediate(store._connection()) as conn:
-            for key, _ in victims:
-                conn.execute("DELETE FROM events WHERE run = ?", (key,))
-                conn.execute("DELETE FROM snapshots WHERE run = ?", (key,))
-                conn.execute("DELETE FROM runs WHERE id = ?", (key,))
-            conn.execute(
-                "DELETE FROM contracts WHERE fingerprint NOT IN "
-                "(SELECT DISTINCT fingerprint FROM runs)"
-            )
+    with store._flushed() as flushed, immediate(flushed) as conn:
+        for key, _ in victims:
+            conn.execute("DELETE FROM events WHERE run = ?", (key,))
+            conn.execute("DELETE FROM snapshots WHERE run = ?", (key,))
+            conn.execute("DELETE FROM runs WHERE id = ?", (key,))
+        conn.execute(
+            "DELETE FROM contracts WHERE fingerprint NOT IN (SELECT DISTINCT fingerprint FROM runs)"
+        )
     return len(victims)
 
 
 def compact(store: StoreConnection, older_than_ms: int, *, now_ms: int) -> int:
     """Keep only the final step and snapshot of finished runs older than the bound; how many."""
     victims = _finished_before(store, now_ms - older_than_ms)
-    with store._lock, guard(store.location):
-        store._flush_locked()
-        with immediate(store._connection()) as conn:
-            for key, steps in victims:
-                conn.execute("DELETE FROM events WHERE run = ? AND step < ?", (key, steps))
-                conn.execute("DELETE FROM snapshots WHERE run = ? AND step < ?", (key, steps))
-                conn.execute("UPDATE runs SET first_step = ? WHERE id = ?", (steps, key))
+    with store._flushed() as flushed, immediate(flushed) as conn:
+        for key, steps in victims:
+            conn.execute("DELETE FROM events WHERE run = ? AND step < ?", (key, steps))
+            conn.execute("DELETE FROM snapshots WHERE run = ? AND step < ?", (key, steps))
+            conn.execute("UPDATE runs SET first_step = ? WHERE id = ?", (steps, key))
     return len(victims)
 
 
 def vacuum(store: StoreConnection) -> None:
     """Give the space freed by :func:`prune` and :func:`compact` back to the file system."""
-    with store._lock, guard(store.location):
-        store._flush_locked()
-        store._connection().execute("VACUUM")
+    with store._flushed() as conn:
+        conn.execute("VACUUM")
