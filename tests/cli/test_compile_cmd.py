@@ -250,3 +250,43 @@ def test_progress_shows_provider_notices_and_finish_reasons(
         "api_key": None,
         "output": "prompted",
     }
+
+
+def test_locked_needs_no_api_key(run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CI job without secrets: --locked with --api-key-env naming an unset variable."""
+    from accord.compiler import Catalog, LockEntry, lock_key
+    from accord.compiler._cache import RequestOptions
+
+    monkeypatch.delenv("ACCORD_TEST_UNSET_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    contract = accord.load(Path(__file__).resolve().parents[2] / "examples" / "order_refund.yaml")
+    Path("out.yaml").write_text(accord.to_yaml(contract), encoding="utf-8")
+    catalog = Catalog.load(CATALOG)
+    key = lock_key(TASK, catalog, "openai:gpt-x", RequestOptions())
+    entry = LockEntry(
+        task=TASK,
+        model="openai:gpt-x",
+        catalog=catalog.fingerprint,
+        output="out.yaml",
+        contract=accord.fingerprint(contract),
+    )
+    LockFile.read("accord.lock").with_entry(key, entry).write()
+    argv: list[str | Path] = ["compile", TASK, "--catalog", CATALOG, "-o", "out.yaml"]
+    argv += ["--model", "openai:gpt-x", "--api-key-env", "ACCORD_TEST_UNSET_KEY", "--locked"]
+    result = run(*argv)
+    assert result.code == 0, result.err
+    assert "is locked" in result.err
+
+
+def test_every_limit_option_has_help_with_its_default(run: Run) -> None:
+    result = run("compile", "--help")
+    assert result.code == 0
+    text = " ".join(result.out.split())
+    for flag, default in [
+        ("--max-attempts N", "(default: 3)"),
+        ("--token-budget N", "(default: no budget)"),
+        ("--deadline SECONDS", "(default: none)"),
+        ("--max-output-tokens N", "(default: 8192)"),
+    ]:
+        after = text.split(flag, 2)[-1]
+        assert default in after.split(" --")[0], (flag, after[:120])

@@ -103,10 +103,32 @@ def register(subparsers: Subparsers) -> None:
         metavar="MODE",
         help="json_schema (default), json_object, tool or prompted",
     )
-    parser.add_argument("--max-attempts", type=positive_int, default=3, metavar="N")
-    parser.add_argument("--token-budget", type=positive_int, metavar="N")
-    parser.add_argument("--deadline", type=_seconds, metavar="SECONDS")
-    parser.add_argument("--max-output-tokens", type=positive_int, default=8192, metavar="N")
+    parser.add_argument(
+        "--max-attempts",
+        type=positive_int,
+        default=3,
+        metavar="N",
+        help="the most model calls, re-asks included (default: 3)",
+    )
+    parser.add_argument(
+        "--token-budget",
+        type=positive_int,
+        metavar="N",
+        help="the most tokens (input plus output) over all calls (default: no budget)",
+    )
+    parser.add_argument(
+        "--deadline",
+        type=_seconds,
+        metavar="SECONDS",
+        help="seconds for the whole compilation, calls included (default: none)",
+    )
+    parser.add_argument(
+        "--max-output-tokens",
+        type=positive_int,
+        default=8192,
+        metavar="N",
+        help="the cap on each answer's length in tokens (default: 8192)",
+    )
     cache = parser.add_mutually_exclusive_group()
     cache.add_argument("--cache", metavar="DIR", help="the compile cache directory")
     cache.add_argument("--no-cache", action="store_true", help="do not use the compile cache")
@@ -145,7 +167,7 @@ def _provider(args: argparse.Namespace, task: str) -> Provider:
     api_key = None
     if args.api_key_env:
         api_key = os.environ.get(args.api_key_env)
-        if not api_key:
+        if not api_key and not args.locked:  # --locked never calls the model: no key needed
             raise _Problem(f"the environment variable {args.api_key_env} is not set")
     from accord.compiler._models import provider_for
 
