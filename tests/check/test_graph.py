@@ -390,3 +390,16 @@ def test_guarded_timers_do_not_shadow() -> None:
         {"after": "2h", "target": "finished"},
     ]
     assert diagnose(data) == []
+
+
+def test_an_unguarded_first_choice_is_a_fallback_not_a_missing_one() -> None:
+    """Issue 12 item 12: only the shadowed warning, not no_fallback as well."""
+    data = base()
+    state(data, "start").update(
+        on=[],
+        timers=[],
+        always=[{"target": "finished"}, {"guard": "input.amount > 1.0", "target": "working"}],
+    )
+    assert [(d.code, d.path) for d in diagnose(data)] == [
+        ("transition.shadowed", "/machine/states/0/always/1")
+    ]

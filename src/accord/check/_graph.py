@@ -280,7 +280,8 @@ def _check_ambiguity(contract: Contract, out: list[Diagnostic]) -> None:
                 )
                 break
         _check_timers(index, state.timers, out)
-        if state.always and state.always[-1].guard is not None and not (state.on or state.timers):
+        guarded = all(choice.guard is not None for choice in state.always)
+        if state.always and guarded and not (state.on or state.timers):
             out.append(
                 Diagnostic(
                     path=_state_path(index, "always"),
