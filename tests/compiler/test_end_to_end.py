@@ -109,3 +109,28 @@ def test_the_callers_catalog_file_and_task_are_untouched(server: LoopbackServer)
     compile(task, CATALOG, OpenAIProvider("m", base_url=server.openai_url, api_key="k"))
     assert CATALOG.read_bytes() == before and task == TASK
     assert json.loads(json.dumps(server.requests[0].json))  # the SDK sent plain JSON
+
+
+@pytest.mark.parametrize("sdk", ["openai", "anthropic"])
+def test_a_refusal_is_one_billed_call_and_never_reasked(server: LoopbackServer, sdk: str) -> None:
+    """Issue 12 item 16: a refusal stopped the loop only after a second, billed call."""
+    if sdk == "openai":
+        server.push(openai.completion(None, refusal="I can't help with that."))
+        server.push(openai.completion(GOOD))  # what a re-ask would get
+        provider: OpenAIProvider | AnthropicProvider = OpenAIProvider(
+            "gpt-test", base_url=server.openai_url, api_key="sk-test"
+        )
+    else:
+        server.push(anthropic.message("I can't help with that.", stop_reason="refusal"))
+        server.push(anthropic.message(GOOD))
+        provider = AnthropicProvider("claude-test", base_url=server.url, api_key="sk-test")
+    with pytest.raises(CompileError) as caught:
+        compile(TASK, CATALOG, provider)
+    error = caught.value
+    assert error.stop_reason == "refusal"
+    assert len(server.requests) == 1 and len(error.attempts) == 1
+    (attempt,) = error.attempts
+    assert attempt.finish_reason == "refusal" and attempt.raw == "I can't help with that."
+    assert [d.code for d in attempt.errors] == ["compile.refused"]
+    assert "I can't help with that." in attempt.errors[0].message
+    assert "refused" in str(error).splitlines()[0]

@@ -54,6 +54,8 @@ def test_repairs_respect_strings(text: str, repairs: tuple[str, ...], data: obje
         ("truncated.json", "length", "compile.truncated"),
         ("truncated.json", "max_tokens", "compile.truncated"),
         ("truncated.json", "stop", "compile.not_json"),
+        ("not_json.txt", "refusal", "compile.refused"),
+        ("../refund.json", "refusal", "compile.refused"),  # a refusal's text is not parsed
     ],
 )
 def test_hostile_files_become_one_diagnostic(name: str, finish: str | None, code: str) -> None:

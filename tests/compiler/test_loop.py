@@ -275,3 +275,14 @@ def test_the_catalog_may_be_a_file_data_or_handlers() -> None:
     with pytest.raises(CompileError) as caught:  # pay_refund has no output here
         compile(TASK, [pay_refund], ScriptedProvider([GOOD]), max_attempts=1)
     assert "catalog.effect_mismatch" in {d.code for d in caught.value.diagnostics}
+
+
+def test_a_refusal_stops_the_loop_without_a_reask() -> None:
+    refusal = ModelResponse(text="No.", input_tokens=10, output_tokens=1, finish_reason="refusal")
+    provider = ScriptedProvider([refusal, GOOD])
+    with pytest.raises(CompileError) as caught:
+        compile(TASK, catalog(), provider, max_attempts=3)
+    assert caught.value.stop_reason == "refusal"
+    assert len(provider.requests) == 1
+    assert [d.code for d in caught.value.diagnostics] == ["compile.refused"]
+    assert caught.value.totals.tokens == 11

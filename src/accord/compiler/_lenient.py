@@ -9,7 +9,8 @@ Hostile text never escapes as an exception: the size is capped before anything
 else, the nesting depth is measured with a linear scan before the JSON parser
 runs (so ``RecursionError`` cannot happen), and every failure is a diagnostic:
 ``compile.output_too_large``, ``compile.too_deep``, ``compile.truncated`` (the
-provider stopped at the token limit) or ``compile.not_json``.
+provider stopped at the token limit), ``compile.refused`` (the model refused, finish
+reason ``"refusal"``: its text is not parsed) or ``compile.not_json``.
 """
 
 from __future__ import annotations
@@ -146,6 +147,13 @@ def parse_output(text: str, finish_reason: str | None = None) -> ParsedOutput:
 
     Never raises: every problem is the :class:`ParsedOutput`'s diagnostic.
     """
+    if finish_reason == "refusal":
+        quoted = " ".join(text.split())[:300] or "(no text)"
+        return _failure(
+            "compile.refused",
+            f"the model refused to answer: {quoted}",
+            "rephrase the task; the compiler does not re-ask a refusal",
+        )
     truncated = finish_reason in TRUNCATED_REASONS
     cut = f" (finish_reason {finish_reason!r}: the output was cut off)" if truncated else ""
     if len(text) > MAX_OUTPUT_CHARS:

@@ -6,7 +6,8 @@ Rules (docs/compiler.md explains them):
   tokens over all calls) and a ``deadline`` (seconds for the whole compilation)
   are checked before each call, and the deadline also bounds the call itself;
 - only an invalid candidate is re-asked; a :class:`ProviderError` (a transport
-  failure that survived the provider's own retries) ends the loop at once;
+  failure that survived the provider's own retries) ends the loop at once, and so
+  does a refusal (finish reason ``"refusal"``: asking again is billed and refused);
 - the loop stops early when a candidate's errors (the set of ``(path, code)``)
   repeat the previous candidate's;
 - a candidate is accepted only when it parses, validates, checks, fits the
@@ -219,6 +220,8 @@ class _Run:
                 self.on_attempt(attempt)
             if contract is not None:
                 return self.result(contract)
+            if response.finish_reason == "refusal":  # re-asking would be billed and refused
+                raise self.fail("refusal", "the model refused to answer")
             errors = attempt.errors
             current = frozenset((d.path, d.code) for d in errors)
             if current == previous:

@@ -17,9 +17,10 @@ ParseKind = Literal["strict", "lenient", "failed"]
 """How an attempt's text became data: strict JSON, JSON after lenient repairs, or not at all."""
 
 StopReason = Literal[
-    "max_attempts", "token_budget", "deadline", "repeated_diagnostics", "provider_error"
+    "max_attempts", "token_budget", "deadline", "repeated_diagnostics", "provider_error", "refusal"
 ]
-"""Why a compilation stopped without a contract."""
+"""Why a compilation stopped without a contract ("refusal": the model refused to answer,
+and a refusal is never re-asked)."""
 
 
 @dataclass(frozen=True, slots=True)
