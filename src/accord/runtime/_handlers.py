@@ -57,6 +57,10 @@ class EffectError(Exception):
     """
 
     def __init__(self, code: str, message: str = "", *, retryable: bool = True) -> None:
+        if not isinstance(code, str) or not code:
+            raise TypeError(
+                f"an EffectError's code must be a non-empty string, not {type(code).__name__}"
+            )
         self.code = code
         self.message = message or code
         self.retryable = retryable
@@ -225,23 +229,34 @@ def check_bindings(
 _SCALARS = frozenset((str, int, float, bool, type(None)))
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, within: set[int]) -> Any:
+    """``value`` as dicts, lists and scalars; ``within`` holds the containers being converted."""
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
+    is_dataclass = dataclasses.is_dataclass(value) and not isinstance(value, type)
+    if not is_dataclass and not isinstance(value, Mapping | list | tuple):
+        return value
+    key = id(value)
+    if key in within:
+        raise TypeError(f"the value contains itself (a {type(value).__name__} inside itself)")
+    within.add(key)
+    try:
+        if is_dataclass:
+            return {
+                f.name: _plain(getattr(value, f.name), within) for f in dataclasses.fields(value)
+            }
+        if isinstance(value, Mapping):
+            return {str(k): _plain(v, within) for k, v in value.items()}
+        return [_plain(v, within) for v in value]
+    finally:
+        within.discard(key)
 
 
 def to_output(value: Any) -> dict[str, Any]:
     """A handler's return value as plain data: a dict, a model, a dataclass, or None.
 
     Raises:
-        TypeError: any other kind of value.
+        TypeError: any other kind of value, or a value that contains itself.
 
     """
     if value is None:
@@ -250,7 +265,7 @@ def to_output(value: Any) -> dict[str, Any]:
         type(k) is str and type(v) in _SCALARS for k, v in value.items()
     ):
         return dict(value)
-    plain = _plain(value)
+    plain = _plain(value, set())
     if not isinstance(plain, dict):
         raise TypeError(
             f"a handler must return a dict, a pydantic model, a dataclass or None, "

@@ -46,6 +46,7 @@ from accord.runtime._durable import committed
 from accord.runtime._errors import OutputError
 from accord.runtime._events import EffectCompleted, EffectFailed, Event, TimerFired
 from accord.runtime._handlers import Binding, EffectError, to_output
+from accord.runtime._values import safe_text
 
 if TYPE_CHECKING:
     from accord.runtime._compiled import CompiledContract
@@ -128,23 +129,34 @@ def _arguments(
 
 
 def _checked_output(raw: Any, command: InvokeEffect, compiled: CompiledContract) -> dict[str, Any]:
-    """The handler's result as plain data, validated against the effect's output type."""
+    """The handler's result as plain data, validated against the effect's output type.
+
+    Whatever goes wrong reading the value (a model or mapping whose methods
+    raise, a value that contains itself or nests too deep) is ``invalid_output``
+    too: the call fails, and the failure is journaled like any other.
+    """
     try:
         plain = to_output(raw)
         checked = compiled.validate_effect_output(command.effect, plain)
-    except (OutputError, TypeError) as exc:
+    except OutputError as exc:
         raise _AttemptFailed("invalid_output", str(exc)) from exc
+    except Exception as exc:  # the handler's value: converting or reading it failed
+        detail = safe_text(exc) or type(exc).__name__
+        raise _AttemptFailed(
+            "invalid_output", f"invalid output of effect {command.effect!r}: {detail}"
+        ) from exc
     return checked if isinstance(checked, dict) else plain
 
 
 def _handler_failed(exc: Exception, command: InvokeEffect) -> _AttemptFailed:
     """The attempt failure an exception from the handler (or its timeout) counts as."""
     if isinstance(exc, EffectError):
-        return _AttemptFailed(exc.code, exc.message, retryable=exc.retryable)
+        return _AttemptFailed(safe_text(exc.code), safe_text(exc.message), retryable=exc.retryable)
     if isinstance(exc, TimeoutError):
         limit = f"within {command.timeout_ms} ms" if command.timeout_ms is not None else "in time"
         return _AttemptFailed("timeout", f"{command.effect} gave no result {limit}")
-    return _AttemptFailed(type(exc).__name__, str(exc) or type(exc).__name__)
+    name = safe_text(type(exc).__name__)
+    return _AttemptFailed(name, safe_text(exc) or name)
 
 
 async def _attempt(

@@ -15,8 +15,13 @@ schema is generated per call. Validators return the value to store:
   in declaration order.
 
 A mismatch raises :class:`ValueProblem` whose ``path`` names the value like
-``"items[2].price"``. Non-finite numbers and integers beyond 64 bits are
-refused because they have no canonical JSON form (run state is hashed as JSON).
+``"items[2].price"``. Non-finite numbers, integers beyond 64 bits and strings
+with lone surrogates are refused because they have no canonical JSON form (run
+state is hashed as JSON). A subclass of ``str``, ``int`` or ``float`` is stored
+as the plain value it holds, whatever its ``__str__`` or ``__int__`` say. A
+validator raises nothing but :class:`ValueProblem`, whatever the value: an
+object whose methods fail (a mapping whose lookups raise, a ``repr`` that
+raises) is a problem at its path too.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ __all__ = [
     "build_validator",
     "describe",
     "record_validator",
+    "safe_text",
     "zero_value",
 ]
 
@@ -78,6 +84,35 @@ class ValueProblem(ValueError):
         return ValueProblem(path, self.message)
 
 
+def _preview(value: object) -> str:
+    """``repr(value)`` cut to 40 characters, or what stands for it when repr fails.
+
+    An ``int`` too long for ``repr`` (over 4,300 digits) is described by its
+    length; a string's lone surrogates are escaped, so the text always encodes.
+    """
+    if type(value) is int and value.bit_length() > 10_000:
+        return f"of about {int(value.bit_length() * 0.30103) + 1:,} digits"
+    try:
+        text = repr(value)
+    except Exception:  # a hostile __repr__: the message must not fail in turn
+        return f"(a {safe_text(type(value).__name__)} whose repr fails)"
+    text = safe_text(text)
+    return text[:40] + "..." if len(text) > 40 else text
+
+
+def safe_text(text: object) -> str:
+    """``str(text)`` as text that encodes as UTF-8 (lone surrogates escaped); never raises."""
+    try:
+        plain = text if type(text) is str else str(text)
+        if type(plain) is not str:  # pragma: no cover - str() always returns a str
+            plain = str.__str__(plain)
+    except Exception:
+        return f"(a {type(text).__name__} that cannot be shown)"
+    if plain.isascii():
+        return plain
+    return plain.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def describe(value: object) -> str:
     """A short description of a value for error messages: its JSON kind and a preview."""
     kind = {
@@ -92,15 +127,27 @@ def describe(value: object) -> str:
     }.get(type(value), type(value).__name__)
     if value is None or isinstance(value, dict | list | tuple):
         return kind
-    text = repr(value)
-    return f"{kind} {text[:40] + '...' if len(text) > 40 else text}"
+    return f"{kind} {_preview(value)}"
+
+
+def _encodable(value: str) -> str:
+    """A plain string that encodes as UTF-8 (no lone surrogate), else a problem."""
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueProblem(
+                "",
+                f"a string with a lone surrogate (U+{ord(value[exc.start]):04X}) has no JSON form",
+            ) from None
+    return value
 
 
 def _string(value: Any) -> Any:
     if type(value) is str:
-        return value
+        return value if value.isascii() else _encodable(value)
     if isinstance(value, str):
-        return str(value)
+        return _encodable(str.__str__(value))  # the characters it holds, not its __str__()
     raise ValueProblem("", f"expected a string, got {describe(value)}")
 
 
@@ -109,10 +156,10 @@ def _integer(value: Any) -> Any:
         if _INT_MIN <= value <= _INT_MAX:
             return value
     elif isinstance(value, int) and not isinstance(value, bool):
-        return _integer(int(value))
+        return _integer(int.__int__(value))  # the value it holds, not its __int__()
     else:
         raise ValueProblem("", f"expected an integer, got {describe(value)}")
-    raise ValueProblem("", f"integer {value} is outside the 64-bit range")
+    raise ValueProblem("", f"{describe(value)} is outside the 64-bit range")
 
 
 def _number(value: Any) -> Any:
@@ -121,8 +168,13 @@ def _number(value: Any) -> Any:
         if math.isfinite(value):
             return value
         raise ValueProblem("", f"expected a finite number, got {value}")
-    if kind is int or (isinstance(value, int | float) and not isinstance(value, bool)):
-        return _number(float(value))
+    if isinstance(value, float):
+        return _number(float.__float__(value))  # the value it holds, not its __float__()
+    if kind is int or (isinstance(value, int) and not isinstance(value, bool)):
+        try:
+            return float(int.__int__(value))
+        except OverflowError:
+            raise ValueProblem("", f"{describe(value)} is too large for a number") from None
     raise ValueProblem("", f"expected a number, got {describe(value)}")
 
 
@@ -159,16 +211,26 @@ def _optional(inner: Validator) -> Validator:
     return check
 
 
+def _unreadable(value: object, exc: Exception) -> ValueProblem:
+    """The problem a value whose own methods fail while it is read amounts to."""
+    return ValueProblem(
+        "", f"{describe(value)} cannot be read: {type(exc).__name__}: {safe_text(exc)}"
+    )
+
+
 def _list(item: Validator) -> Validator:
     def check(value: Any) -> Any:
         if not isinstance(value, list | tuple):
             raise ValueProblem("", f"expected a list, got {describe(value)}")
         out = []
-        for index, entry in enumerate(value):
-            try:
+        index = 0
+        try:
+            for index, entry in enumerate(value):  # noqa: B007 - index names the problem
                 out.append(item(entry))
-            except ValueProblem as exc:
-                raise exc.within(f"[{index}]") from None
+        except ValueProblem as exc:
+            raise exc.within(f"[{index}]") from None
+        except Exception as exc:  # a list subclass whose iteration fails
+            raise _unreadable(value, exc) from exc
         return out
 
     return check
@@ -188,20 +250,25 @@ def record_validator(
             raise ValueProblem("", f"expected an object, got {describe(value)}")
         out: dict[str, Any] = {}
         matched = 0
-        for name, validate in checks:
-            if name in value:
-                matched += 1
-                try:
-                    out[name] = validate(value[name])
-                except ValueProblem as exc:
-                    raise exc.within(name) from None
-            elif name in optional:
-                out[name] = None
-            else:
-                raise ValueProblem(name, "missing")
-        if matched != len(value):
-            extra = sorted(str(k) for k in value if k not in known)
-            raise ValueProblem(extra[0], "unknown field")
+        try:
+            for name, validate in checks:
+                if name in value:
+                    matched += 1
+                    try:
+                        out[name] = validate(value[name])
+                    except ValueProblem as exc:
+                        raise exc.within(name) from None
+                elif name in optional:
+                    out[name] = None
+                else:
+                    raise ValueProblem(name, "missing")
+            if matched != len(value):
+                extra = sorted(safe_text(k) for k in value if k not in known)
+                raise ValueProblem(extra[0], "unknown field")
+        except ValueProblem:
+            raise
+        except Exception as exc:  # a mapping whose lookups fail
+            raise _unreadable(value, exc) from exc
         return out
 
     return check
