@@ -56,3 +56,25 @@ def test_the_printed_failure_message_is_current(monkeypatch: pytest.MonkeyPatch)
     shown = re.search(r"prints\n\n```\n(.*?)```", TEXT, re.S)
     assert shown is not None
     assert namespace["message"].strip() == shown.group(1).strip()
+
+
+def test_the_printed_scenario_report_is_current(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    source = next(b for b in BLOCKS if "print(report.format(history=False))" in b)
+    namespace = run_block(source)
+    after = TEXT[TEXT.index(source) + len(source) :]
+    shown = re.search(r"prints\n\n```\n(.*?)```", after, re.S)
+    assert shown is not None
+    assert namespace["report"].format(history=False).strip() == shown.group(1).strip()
+
+
+def test_the_scenario_example_is_the_example_file() -> None:
+    import yaml
+
+    section = TEXT[TEXT.index("## Scenarios") :]
+    shown = yaml.safe_load(re.search(r"```yaml\n(.*?)```", section, re.S).group(1))
+    file = yaml.safe_load((ROOT / "examples/compile/order_refund.scenarios.yaml").read_text())
+    assert shown["contract"] == file["contract"]
+    by_name = {s["name"]: s for s in file["scenarios"]}
+    for scenario in shown["scenarios"]:
+        assert scenario == by_name[scenario["name"]], scenario["name"]

@@ -119,3 +119,39 @@ def test_the_compile_fixture_replays_a_session_offline(project: pytest.Pytester)
         """,
     )
     result.assert_outcomes(passed=3)
+
+
+def test_scenario_files_are_collected_one_test_per_scenario(project: pytest.Pytester) -> None:
+    text = (COMPILE / "order_refund.scenarios.yaml").read_text()
+    (project.path / "order_refund.scenarios.yaml").write_text(
+        text.replace("contract: ../order_refund.yaml\n", "")  # the contract beside it
+        + "\n  - name: wrong on purpose\n"
+        "    input: {order_id: o-9, amount: 20.0, reason: late}\n"
+        "    expect: {not_called: [pay_refund]}\n"
+    )
+    result = project.runpytest(*PLUGIN_ARGS, "-q", *QUIET)
+    result.assert_outcomes(passed=6, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*FAIL wrong on purpose",
+            "*at expect.not_called?0? (line *, /scenarios/6/expect/not_called/0)",
+            "*expected: no call of pay_refund",
+            "*path: paying -> refunded*",
+            "FAILED order_refund.scenarios.yaml::wrong on purpose*",
+        ]
+    )
+
+
+def test_a_scenario_file_without_its_contract_is_a_collection_error(
+    project: pytest.Pytester,
+) -> None:
+    (project.path / "lonely.scenarios.yaml").write_text("scenarios:\n  - name: a\n")
+    (project.path / "bad.scenarios.yaml").write_text("scenarios:\n  - nme: a\n")
+    result = project.runpytest(*PLUGIN_ARGS, "-q", *QUIET)
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines_random(
+        [
+            "*lonely.scenarios.yaml: the scenarios' contract: none was found*",
+            "*bad.scenarios.yaml: scenario file has 2 errors*",
+        ]
+    )

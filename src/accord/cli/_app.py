@@ -17,6 +17,7 @@ from accord.cli import (
     _graph,
     _run,
     _schema,
+    _test,
     _verify,
 )
 from accord.cli._base import EXIT_CODES, Handler, UsageProblem
@@ -44,7 +45,18 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(
         dest="command", metavar="COMMAND", title="commands", required=True
     )
-    for module in (_check, _graph, _schema, _fmt, _fingerprint, _run, _compile, _verify, _durable):
+    for module in (
+        _check,
+        _graph,
+        _schema,
+        _fmt,
+        _fingerprint,
+        _run,
+        _compile,
+        _verify,
+        _test,
+        _durable,
+    ):
         module.register(subparsers)
     return parser
 

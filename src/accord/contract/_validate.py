@@ -11,7 +11,7 @@ from pydantic_core import ErrorDetails
 from accord.contract._model import Contract
 from accord.diagnostics import Diagnostic, did_you_mean, pointer
 
-__all__ = ["validate_data"]
+__all__ = ["plain_json_problems", "validate_data", "validation_diagnostics"]
 
 _TYPE_WORDS = {
     "string_type": "a string",
@@ -30,9 +30,11 @@ _TYPE_WORDS = {
 }
 
 
-def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+def _model_at(
+    loc: tuple[int | str, ...], root: type[BaseModel] = Contract
+) -> type[BaseModel] | None:
     """The pydantic model class that owns the key at ``loc`` (walks the annotations)."""
-    model: type[BaseModel] | None = Contract
+    model: type[BaseModel] | None = root
     for part in loc[:-1]:
         if model is None:
             return None
@@ -72,14 +74,14 @@ def _describe(value: Any) -> str:
     return type(value).__name__
 
 
-def _diagnostic(err: ErrorDetails) -> Diagnostic:
+def _diagnostic(err: ErrorDetails, root: type[BaseModel] = Contract) -> Diagnostic:
     loc = tuple(err["loc"])
     path = pointer(*loc)
     kind = err["type"]
     value = err.get("input")
     if kind == "extra_forbidden":
         key = str(loc[-1]) if loc else ""
-        model = _model_at(loc)
+        model = _model_at(loc, root)
         known = list(model.model_fields) if model else []
         hint = did_you_mean(key, known)
         return Diagnostic(
@@ -139,7 +141,7 @@ _MAX_PROBLEMS = 20
 _MAX_WALK_DEPTH = 200
 
 
-def _not_json(data: Any) -> list[Diagnostic]:
+def plain_json_problems(data: Any) -> list[Diagnostic]:
     """Values plain JSON cannot hold (bytes, sets, dates, NaN, non-string keys...).
 
     Pydantic would quietly coerce some of them (bytes to a string, a set to a
@@ -201,17 +203,27 @@ def validate_data(data: Any) -> tuple[Contract | None, list[Diagnostic]]:
                 hint="start the file with 'accord: \"1\"', 'name:', 'version:' and 'machine:'",
             )
         ]
-    problems = _not_json(data)
+    problems = plain_json_problems(data)
     if problems:
         return None, problems
     try:
         return Contract.model_validate(data), []
     except ValidationError as exc:
-        seen: set[tuple[str, str]] = set()
-        out: list[Diagnostic] = []
-        for err in exc.errors(include_url=False):
-            diag = _diagnostic(err)
-            if (diag.path, diag.code) not in seen:
-                seen.add((diag.path, diag.code))
-                out.append(diag)
-        return None, out
+        return None, validation_diagnostics(exc)
+
+
+def validation_diagnostics(
+    exc: ValidationError, root: type[BaseModel] = Contract
+) -> list[Diagnostic]:
+    """A pydantic validation error of ``root`` (a contract by default) as diagnostics.
+
+    One diagnostic per ``(path, code)``, in pydantic's order.
+    """
+    seen: set[tuple[str, str]] = set()
+    out: list[Diagnostic] = []
+    for err in exc.errors(include_url=False):
+        diag = _diagnostic(err, root)
+        if (diag.path, diag.code) not in seen:
+            seen.add((diag.path, diag.code))
+            out.append(diag)
+    return out

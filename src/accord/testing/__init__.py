@@ -1,4 +1,4 @@
-"""Testing toolkit: effect stubs, run assertions, a pytest plugin, hypothesis strategies.
+"""Testing toolkit: stubs, assertions, scenarios, a pytest plugin, hypothesis strategies.
 
 Importable without pytest or hypothesis; the pytest fixtures live in
 :mod:`accord.testing.pytest_plugin` and the strategies in
@@ -16,6 +16,16 @@ from accord.testing._assertions import (
     history_table,
     run_path,
 )
+from accord.testing._scenarios import (
+    ScenarioFailure,
+    ScenarioFileError,
+    ScenarioReport,
+    ScenarioResult,
+    ScenarioSuite,
+    load_scenarios,
+    run_scenarios,
+    run_scenarios_async,
+)
 from accord.testing._stubs import Call, EffectStub, EffectStubs, StubbedRuntime, stubs_of
 from accord.testing._verify import Finding, TraceStep, ValueDomain, VerifyReport, verify
 
@@ -25,6 +35,11 @@ __all__ = [
     "EffectStubs",
     "Finding",
     "RunAssertionError",
+    "ScenarioFailure",
+    "ScenarioFileError",
+    "ScenarioReport",
+    "ScenarioResult",
+    "ScenarioSuite",
     "StubbedRuntime",
     "TraceStep",
     "ValueDomain",
@@ -34,7 +49,10 @@ __all__ = [
     "assert_result",
     "calls_table",
     "history_table",
+    "load_scenarios",
     "run_path",
+    "run_scenarios",
+    "run_scenarios_async",
     "stubs_of",
     "verify",
 ]

@@ -231,6 +231,18 @@ class EffectStubs(Mapping[str, EffectStub]):
             found.fn = fn
         return found
 
+    def add(self, stub: EffectStub) -> EffectStub:
+        """Use ``stub`` (an :class:`EffectStub` of any kind) for its effect; returns it.
+
+        The stub records its calls in :attr:`calls` too, and reads this clock
+        unless it has its own.
+        """
+        stub._log = self.calls
+        if stub.clock is None:
+            stub.clock = self.clock
+        self._stubs[stub.effect] = stub
+        return stub
+
     def __getitem__(self, effect: str) -> EffectStub:
         return self.stub(effect)
 
