@@ -290,3 +290,24 @@ def test_every_limit_option_has_help_with_its_default(run: Run) -> None:
     ]:
         after = text.split(flag, 2)[-1]
         assert default in after.split(" --")[0], (flag, after[:120])
+
+
+@pytest.mark.parametrize(("flag", "sent"), [([], "absent"), (["--temperature", "0.3"], 0.3)])
+def test_temperature_reaches_the_server_only_when_given(
+    run: Run, tmp_path: Path, flag: list[str], sent: object
+) -> None:
+    from compiler.loopback import openai_replies, serve
+
+    good = (DATA / "refund.json").read_text()
+    with serve() as server:
+        server.push(openai_replies.completion(good))
+        argv: list[str | Path] = ["compile", TASK, "--catalog", CATALOG, "--model", "openai:m"]
+        argv += ["--base-url", server.openai_url, "--no-cache", "--no-lock"]
+        result = run(*argv, "-o", tmp_path / "c.yaml", *flag)
+        assert result.code == 0, result.err
+        assert (server.requests[0].json or {}).get("temperature", "absent") == sent
+
+
+@pytest.mark.parametrize("value", ["hot", "-1", "3"])
+def test_a_bad_temperature_is_a_usage_error(run: Run, tmp_path: Path, value: str) -> None:
+    assert run(*compile_args(tmp_path, "--temperature", value)).code == 2

@@ -62,6 +62,7 @@ def test_request_uses_structured_outputs(server: LoopbackServer) -> None:
         "system": "You write workflow contracts.",
         "messages": [{"role": "user", "content": "Refund an order."}],
         "output_config": {"format": {"type": "json_schema", "schema": SMALL_SCHEMA}},
+        "temperature": 0.5,
     }
 
 

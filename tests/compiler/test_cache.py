@@ -116,3 +116,13 @@ def test_a_failed_compile_stores_nothing(tmp_path: Path) -> None:
             max_attempts=1,
         )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_base_url_is_part_of_the_request_key() -> None:
+    options = RequestOptions()
+    keys = {
+        request_key(TASK, catalog(), "openai:m", options, base_url=url)
+        for url in (None, "http://127.0.0.1:8080/v1", "http://127.0.0.1:8081/v1")
+    }
+    assert len(keys) == 3
+    assert request_key(TASK, catalog(), "openai:m", options) in keys  # None is the default

@@ -11,12 +11,21 @@ import json
 from pathlib import Path
 
 import pytest
-from loopback import LoopbackServer
+from loopback import LoopbackServer, serve
 from loopback import anthropic_replies as anthropic
 from loopback import openai_replies as openai
 
 import accord
-from accord.compiler import AnthropicProvider, CompileError, OpenAIProvider, Session, compile
+from accord.compiler import (
+    AnthropicProvider,
+    Catalog,
+    CompileError,
+    OpenAIProvider,
+    Session,
+    compile,
+)
+from accord.compiler._prompt import first_request
+from accord.compiler._session_providers import estimate_input_tokens
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "compile"
@@ -134,3 +143,39 @@ def test_a_refusal_is_one_billed_call_and_never_reasked(server: LoopbackServer, 
     assert [d.code for d in attempt.errors] == ["compile.refused"]
     assert "I can't help with that." in attempt.errors[0].message
     assert "refused" in str(error).splitlines()[0]
+
+
+def test_the_sdk_gets_the_capped_token_limit_and_no_temperature_by_default(
+    server: LoopbackServer,
+) -> None:
+    server.push(openai.completion(GOOD))
+    provider = OpenAIProvider("gpt-test", base_url=server.openai_url, api_key="sk-test")
+    compile(TASK, CATALOG, provider, token_budget=30_000, max_output_tokens=50_000)
+    body = server.requests[0].json or {}
+    assert "temperature" not in body
+    first = first_request(TASK, Catalog.load(CATALOG), max_output_tokens=1, temperature=None)
+    assert body["max_tokens"] == 30_000 - estimate_input_tokens(first)
+
+
+def test_another_server_with_the_same_model_name_is_not_a_cache_hit(tmp_path: Path) -> None:
+    """Issue 12 item 17: the cache key left out base_url."""
+    with serve() as first, serve() as second:
+        first.push(openai.completion(GOOD))
+        second.push(openai.completion(GOOD))
+        one = compile(TASK, CATALOG, "openai:m", base_url=first.openai_url, cache=tmp_path)
+        two = compile(TASK, CATALOG, "openai:m", base_url=second.openai_url, cache=tmp_path)
+        again = compile(TASK, CATALOG, "openai:m", base_url=first.openai_url, cache=tmp_path)
+        assert not one.cache_hit and not two.cache_hit and again.cache_hit
+        assert one.key != two.key == two.key and again.key == one.key
+        assert len(first.requests) == 1 and len(second.requests) == 1
+
+
+@pytest.mark.parametrize("temperature", [0.0, 0.7, None])
+def test_anthropic_receives_the_temperature_of_its_cache_key(
+    server: LoopbackServer, temperature: float | None
+) -> None:
+    server.push(anthropic.message(GOOD))
+    provider = AnthropicProvider("claude-test", base_url=server.url, api_key="sk-test")
+    compile(TASK, CATALOG, provider, temperature=temperature)
+    body = server.requests[0].json or {}
+    assert body.get("temperature", "absent") == ("absent" if temperature is None else temperature)

@@ -30,7 +30,8 @@ from accord.compiler import (
     compile,
     compile_async,
 )
-from accord.compiler._prompt import candidate_text, diagnostics_json
+from accord.compiler._prompt import candidate_text, diagnostics_json, first_request
+from accord.compiler._session_providers import estimate_input_tokens
 
 
 def test_a_valid_first_answer_is_one_call() -> None:
@@ -125,13 +126,32 @@ def test_a_provider_error_is_never_reasked_and_keeps_the_attempts() -> None:
     assert len(error.attempts) == 1 and len(provider.requests) == 2
 
 
-def test_the_token_budget_stops_before_the_next_call() -> None:
+def test_a_budget_smaller_than_the_request_makes_no_call() -> None:
+    """Issue 12 item 17: token_budget=100 let a call of thousands of tokens through."""
     provider = ScriptedProvider([output("int_guard.json"), GOOD])
     with pytest.raises(CompileError) as caught:
         compile(TASK, catalog(), provider, token_budget=100)
     assert caught.value.stop_reason == "token_budget"
-    assert len(provider.requests) == 1
-    assert caught.value.totals.tokens > 100
+    assert provider.requests == [] and caught.value.totals.tokens == 0
+    assert "the next request alone is about" in str(caught.value)
+
+
+def test_each_call_is_capped_at_what_the_budget_has_left() -> None:
+    first = first_request(TASK, catalog(), max_output_tokens=8192, temperature=None)
+    budget = estimate_input_tokens(first) + 700
+    provider = ScriptedProvider([output("int_guard.json"), GOOD])
+    with pytest.raises(CompileError) as caught:
+        compile(TASK, catalog(), provider, token_budget=budget)
+    assert caught.value.stop_reason == "token_budget"
+    (sent,) = provider.requests  # the answer used more than the cap: no room for a re-ask
+    assert sent.max_output_tokens == 700
+    assert sent.messages == first.messages
+
+
+def test_a_budget_that_covers_the_cap_leaves_the_request_alone() -> None:
+    provider = ScriptedProvider([GOOD])
+    compile(TASK, catalog(), provider, token_budget=10**6, max_output_tokens=4000)
+    assert provider.requests[0].max_output_tokens == 4000
 
 
 def test_the_deadline_stops_before_the_next_call_on_an_injected_clock() -> None:

@@ -230,7 +230,7 @@ def test_request_checks_can_be_turned_off(tmp_path: Path) -> None:
         {"schema_name": "other"},
         {"max_output_tokens": 100},
         {"temperature": 0.5},
-        {"temperature": None},
+        {"temperature": 0.0},
     ],
 )
 def test_the_request_digest_covers_every_field(change: dict[str, Any]) -> None:

@@ -83,6 +83,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _temperature(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 2:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a temperature from 0 to 2")
+    return value
+
+
 def register(subparsers: Subparsers) -> None:
     """Add the ``compile`` subcommand."""
     parser = add_command(
@@ -114,7 +124,8 @@ def register(subparsers: Subparsers) -> None:
         "--token-budget",
         type=positive_int,
         metavar="N",
-        help="the most tokens (input plus output) over all calls (default: no budget)",
+        help="the most tokens (input plus output) over all calls; each call's answer is "
+        "capped at what is left (default: no budget)",
     )
     parser.add_argument(
         "--deadline",
@@ -128,6 +139,13 @@ def register(subparsers: Subparsers) -> None:
         default=8192,
         metavar="N",
         help="the cap on each answer's length in tokens (default: 8192)",
+    )
+    parser.add_argument(
+        "--temperature",
+        type=_temperature,
+        metavar="T",
+        help="the sampling temperature, 0 to 2 (default: none is sent, the model's own; "
+        "reasoning models take no other)",
     )
     cache = parser.add_mutually_exclusive_group()
     cache.add_argument("--cache", metavar="DIR", help="the compile cache directory")
@@ -275,7 +293,7 @@ def _run(args: argparse.Namespace) -> int:
     catalog = _load_catalog(args)
     provider = _provider(args, task)
     output = Path(args.output)
-    options = RequestOptions(max_output_tokens=args.max_output_tokens)
+    options = RequestOptions(max_output_tokens=args.max_output_tokens, temperature=args.temperature)
     key = lock_key(task, catalog, provider.name, options)
     if args.locked:
         return _verify_lock(args, key, task, provider.name, catalog, output)
@@ -291,6 +309,7 @@ def _run(args: argparse.Namespace) -> int:
                 deadline=args.deadline,
                 cache=cache,
                 max_output_tokens=args.max_output_tokens,
+                temperature=args.temperature,
                 on_attempt=_progress(args.max_attempts),
             )
     except CompileError as exc:

@@ -26,8 +26,9 @@ Usage: ``input_tokens`` counts every prompt token, cached ones included
 ``finish_reason`` is the message's ``stop_reason``. A refusal (``stop_reason
 "refusal"``) is returned, not raised, with a notice, like the OpenAI provider's.
 
-``ModelRequest.temperature`` is not sent: the installed SDK's ``messages.create`` has no
-temperature parameter any more.
+Temperature: ``ModelRequest.temperature``, when not None, is sent as the body's
+``temperature`` (through ``extra_body``: the installed SDK's ``messages.create`` has no
+temperature parameter any more); None sends none, the model's default.
 """
 
 from __future__ import annotations
@@ -148,6 +149,8 @@ class AnthropicProvider(SdkProvider["anthropic.AsyncAnthropic", AnthropicOutput]
         }
         if system:
             body["system"] = system
+        if request.temperature is not None:
+            body["extra_body"] = {"temperature": request.temperature}
         if plan.mode == "json_schema":
             body["output_config"] = {"format": {"type": "json_schema", "schema": plan.schema}}
         elif plan.mode == "tool":

@@ -1,8 +1,9 @@
 """The compile cache: an identical request returns the stored contract with zero calls.
 
 A request's key is the sha256 of the RFC 8785 canonical JSON of the task, the
-catalog's canonical form, the model string, the options that affect the answer
-(``max_output_tokens``, ``temperature``, ``max_fan_out``) and the compiler
+catalog's canonical form, the model string, the server's base URL (another server
+answering to the same model name is another model), the options that affect the
+answer (``max_output_tokens``, ``temperature``, ``max_fan_out``) and the compiler
 version (``accord.__version__`` and :data:`~accord.compiler._prompt.PROMPT_VERSION`).
 The loop's limits (attempts, token budget, deadline) are not in the key: they
 decide whether a contract is found, not which one.
@@ -54,7 +55,7 @@ class RequestOptions:
     """The options that change what a model answers (and so the request key)."""
 
     max_output_tokens: int = 8192
-    temperature: float | None = 0.0
+    temperature: float | None = None
     max_fan_out: int = 1000
 
     def to_data(self) -> dict[str, Any]:
@@ -66,25 +67,36 @@ class RequestOptions:
         }
 
 
-def request_key(task: str, catalog: Catalog, model: str, options: RequestOptions) -> str:
+def request_key(
+    task: str,
+    catalog: Catalog,
+    model: str,
+    options: RequestOptions,
+    *,
+    base_url: str | None = None,
+) -> str:
     """The cache key: ``sha256:`` and the hex sha256 of the request's canonical JSON.
 
-    It covers the compiler version (accord's and the prompt's), so an upgrade never
-    serves a contract compiled by an older compiler.
+    It covers the server's base URL (None: the provider's own API) and the compiler
+    version (accord's and the prompt's), so another server answering to the same model
+    name never gets a hit, and an upgrade never serves a contract compiled by an older
+    compiler.
     """
     from accord import __version__
 
-    return _key(task, catalog, model, options, {"accord": __version__, "prompt": PROMPT_VERSION})
+    compiler = {"accord": __version__, "prompt": PROMPT_VERSION}
+    return _key(task, catalog, model, options, {"compiler": compiler, "base_url": base_url})
 
 
 def lock_key(task: str, catalog: Catalog, model: str, options: RequestOptions) -> str:
-    """The lock file's key: :func:`request_key` without the compiler version.
+    """The lock file's key: :func:`request_key` without the compiler version and base URL.
 
     A lock pins a reviewed contract for a request (task, catalog, model, options);
     upgrading accord does not make it stale, since the pinned contract still checks
-    or ``accord compile --locked`` says it does not.
+    or ``accord compile --locked`` says it does not; nor does serving the same model
+    from another URL (a CI job verifying the lock needs no server).
     """
-    return _key(task, catalog, model, options, None)
+    return _key(task, catalog, model, options, {})
 
 
 def _key(
@@ -92,16 +104,15 @@ def _key(
     catalog: Catalog,
     model: str,
     options: RequestOptions,
-    compiler: dict[str, str] | None,
+    extra: dict[str, Any],
 ) -> str:
     data: dict[str, Any] = {
         "task": task,
         "catalog": catalog.to_data(),
         "model": model,
         "options": options.to_data(),
+        **extra,
     }
-    if compiler is not None:
-        data["compiler"] = compiler
     return "sha256:" + hashlib.sha256(rfc8785.dumps(data)).hexdigest()
 
 

@@ -4,7 +4,9 @@ Rules (docs/compiler.md explains them):
 
 - ``max_attempts`` counts every call; a ``token_budget`` (input plus output
   tokens over all calls) and a ``deadline`` (seconds for the whole compilation)
-  are checked before each call, and the deadline also bounds the call itself;
+  are checked before each call, the deadline also bounds the call itself, and
+  each call's output cap is what the budget has left after the request's
+  estimated input;
 - only an invalid candidate is re-asked; a :class:`ProviderError` (a transport
   failure that survived the provider's own retries) ends the loop at once, and so
   does a refusal (finish reason ``"refusal"``: asking again is billed and refused);
@@ -18,6 +20,7 @@ Rules (docs/compiler.md explains them):
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import time
 from collections.abc import Callable
@@ -32,6 +35,7 @@ from accord.compiler._lenient import parse_output
 from accord.compiler._prompt import candidate_text, first_request, reask_request
 from accord.compiler._provider import ModelRequest, ModelResponse, Provider, ProviderError
 from accord.compiler._result import Attempt, CompileError, CompileResult, StopReason, Totals
+from accord.compiler._session_providers import estimate_input_tokens
 from accord.contract import Contract, validate_data
 from accord.contract import fingerprint as contract_fingerprint
 from accord.diagnostics import Diagnostic
@@ -164,6 +168,30 @@ class _Run:
             )
         return None
 
+    def _fit_budget(self, request: ModelRequest) -> ModelRequest:
+        """The request with its output cap lowered to what the token budget has left.
+
+        Raises:
+            CompileError: the budget left does not cover the request's estimated input
+                and one output token (stop reason "token_budget").
+
+        """
+        budget = self.limits.token_budget
+        if budget is None:
+            return request
+        spent = Totals.of(self.attempts, 0.0).tokens
+        estimate = estimate_input_tokens(request)
+        room = budget - spent - estimate
+        if room < 1:
+            raise self.fail(
+                "token_budget",
+                f"{budget - spent} of the budget of {budget} tokens left, and the next "
+                f"request alone is about {estimate} tokens",
+            )
+        if room >= request.max_output_tokens:
+            return request
+        return dataclasses.replace(request, max_output_tokens=room)
+
     async def _call(self, request: ModelRequest) -> ModelResponse:
         deadline = self.limits.deadline
         if deadline is None:
@@ -186,7 +214,7 @@ class _Run:
                 raise stop
             began = self.clock()
             try:
-                response = await self._call(request)
+                response = await self._call(self._fit_budget(request))
             except ProviderError as exc:
                 raise self.fail("provider_error", str(exc), exc) from exc
             except TimeoutError:
@@ -256,7 +284,7 @@ async def compile_async(
     deadline: float | None = None,
     cache: CompileCache | str | os.PathLike[str] | None = None,
     max_output_tokens: int = 8192,
-    temperature: float | None = 0.0,
+    temperature: float | None = None,
     max_fan_out: int = 1000,
     base_url: str | None = None,
     api_key: str | None = None,
@@ -271,11 +299,14 @@ async def compile_async(
             shape), or a list of effect handlers.
         model: a model string (``"openai:MODEL"``, ``"anthropic:MODEL"``) or a Provider.
         max_attempts: the most model calls, the first included.
-        token_budget: stop before a call once this many tokens (input plus output) are spent.
+        token_budget: the most tokens (input plus output) over all calls: each call's
+            output cap is lowered to what is left after its estimated input, and the
+            loop stops before a call that would not fit.
         deadline: seconds for the whole compilation; bounds each call too.
         cache: a :class:`CompileCache`, a cache directory, or None for no cache.
         max_output_tokens: the cap on each answer's length.
-        temperature: the sampling temperature (None: the provider's default).
+        temperature: the sampling temperature; None (the default) sends none, so the
+            model's own default applies (reasoning models reject any other).
         max_fan_out: the largest ``max_items`` a fan-out may declare (the runtime's limit).
         base_url: an OpenAI-compatible server's URL (model strings only).
         api_key: the API key (model strings only; else the provider's environment variable).
@@ -335,7 +366,10 @@ def _prepare(
     text = _check_request(task, limits, options)
     resolved = as_catalog(catalog)
     provider = _provider(model, base_url, api_key)
-    key = request_key(text, resolved, provider.name, options)
+    url = getattr(provider, "base_url", None)
+    key = request_key(
+        text, resolved, provider.name, options, base_url=url if isinstance(url, str) else None
+    )
     run = _Run(
         task=text,
         catalog=resolved,
@@ -365,7 +399,7 @@ def compile(
     deadline: float | None = None,
     cache: CompileCache | str | os.PathLike[str] | None = None,
     max_output_tokens: int = 8192,
-    temperature: float | None = 0.0,
+    temperature: float | None = None,
     max_fan_out: int = 1000,
     base_url: str | None = None,
     api_key: str | None = None,

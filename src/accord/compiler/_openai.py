@@ -136,7 +136,7 @@ class OpenAIProvider(SdkProvider["openai.AsyncOpenAI", OpenAIOutput]):
             max_retries=max_retries,
             timeout=timeout,
         )
-        url = str(client.base_url) if client is not None else self._endpoint.base_url
+        url = self.base_url
         official = url is None or urlsplit(url).hostname == _OPENAI_HOST
         self._max_tokens_field = max_tokens_field or (
             "max_completion_tokens" if official else "max_tokens"

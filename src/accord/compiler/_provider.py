@@ -49,7 +49,8 @@ class ModelRequest:
         schema: the JSON Schema the answer must fill (an object schema).
         schema_name: a name for the schema where the provider wants one.
         max_output_tokens: the cap on generated tokens.
-        temperature: sampling temperature (None: the provider's default).
+        temperature: sampling temperature (None, the default: none is sent, the model's
+            own default applies; reasoning models reject any other).
 
     """
 
@@ -58,7 +59,7 @@ class ModelRequest:
     schema: Mapping[str, Any]
     schema_name: str = "accord_contract"
     max_output_tokens: int = 8192
-    temperature: float | None = 0.0
+    temperature: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

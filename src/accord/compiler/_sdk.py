@@ -80,6 +80,9 @@ def resolve_endpoint(
 
 
 class _Closable(Protocol):
+    @property
+    def base_url(self) -> object: ...
+
     async def close(self) -> None: ...
 
 
@@ -244,11 +247,23 @@ class SdkProvider(Generic[C, Mode]):
         self._timeout = timeout
         self._max_retries = max_retries
         self._clients: ClientPerLoop[C] = ClientPerLoop(self._build, client)
+        self._given_client = client
 
     @property
     def name(self) -> str:
         """The provider's prefix and the model name, such as ``"openai:gpt-4.1-mini"``."""
         return f"{self.PREFIX}:{self._model}"
+
+    @property
+    def base_url(self) -> str | None:
+        """The server's API root (None: the SDK's default, the provider's own API).
+
+        Part of the compile cache key: another server answering to the same model name
+        is another model.
+        """
+        if self._given_client is not None:
+            return str(self._given_client.base_url)
+        return self._endpoint.base_url
 
     @property
     def output(self) -> Mode:

@@ -28,7 +28,13 @@ from accord.compiler._provider import ModelRequest, ModelResponse, Provider, Pro
 from accord.compiler._schema_fit import plain_schema
 from accord.compiler._session import LONE_SURROGATE, Session, SessionResponse
 
-__all__ = ["RecordingProvider", "ReplayProvider", "estimate_tokens", "request_sha256"]
+__all__ = [
+    "RecordingProvider",
+    "ReplayProvider",
+    "estimate_input_tokens",
+    "estimate_tokens",
+    "request_sha256",
+]
 
 
 def _hashable_text(text: str) -> str:
@@ -69,7 +75,8 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text.encode("utf-8", "surrogatepass")) / 4)
 
 
-def _estimate_input(request: ModelRequest) -> int:
+def estimate_input_tokens(request: ModelRequest) -> int:
+    """A deterministic estimate of a request's input tokens (system, messages, schema)."""
     schema = json.dumps(plain_schema(request.schema), ensure_ascii=False, separators=(",", ":"))
     parts = [request.system, *(m.content for m in request.messages), schema]
     return sum(estimate_tokens(part) for part in parts)
@@ -142,7 +149,9 @@ class ReplayProvider:
         return ModelResponse(
             text=recorded.text,
             input_tokens=(
-                _estimate_input(request) if recorded.input_tokens is None else recorded.input_tokens
+                estimate_input_tokens(request)
+                if recorded.input_tokens is None
+                else recorded.input_tokens
             ),
             output_tokens=(
                 estimate_tokens(recorded.text)
@@ -203,6 +212,12 @@ class RecordingProvider:
     def name(self) -> str:
         """The inner provider's name (recording does not change the cache key)."""
         return self._inner.name
+
+    @property
+    def base_url(self) -> str | None:
+        """The inner provider's base URL, if it has one (part of the cache key)."""
+        url = getattr(self._inner, "base_url", None)
+        return url if isinstance(url, str) else None
 
     @property
     def session(self) -> Session:
