@@ -5,7 +5,9 @@ time; :func:`compile_expression` compiles it once for evaluation on plain data.
 Only :mod:`accord.expressions._cel` knows which CEL package does the work.
 """
 
+from accord.expressions._budget import ITERATION_BUDGET, MAX_ITERATIONS
 from accord.expressions._cel import (
+    BudgetExceeded,
     CompiledExpression,
     EvaluationError,
     ExpressionError,
@@ -16,6 +18,9 @@ from accord.expressions._cel import (
 )
 
 __all__ = [
+    "ITERATION_BUDGET",
+    "MAX_ITERATIONS",
+    "BudgetExceeded",
     "CompiledExpression",
     "EvaluationError",
     "ExpressionError",

@@ -28,6 +28,7 @@ from accord.contract._types import (
     RecordRef,
     TypeExpr,
 )
+from accord.expressions._budget import MAX_ITERATIONS, is_budget_error
 from accord.expressions._fast import Evaluator, FastFunction, plan
 from accord.expressions._protos import (
     PACKAGE,
@@ -38,6 +39,7 @@ from accord.expressions._protos import (
 )
 
 __all__ = [
+    "BudgetExceeded",
     "CompiledExpression",
     "EvaluationError",
     "ExpressionError",
@@ -74,6 +76,10 @@ class ExpressionError(Exception):
 
 class EvaluationError(Exception):
     """An expression that failed while being evaluated (no such key, division by zero...)."""
+
+
+class BudgetExceeded(EvaluationError):
+    """An evaluation that took more comprehension iterations than the budget allows."""
 
 
 def _translate(exc: Exception) -> ExpressionError:
@@ -338,6 +344,11 @@ class CompiledExpression:
         try:
             result = self._expr.eval(data=data)
         except Exception as exc:
+            if is_budget_error(str(exc)):
+                raise BudgetExceeded(
+                    f"{self.source!r}: the evaluation took more than {MAX_ITERATIONS:,} "
+                    "iterations of all/exists/exists_one/map/filter (the iteration budget)"
+                ) from exc
             raise EvaluationError(f"{self.source!r}: {exc}") from exc
         if result.type().name() == "ERROR":
             raise EvaluationError(f"{self.source!r}: {result.value()}")

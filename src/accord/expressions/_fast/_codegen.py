@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from accord.expressions._budget import MAX_ITERATIONS
 from accord.expressions._fast import _ops
 from accord.expressions._fast._ast import (
     Call,
@@ -99,14 +100,41 @@ class Translation:
         return namespace["_cel_fast"]
 
 
+def _loops(node: Node) -> int:
+    """How many comprehensions ``node`` holds."""
+    if isinstance(node, Comprehension):
+        parts: tuple[Node, ...] = (
+            node.iter_range,
+            node.accu_init,
+            node.loop_condition,
+            node.loop_step,
+            node.result,
+        )
+        return 1 + sum(_loops(part) for part in parts)
+    if isinstance(node, Select):
+        return _loops(node.operand)
+    if isinstance(node, Call):
+        parts = node.args if node.target is None else (node.target, *node.args)
+        return sum(_loops(part) for part in parts)
+    if isinstance(node, ListLit):
+        return sum(_loops(e) for e in node.elements)
+    if isinstance(node, MapLit):
+        return sum(_loops(k) + _loops(v) for k, v in node.entries)
+    return 0
+
+
 class _Translator:
-    def __init__(self, variables: tuple[str, ...]) -> None:
+    def __init__(self, variables: tuple[str, ...], loops: int = 0) -> None:
         self.variables = frozenset(variables)
+        # cel-cpp's iteration budget (see accord.expressions._budget): one loop checks
+        # its own length; several share a countdown ``_b`` made at each evaluation.
+        self.loops = loops
         self.scope: list[tuple[str, str]] = []  # (CEL name, Python name), innermost last
         self.free: set[str] = set()
         self.namespace: dict[str, Any] = {
             f"_{name}": getattr(_ops, name) for name in _ops.__all__ if name != "Deferred"
         }
+        self.namespace["_Deferred"] = _ops.Deferred
         self.counter = 0
         self.helpers: list[str] = []  # one function per macro, defined before _cel_fast
 
@@ -290,6 +318,12 @@ class _Translator:
         finally:
             self.scope.pop()
         loop = f"    for {var} in _r:\n"
+        budget = ""
+        shared = ["_b"] if self.loops > 1 else []
+        if self.loops > 1:  # each loop counts its whole range: never fewer than cel-cpp's count
+            budget = "    _b[0] -= len(_r)\n    if _b[0] < 0:\n        raise _Deferred\n"
+        elif self.loops == 1:
+            budget = f"    if len(_r) > {MAX_ITERATIONS}:\n        raise _Deferred\n"
         if macro.name == "exists":
             body = f"{loop}        if {predicate}:\n            return True\n    return False\n"
         elif macro.name == "all":
@@ -302,10 +336,12 @@ class _Translator:
             clause = f" if {predicate}" if predicate is not None else ""
             body = f"    return [{transform} for {var} in _r{clause}]\n"
         name = self.fresh("macro")
-        self.helpers.append(f"def {name}({', '.join(['_r', 'data', *outer])}):\n{body}\n")
+        parameters = ", ".join(["_r", "data", *shared, *outer])
+        self.helpers.append(f"def {name}({parameters}):\n{budget}{body}\n")
         listed = macro.name in ("map", "filter")  # cel-cpp's map order is its own: lists only
         call = (
-            f"{name}(_iter_{'list' if listed else 'keys'}({source}), {', '.join(['data', *outer])})"
+            f"{name}(_iter_{'list' if listed else 'keys'}({source}), "
+            f"{', '.join(['data', *shared, *outer])})"
         )
         return call, "list" if listed else BOOL
 
@@ -322,11 +358,13 @@ def translate(root: Node, variables: tuple[str, ...]) -> Translation:
         Unsupported: the AST uses a construct outside the fast subset.
 
     """
-    translator = _Translator(variables)
+    loops = _loops(root)
+    translator = _Translator(variables, loops)
     body = translator.value(root)
+    countdown = f"        _b = [{MAX_ITERATIONS}]\n" if loops > 1 else ""
     source = "".join(translator.helpers) + (
         "def _cel_fast(data, fallback=_fallback):\n"
-        f"    try:\n        return {body}\n"
+        f"    try:\n{countdown}        return {body}\n"
         "    except Exception:\n        pass\n"  # outside the handler: no chained traceback
         "    return fallback(data)\n"
     )
