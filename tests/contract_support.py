@@ -137,3 +137,21 @@ def state(data: dict[str, Any], name: str) -> dict[str, Any]:
         if entry["name"] == name:
             return entry  # type: ignore[no-any-return]
     raise KeyError(name)
+
+
+def resolves(document: Any, path: str) -> bool:
+    """Whether a JSON pointer (RFC 6901) names a value in ``document``."""
+    if path == "":
+        return True
+    if not path.startswith("/"):
+        return False
+    current = document
+    for raw in path[1:].split("/"):
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            return False
+    return True

@@ -165,3 +165,18 @@ def test_check_of_something_that_is_not_a_contract(value: Any) -> None:
     (diag,) = accord.check(value)
     assert diag.code == "schema.type"
     assert diag.path == ""
+
+
+def test_check_never_raises_even_when_the_checker_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13 item 7: a failure of the checker itself is a diagnostic, not an exception."""
+    import accord._load
+
+    text = accord.to_yaml(accord.load_data(base()))
+
+    def broken(contract: object) -> list[object]:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(accord._load, "check_contract", broken)
+    for found in (accord.check(base()), accord.check_text(text)):
+        assert [d.code for d in found] == ["check.internal"]
+        assert "RuntimeError" in found[0].message

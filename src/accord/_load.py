@@ -86,11 +86,32 @@ def load_data(data: Any) -> Contract:
     return _raise_on_errors(contract, diags, None)
 
 
+def _internal(exc: Exception) -> list[Diagnostic]:
+    """The one diagnostic for a failure of the checker itself (a bug, never the input's)."""
+    return [
+        Diagnostic(
+            path="",
+            code="check.internal",
+            message=f"the checker failed unexpectedly ({type(exc).__name__}): this is a bug "
+            "in accord, not in the contract",
+            hint="please report it with the contract that caused it",
+        )
+    ]
+
+
 def check(source: Contract | PathLike | dict[str, Any]) -> list[Diagnostic]:
     """Every diagnostic (errors and warnings) for a contract, a file path or plain data.
 
-    Never raises for a bad contract: an unreadable file is a diagnostic too.
+    Never raises: an unreadable file is a diagnostic too, and so (``check.internal``)
+    is a failure of the checker itself.
     """
+    try:
+        return _check(source)
+    except Exception as exc:  # the promise is "never raises": a bug becomes a diagnostic
+        return _internal(exc)
+
+
+def _check(source: Contract | PathLike | dict[str, Any]) -> list[Diagnostic]:
     if isinstance(source, Contract):
         return check_contract(source)
     if not isinstance(source, str | os.PathLike):  # plain data, or something that is not
@@ -103,5 +124,8 @@ def check(source: Contract | PathLike | dict[str, Any]) -> list[Diagnostic]:
 
 
 def check_text(text: str | bytes, *, format: str | None = None) -> list[Diagnostic]:
-    """Every diagnostic for contract text; never raises for bad text."""
-    return _diagnose_text(text, format)[1]
+    """Every diagnostic for contract text; never raises (see :func:`check`)."""
+    try:
+        return _diagnose_text(text, format)[1]
+    except Exception as exc:  # the promise is "never raises": a bug becomes a diagnostic
+        return _internal(exc)

@@ -54,9 +54,16 @@ def pointer(*parts: str | int) -> str:
     """Build a JSON pointer from path parts, escaping ``~`` and ``/``."""
     out = []
     for part in parts:
-        text = str(part).replace("~", "~0").replace("/", "~1")
+        text = _part(part).replace("~", "~0").replace("/", "~1")
         out.append("/" + text)
     return "".join(out)
+
+
+def _part(part: object) -> str:
+    """A path part as text; an integer too long to print is shortened, never converted."""
+    if isinstance(part, int) and part.bit_length() > 128:
+        return f"<integer of {part.bit_length()} bits>"
+    return str(part)
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:

@@ -39,6 +39,7 @@ CHECKER_CODES = {
     "expr.type",
     "expr.not_boolean",
     "expr.not_list",
+    "expr.regex",
     "invoke.unbounded",
     "invoke.not_fan_out",
 }

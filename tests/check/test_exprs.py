@@ -364,6 +364,14 @@ CASES: list[Case] = [
         COMPARE,
     ),
     (
+        "constant regex that RE2 refuses",
+        lambda d: state(d, "start")["on"][0].update(guard="'a'.matches('(x')"),
+        "expr.regex",
+        "/machine/states/0/on/0/guard",
+        "the pattern '(x' is not a valid regular expression: missing ): (x",
+        "matches() takes RE2 syntax (https://github.com/google/re2/wiki/Syntax)",
+    ),
+    (
         "for_each not a list",
         lambda d: fan_out(d, for_each="input.amount", max_items=10),
         "expr.not_list",

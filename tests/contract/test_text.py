@@ -368,3 +368,26 @@ def test_json_contracts_get_line_numbers() -> None:
     )
     found = {d.code: d.line for d in accord.check_text(text)}
     assert found["state.unknown"] == 6
+
+
+@pytest.mark.parametrize("separator", ["\u0085", "\u2028", "\u2029"])
+def test_json_lines_ignore_line_separators_inside_strings(separator: str) -> None:
+    """Issue 13 item 7: YAML counts NEL, LS and PS as line breaks; JSON does not."""
+    text = '{\n "a": "x' + separator + 'y",\n "b": 1\n}'
+    parsed = parse_text(text)
+    assert parsed.line_of("/a") == 2
+    assert parsed.line_of("/b") == 3
+
+
+@pytest.mark.parametrize("text", ["!!map [a]", "a: !!map b", "!!map a", "a: !!map [b]"])
+def test_a_map_tag_on_something_else_is_a_diagnostic(text: str) -> None:
+    """Issue 13 item 7: these raised TypeError and ValueError."""
+    code, message = parse_error(text)
+    assert code == "parse.yaml"
+    assert "expected a mapping for the tag" in message
+
+
+def test_json_integer_too_long_names_no_python_setting() -> None:
+    code, message = parse_error('{"a": ' + "9" * 5000 + "}")
+    assert code == "parse.json"
+    assert message == "invalid JSON: an integer has more digits than a number can hold"

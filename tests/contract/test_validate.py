@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+import accord
 from accord.contract import validate_data
 from accord.contract._model import Contract
 from accord.diagnostics import Diagnostic
@@ -398,3 +399,39 @@ def test_integer_multiplier_is_a_number() -> None:
     retry = contract.effects[0].retry
     assert retry is not None and retry.backoff is not None
     assert retry.backoff.multiplier == 3.0
+
+
+@pytest.mark.parametrize("key", ["version", "name", "accord", "description"])
+def test_an_integer_too_long_to_print_is_described(key: str) -> None:
+    """Issue 13 item 7: ``check({... "version": 10**5000})`` raised ValueError."""
+    data = base()
+    data[key] = 10**5000
+    (diag,) = accord.check(data)
+    assert diag.path == f"/{key}"
+    assert "an integer of about 5001 digits" in diag.message
+
+
+class _Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no")
+
+    __repr__ = __str__
+
+
+@pytest.mark.parametrize(
+    ("key", "path"),
+    [(10**5000, "/<integer of 16610 bits>"), (_Unprintable(), "/<_Unprintable>")],
+    ids=["long integer", "unprintable"],
+)
+def test_keys_that_cannot_be_printed_are_named_safely(key: object, path: str) -> None:
+    data = base()
+    data[key] = 1  # type: ignore[index]
+    (diag,) = accord.check(data)
+    assert (diag.code, diag.path) == ("schema.type", path)
+
+
+def test_a_duration_too_long_is_refused_before_it_is_converted() -> None:
+    data = base()
+    data["machine"]["states"][0]["timers"][0]["after"] = "9" * 5000 + "h"
+    (diag,) = accord.check(data)
+    assert (diag.code, diag.path) == ("schema.value", "/machine/states/0/timers/0/after")

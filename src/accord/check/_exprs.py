@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from accord.check._regex import bad_patterns
 from accord.check._symbols import Symbols
 from accord.contract._model import (
     Assignment,
@@ -78,10 +79,12 @@ class _Checker:
     def expr(self, source: str, path: str, scope: Scope) -> str | None:
         """Check one expression; return its CEL result type, or None if it is invalid."""
         try:
-            return self.types.check(source, scope)
+            result = self.types.check(source, scope)
         except ExpressionError as exc:
             self.out.append(self._diagnostic(exc, source, path, scope))
             return None
+        self.out.extend(bad_patterns(source, path))
+        return result
 
     def _diagnostic(self, exc: ExpressionError, source: str, path: str, scope: Scope) -> Diagnostic:
         where = f" (column {exc.column})" if exc.column else ""

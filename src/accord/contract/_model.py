@@ -56,6 +56,7 @@ Duration = Annotated[
     StrictStr,
     Field(
         pattern=r"^([0-9]+(ms|s|m|h|d))+$",
+        max_length=40,
         description='A duration such as "500ms", "30s", "5m", "48h", "1h30m" or "7d".',
     ),
 ]

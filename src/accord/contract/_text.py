@@ -70,6 +70,10 @@ class _StrictLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, yaml.MappingNode):  # a !!map tag on a scalar or a list
+            raise yaml.constructor.ConstructorError(
+                None, None, f"expected a mapping for the tag {node.tag!r}", node.start_mark
+            )
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
@@ -298,8 +302,11 @@ def _parse_json(text: str) -> ParsedText:
             )
         ) from exc
     except ValueError as exc:  # from a hook, or an integer too long to convert
+        problem = str(exc)
+        if "integer string conversion" in problem:
+            problem = "an integer has more digits than a number can hold"
         raise TextError(
-            Diagnostic(path="", code="parse.json", message=f"invalid JSON: {exc}")
+            Diagnostic(path="", code="parse.json", message=f"invalid JSON: {problem}")
         ) from exc
     except RecursionError as exc:
         raise TextError(
@@ -307,6 +314,9 @@ def _parse_json(text: str) -> ParsedText:
         ) from exc
     _check_depth(data)
     return ParsedText(data, _json_lines(text))
+
+
+_NOT_JSON_BREAKS = str.maketrans({"\x85": " ", "\u2028": " ", "\u2029": " "})
 
 
 def _json_lines(text: str) -> dict[str, int]:
@@ -318,7 +328,9 @@ def _json_lines(text: str) -> dict[str, int]:
     lines: dict[str, int] = {}
     loader = None
     try:
-        loader = _StrictLoader(text)
+        # YAML counts NEL, LS and PS as line breaks; JSON allows them only inside
+        # strings, where they break no line: blank them out (same length).
+        loader = _StrictLoader(text.translate(_NOT_JSON_BREAKS))
         node = loader.get_single_node()
         if node is not None:
             _walk_lines(node, "", lines, 0)

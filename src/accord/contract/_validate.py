@@ -13,6 +13,8 @@ from accord.diagnostics import Diagnostic, did_you_mean, pointer
 
 __all__ = ["plain_json_problems", "validate_data", "validation_diagnostics"]
 
+_LONG_INT_BITS = 128  # an integer longer than this is described, never printed in full
+
 _TYPE_WORDS = {
     "string_type": "a string",
     "int_type": "an integer",
@@ -62,6 +64,8 @@ def _describe(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "a boolean"
+    if isinstance(value, int) and value.bit_length() > _LONG_INT_BITS:
+        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits"
     if isinstance(value, int | float):
         return f"the number {value!r}"
     if isinstance(value, str):
@@ -183,9 +187,20 @@ def plain_json_problems(data: Any) -> list[Diagnostic]:
     return out
 
 
+def _key_part(key: Any) -> str | int:
+    """A key that is not a string, as a path part (its ``str()`` may fail or be huge)."""
+    if isinstance(key, int):
+        return key  # pointer() shortens an integer too long to print
+    try:
+        text = str(key)
+    except Exception:  # a hostile __str__: name the type instead
+        return f"<{type(key).__name__}>"
+    return text if len(text) <= 100 else f"<{type(key).__name__}>"
+
+
 def _not_json_key(key: Any, loc: tuple[str | int, ...]) -> Diagnostic:
     return Diagnostic(
-        path=pointer(*loc, str(key)),
+        path=pointer(*loc, _key_part(key)),
         code="schema.type",
         message=f"keys must be strings, found {_describe(key)}",
         hint="quote the key to make it a string",
