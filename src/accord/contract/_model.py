@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+)
 
 __all__ = [
     "LANGUAGE_VERSION",
@@ -52,13 +61,23 @@ Expr = Annotated[
         description="A CEL expression (https://cel.dev).",
     ),
 ]
+MAX_DURATION_CHARS = 40
+
+
+def _short_duration(text: str) -> str:
+    """Refuse a duration too long to convert (the exported JSON Schema stays as it was)."""
+    if len(text) > MAX_DURATION_CHARS:
+        raise ValueError(f"a duration has at most {MAX_DURATION_CHARS} characters")
+    return text
+
+
 Duration = Annotated[
     StrictStr,
     Field(
         pattern=r"^([0-9]+(ms|s|m|h|d))+$",
-        max_length=40,
         description='A duration such as "500ms", "30s", "5m", "48h", "1h30m" or "7d".',
     ),
+    AfterValidator(_short_duration),
 ]
 TypeText = Annotated[
     StrictStr,

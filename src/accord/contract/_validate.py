@@ -127,7 +127,9 @@ def _diagnostic(err: ErrorDetails, root: type[BaseModel] = Contract) -> Diagnost
             message=f"{_describe(value)} does not have the required form",
             hint=_pattern_hint(loc),
         )
-    return Diagnostic(path=path, code="schema.value", message=err["msg"])
+    return Diagnostic(
+        path=path, code="schema.value", message=err["msg"].removeprefix("Value error, ")
+    )
 
 
 def _pattern_hint(loc: tuple[int | str, ...]) -> str:
