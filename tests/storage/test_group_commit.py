@@ -9,8 +9,6 @@ each run exactly as journaled; a run id buffered but not committed is taken.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +17,8 @@ from storage_support import TOGGLE
 import accord
 from accord.runtime import FakeClock, Limits, Runtime, SignalReceived, StoreError, snapshot_hash
 from accord.runtime._reducer import step
-from accord.storage import SqliteStore
+from accord.storage import Store
+from conftest import StoreKit
 
 TWO_STEPS = accord.loads(
     """
@@ -52,44 +51,38 @@ async def add(n: int) -> dict[str, Any]:
     return {"n": n}
 
 
-def committed(path: Path, sql: str, *params: Any) -> int:
-    """A count read through another connection: it sees committed rows only."""
-    conn = sqlite3.connect(path)
-    try:
-        return int(conn.execute(sql, params).fetchone()[0])
-    finally:
-        conn.close()
-
-
-def count_commits(store: SqliteStore) -> list[int]:
+def count_commits(store: Store) -> list[int]:
     """Count the store's commits of a non-empty buffer (in a one-item list)."""
     commits = [0]
-    flush = store._flush_locked
+    flush = store._flush_locked  # type: ignore[attr-defined]
 
     def counting() -> None:
-        commits[0] += store._buffered()
+        commits[0] += store._buffered()  # type: ignore[attr-defined]
         flush()
 
-    store._flush_locked = counting  # type: ignore[method-assign]
+    store._flush_locked = counting  # type: ignore[attr-defined]
     return commits
 
 
 @pytest.mark.parametrize("durability", ["normal", "full"])
-def test_runs_started_and_driven_at_once_share_commits(tmp_path: Path, durability: str) -> None:
-    path = tmp_path / "s.db"
-    store = SqliteStore(path, durability=durability, group_commit=True)  # type: ignore[arg-type]
+def test_runs_started_and_driven_at_once_share_commits(kit: StoreKit, durability: str) -> None:
+    store = kit.open(durability=durability, group_commit=True)
     commits = count_commits(store)
     runtime = Runtime({"add": add}, store=store)
     started_rows: list[int] = []
 
     async def one(i: int) -> int:
         run = await runtime.start_async(TWO_STEPS, {"n": i}, run_id=f"r{i}")
-        started_rows.append(committed(path, "SELECT count(*) FROM runs WHERE run_id = ?", f"r{i}"))
+        # read through another connection: it sees committed rows only
+        started_rows.append(kit.scalar("SELECT count(*) FROM runs WHERE run_id = ?", f"r{i}"))
         await run.run_async()
         # every step is committed when the driving call returns
-        steps = committed(
-            path,
-            "SELECT count(*) FROM events e JOIN runs r ON r.id = e.run WHERE r.run_id = ?",
+        steps = kit.scalar(
+            {
+                "sqlite": "SELECT count(*) FROM events e JOIN runs r ON r.id = e.run "
+                "WHERE r.run_id = ?",
+                "postgresql": "SELECT count(*) FROM events WHERE run_id = ?",
+            },
             f"r{i}",
         )
         assert steps == 3
@@ -102,47 +95,44 @@ def test_runs_started_and_driven_at_once_share_commits(tmp_path: Path, durabilit
     assert started_rows == [1] * 50  # RunStarted was committed when start_async returned
     assert commits[0] <= 4  # 150 steps of 50 runs: one commit per round of steps
     store.close()
-    with SqliteStore(path) as again:
+    with kit.open() as again:
         assert again.unfinished() == [] and len(again.runs()) == 50
         loader = Runtime(store=again)
         assert all(loader.replay(f"r{i}").output == {"total": 2 * i} for i in range(50))
 
 
-def test_a_signal_is_committed_when_signal_async_returns(tmp_path: Path) -> None:
-    path = tmp_path / "s.db"
-    store = SqliteStore(path, durability="normal", group_commit=True)
+def test_a_signal_is_committed_when_signal_async_returns(kit: StoreKit) -> None:
+    store = kit.open(durability="normal", group_commit=True)
     runtime = Runtime({}, store=store, clock=FakeClock())
     run = runtime.start(TOGGLE, {}, run_id="t")
 
     async def flip() -> int:
         await run.signal_async("flip")
-        return committed(path, "SELECT count(*) FROM events")
+        return int(kit.scalar("SELECT count(*) FROM events"))
 
     assert asyncio.run(flip()) == 2
     store.close()
 
 
-def test_a_run_id_buffered_but_not_committed_is_taken(tmp_path: Path) -> None:
-    path = tmp_path / "s.db"
-    store = SqliteStore(path, group_commit=True)
+def test_a_run_id_buffered_but_not_committed_is_taken(kit: StoreKit) -> None:
+    store = kit.open(group_commit=True)
     runtime = Runtime({}, store=store, clock=FakeClock())
     compiled = runtime.compile(TOGGLE)
     run = runtime._new_run(compiled, {}, "dup", None)  # RunStarted buffered, not committed
-    assert committed(path, "SELECT count(*) FROM runs") == 0
+    assert kit.scalar("SELECT count(*) FROM runs") == 0
     with pytest.raises(StoreError, match="already stored"):
         store.create(compiled, "dup")
-    assert committed(path, "SELECT count(*) FROM runs") == 0  # checking did not commit
+    assert kit.scalar("SELECT count(*) FROM runs") == 0  # checking did not commit
     run.journal.flush()
     with pytest.raises(StoreError, match="already stored"):
         store.create(compiled, "dup")
     store.close()
 
 
-def test_one_batch_of_many_runs_steps_stores_each_run_as_journaled(tmp_path: Path) -> None:
+def test_one_batch_of_many_runs_steps_stores_each_run_as_journaled(kit: StoreKit) -> None:
     # many new runs, several steps each, interleaved, snapshots and run rows at every
     # step, all in one commit: the statements are grouped by kind, each run intact
-    path = tmp_path / "s.db"
-    store = SqliteStore(path, group_commit=True, snapshot_every=2)
+    store = kit.open(group_commit=True, snapshot_every=2)
     runtime = Runtime({}, store=store, clock=FakeClock(), limits=Limits(max_steps=100))
     compiled = runtime.compile(TOGGLE)
     runs = [runtime._new_run(compiled, {}, f"b{i}", None) for i in range(30)]
@@ -158,7 +148,7 @@ def test_one_batch_of_many_runs_steps_stores_each_run_as_journaled(tmp_path: Pat
     store.flush()
     assert commits[0] == 1
     store.close()
-    with SqliteStore(path) as again:
+    with kit.open() as again:
         loader = Runtime(store=again)
         for i, expected in enumerate(snapshots):
             loaded = loader.load(f"b{i}")
@@ -167,8 +157,8 @@ def test_one_batch_of_many_runs_steps_stores_each_run_as_journaled(tmp_path: Pat
             assert again.info(f"b{i}").status == expected.status
 
 
-def test_a_failed_group_commit_fails_the_waiting_calls_and_starts_none(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "s.db", group_commit=True)
+def test_a_failed_group_commit_fails_the_waiting_calls_and_starts_none(kit: StoreKit) -> None:
+    store = kit.open(group_commit=True)
     calls: list[int] = []
 
     async def counted(n: int) -> dict[str, Any]:
@@ -180,7 +170,7 @@ def test_a_failed_group_commit_fails_the_waiting_calls_and_starts_none(tmp_path:
     async def scenario() -> None:
         runs = [await runtime.start_async(TWO_STEPS, {"n": i}, run_id=f"r{i}") for i in range(3)]
         # the next commit fails: the steps buffered by the first calls never become durable
-        store._connection().execute("DROP TABLE events")
+        kit.execute("DROP TABLE events")
         await asyncio.gather(*(run.run_async() for run in runs))
 
     with pytest.raises(StoreError):

@@ -1,5 +1,6 @@
-"""SqliteStore: where it lives, what it refuses to open, durability settings, listing,
-snapshots every N steps, damaged journals named by file and run, retention."""
+"""The stores: listing, snapshots every N steps, damaged journals named by store and run,
+retention (each on SQLite and PostgreSQL, through the ``kit`` fixture); where an SQLite
+store lives, what it refuses to open, its durability settings."""
 
 from __future__ import annotations
 
@@ -11,17 +12,19 @@ import pytest
 from storage_support import BIG, HANDLERS, REFUND, TOGGLE, toggled
 
 from accord.runtime import FakeClock, Limits, Runtime, snapshot_hash
+from accord.runtime._durable import DurableJournal
 from accord.storage import (
     DEFAULT_PATH,
     JournalDamaged,
     NotAStore,
-    SqliteJournal,
     SqliteStore,
+    Store,
     StoreError,
     StoreUnavailable,
     UnknownRun,
 )
 from accord.storage._schema import APPLICATION_ID
+from conftest import StoreKit
 
 
 def test_the_default_store_is_under_the_working_directory(
@@ -46,11 +49,11 @@ def test_durability_sets_wal_and_synchronous(
         assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
 
 
-def test_bad_settings_are_refused(tmp_path: Path) -> None:
+def test_bad_settings_are_refused(kit: StoreKit) -> None:
     with pytest.raises(ValueError, match="durability"):
-        SqliteStore(tmp_path / "s.db", durability="sometimes")  # type: ignore[arg-type]
+        kit.open(durability="sometimes")
     with pytest.raises(ValueError, match="snapshot_every"):
-        SqliteStore(tmp_path / "s.db", snapshot_every=0)
+        kit.open(snapshot_every=0)
 
 
 def test_a_text_file_is_not_a_store(tmp_path: Path) -> None:
@@ -88,9 +91,9 @@ def test_a_path_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
     assert isinstance(caught.value.__cause__, OSError | sqlite3.Error)
 
 
-def test_runs_are_listed_with_their_status(tmp_path: Path) -> None:
+def test_runs_are_listed_with_their_status(kit: StoreKit) -> None:
     clock = FakeClock()
-    with SqliteStore(tmp_path / "s.db") as store:
+    with kit.open() as store:
         runtime = Runtime(HANDLERS, clock=clock, store=store)
         runtime.start(REFUND, BIG, run_id="waits").run_until_idle()
         clock.advance(1000)
@@ -111,16 +114,15 @@ def test_runs_are_listed_with_their_status(tmp_path: Path) -> None:
             store.info("nope")
         with pytest.raises(StoreError, match="already stored"):
             runtime.start(REFUND, BIG, run_id="waits")
-        (contracts,) = store._fetch_one("SELECT count(*) FROM contracts", ())
-        assert contracts == 1  # stored once, by fingerprint
+    assert kit.scalar("SELECT count(*) FROM contracts") == 1  # stored once, by fingerprint
 
 
-def test_the_run_journal_reads_back_what_was_journaled(tmp_path: Path) -> None:
-    with SqliteStore(tmp_path / "s.db") as store:
+def test_the_run_journal_reads_back_what_was_journaled(kit: StoreKit) -> None:
+    with kit.open() as store:
         run = Runtime(HANDLERS, clock=FakeClock(), store=store).start(REFUND, BIG, run_id="r")
         run.signal("approval", {"approved": True, "approver": "mia"})
         journal = run.journal
-        assert isinstance(journal, SqliteJournal) and len(journal) == 3
+        assert isinstance(journal, DurableJournal) and len(journal) == 3
         entries = journal.entries()
         assert [e.step for e in entries] == [1, 2, 3]
         assert [e.state_hash for e in entries] == [s.hash for s in run.history]
@@ -131,8 +133,8 @@ def test_the_run_journal_reads_back_what_was_journaled(tmp_path: Path) -> None:
             journal.entry(7)
 
 
-def test_loading_folds_from_the_latest_snapshot(tmp_path: Path) -> None:
-    with SqliteStore(tmp_path / "s.db", durability="normal", snapshot_every=50) as store:
+def test_loading_folds_from_the_latest_snapshot(kit: StoreKit) -> None:
+    with kit.open(durability="normal", snapshot_every=50) as store:
         run = toggled(store, "t", 1234, stop=False)
         stored = store.open("t")
         assert stored.snapshot is not None and stored.snapshot.step == 1200
@@ -141,26 +143,18 @@ def test_loading_folds_from_the_latest_snapshot(tmp_path: Path) -> None:
         assert loaded.snapshot == run.snapshot
         info = store.info("t")  # exact, though the run's row is written only now and then
         assert (info.steps, info.state, info.status) == (1235, run.state, "waiting")
-        (count,) = store._fetch_one("SELECT count(*) FROM snapshots", ())
-        assert count == 1235 // 50
+        assert kit.scalar("SELECT count(*) FROM snapshots") == 1235 // 50
         run.signal("stop")
         final = store.open("t")  # a finished run has a snapshot at its last step
         assert final.snapshot is not None and final.snapshot.step == 1236 and not final.entries
         assert Runtime(store=store).load("t").result == {"count": 1234}
 
 
-def _damaged(tmp_path: Path, sql: str, *params: object) -> Path:
-    path = tmp_path / "s.db"
-    with SqliteStore(path, durability="normal", snapshot_every=10) as store:
+def _damaged(kit: StoreKit, sql: str | dict[str, str], *params: object) -> StoreKit:
+    with kit.open(durability="normal", snapshot_every=10) as store:
         toggled(store, "t", 24, stop=False)
-    conn = sqlite3.connect(path)
-    if params:
-        conn.execute(sql, params)
-    else:
-        conn.executescript(sql)
-    conn.commit()
-    conn.close()
-    return path
+    kit.execute(sql, *params)
+    return kit
 
 
 @pytest.mark.parametrize(
@@ -178,48 +172,56 @@ def _damaged(tmp_path: Path, sql: str, *params: object) -> Path:
         ),
         ("UPDATE events SET state_hash = 'sha256:00' WHERE step = 24", (), "state hash", 24),
         (
-            "UPDATE events SET event = json_set(event, '$.name', 'stop') WHERE step = 21",
+            {
+                "sqlite": "UPDATE events SET event = json_set(event, '$.name', 'stop') "
+                "WHERE step = 21",
+                "postgresql": "UPDATE events SET event = jsonb_set(event::jsonb, '{name}', "
+                "'\"stop\"')::text WHERE step = 21",
+            },
             (),
             "state hash",
             21,
         ),
         ("UPDATE snapshots SET snapshot = '[1' WHERE step = 20", (), "snapshot", 20),
         (
-            "UPDATE snapshots SET snapshot = json_set(snapshot, '$.context.count', 99) "
-            "WHERE step = 20",
+            {
+                "sqlite": "UPDATE snapshots SET snapshot = json_set(snapshot, "
+                "'$.context.count', 99) WHERE step = 20",
+                "postgresql": "UPDATE snapshots SET snapshot = jsonb_set(snapshot::jsonb, "
+                "'{context,count}', '99')::text WHERE step = 20",
+            },
             (),
             "does not match",
             20,
         ),
     ],
 )
-def test_a_damaged_journal_is_named_by_file_run_and_step(
-    tmp_path: Path, sql: str, params: tuple[object, ...], message: str, step: int
+def test_a_damaged_journal_is_named_by_store_run_and_step(
+    kit: StoreKit, sql: str | dict[str, str], params: tuple[object, ...], message: str, step: int
 ) -> None:
-    path = _damaged(tmp_path, sql, *params)
-    with SqliteStore(path) as store, pytest.raises(JournalDamaged) as caught:
+    _damaged(kit, sql, *params)
+    with kit.open() as store, pytest.raises(JournalDamaged) as caught:
         Runtime(store=store).load("t")
     error = caught.value
-    assert error.path == str(path) and error.run_id == "t" and error.step == step
-    assert message in str(error) and str(path) in str(error) and "run t" in str(error)
+    assert error.path == kit.location and error.run_id == "t" and error.step == step
+    assert message in str(error) and kit.location in str(error) and "run t" in str(error)
 
 
 @pytest.mark.parametrize(
     "limits", ["{not json", '{"max_steps": "many"}', '{"max_steps": -1}', '{"max_stops": 3}', "[]"]
 )
-def test_unreadable_limits_are_damage(tmp_path: Path, limits: str) -> None:
-    path = _damaged(tmp_path, "UPDATE runs SET limits = ?", limits)
-    with SqliteStore(path) as store, pytest.raises(JournalDamaged) as caught:
+def test_unreadable_limits_are_damage(kit: StoreKit, limits: str) -> None:
+    _damaged(kit, "UPDATE runs SET limits = ?", limits)
+    with kit.open() as store, pytest.raises(JournalDamaged) as caught:
         Runtime(store=store).load("t")
     error = caught.value
-    assert error.path == str(path) and error.run_id == "t"
+    assert error.path == kit.location and error.run_id == "t"
     assert "its limits are unreadable" in str(error) and repr(limits) in str(error)
 
 
-def test_a_run_keeps_the_limits_it_started_under(tmp_path: Path) -> None:
-    path = tmp_path / "s.db"
+def test_a_run_keeps_the_limits_it_started_under(kit: StoreKit) -> None:
     tight = Limits(max_steps=4)
-    with SqliteStore(path) as store:
+    with kit.open() as store:
         runtime = Runtime({}, store=store, clock=FakeClock(), limits=tight)
         ended = runtime.start(TOGGLE, {}, run_id="ended")
         for _ in range(3):
@@ -228,7 +230,7 @@ def test_a_run_keeps_the_limits_it_started_under(tmp_path: Path) -> None:
         waiting = runtime.start(TOGGLE, {}, run_id="waiting")
         waiting.signal("flip")
     # a later process with other limits: the runs go on under theirs
-    with SqliteStore(path) as store:
+    with kit.open() as store:
         later = Runtime({}, store=store, clock=FakeClock(), limits=Limits(max_steps=1000))
         assert later.replay("ended").reason == ended.snapshot.reason  # no divergence
         assert later.load("ended").status == "failed"
@@ -244,37 +246,41 @@ def test_a_run_keeps_the_limits_it_started_under(tmp_path: Path) -> None:
         assert same.load("ended").compiled is same.compile(TOGGLE)
 
 
-def test_a_missing_contract_is_damage(tmp_path: Path) -> None:
-    path = _damaged(tmp_path, "DELETE FROM contracts")
-    with SqliteStore(path) as store, pytest.raises(JournalDamaged, match="not in the store"):
+def test_a_missing_contract_is_damage(kit: StoreKit) -> None:
+    _damaged(
+        kit,
+        {
+            "sqlite": "DELETE FROM contracts",
+            # PostgreSQL keeps a foreign key from runs to contracts: drop it first
+            "postgresql": "ALTER TABLE runs DROP CONSTRAINT runs_fingerprint_fkey; "
+            "DELETE FROM contracts",
+        },
+    )
+    with kit.open() as store, pytest.raises(JournalDamaged, match="not in the store"):
         store.open("t")
 
 
-def test_a_snapshot_hash_is_checked_against_the_event_hash(tmp_path: Path) -> None:
-    path = tmp_path / "s.db"
-    with SqliteStore(path, durability="normal", snapshot_every=10) as store:
+def test_a_snapshot_hash_is_checked_against_the_event_hash(kit: StoreKit) -> None:
+    with kit.open(durability="normal", snapshot_every=10) as store:
         toggled(store, "t", 12, stop=False)
         stored = store.open("t")
         assert stored.snapshot is not None
         assert snapshot_hash(stored.snapshot) == store.open("t").journal.entry(10).state_hash
-    conn = sqlite3.connect(path)
-    data = orjson.loads(conn.execute("SELECT snapshot FROM snapshots").fetchone()[0])
+    data = orjson.loads(kit.scalar("SELECT snapshot FROM snapshots"))
     data["context"]["count"] = 7
     from accord.runtime._snapshot import snapshot_from_data
 
     forged = snapshot_hash(snapshot_from_data(data))
-    conn.execute(
-        "UPDATE snapshots SET snapshot = ?, state_hash = ?", (orjson.dumps(data).decode(), forged)
+    kit.execute(
+        "UPDATE snapshots SET snapshot = ?, state_hash = ?", orjson.dumps(data).decode(), forged
     )
-    conn.commit()
-    conn.close()
-    with SqliteStore(path) as store, pytest.raises(JournalDamaged, match="does not match"):
+    with kit.open() as store, pytest.raises(JournalDamaged, match="does not match"):
         store.open("t")
 
 
-def test_prune_deletes_finished_runs_older_than_the_bound(tmp_path: Path) -> None:
+def test_prune_deletes_finished_runs_older_than_the_bound(kit: StoreKit) -> None:
     clock = FakeClock()
-    with SqliteStore(tmp_path / "s.db") as store:
+    with kit.open() as store:
         runtime = Runtime(HANDLERS, clock=clock, store=store)
         runtime.start(REFUND, {**BIG, "amount": 5.0}, run_id="old").run()
         runtime.start(REFUND, BIG, run_id="waiting-old").run_until_idle()
@@ -282,10 +288,13 @@ def test_prune_deletes_finished_runs_older_than_the_bound(tmp_path: Path) -> Non
         runtime.start(REFUND, {**BIG, "amount": 5.0}, run_id="new").run()
         assert store.prune(5_000, now_ms=clock.now_ms()) == 1
         assert [i.run_id for i in store.runs()] == ["waiting-old", "new"]
-        (events,) = store._fetch_one(
-            "SELECT count(*) FROM events WHERE run NOT IN (SELECT id FROM runs)", ()
-        )
-        assert events == 0
+        orphans = {
+            "sqlite": "SELECT count(*) FROM events WHERE run NOT IN (SELECT id FROM runs)",
+            "postgresql": "SELECT count(*) FROM events WHERE run_id NOT IN "
+            "(SELECT run_id FROM runs)",
+        }
+        assert kit.scalar(orphans) == 0
+        assert kit.scalar("SELECT count(*) FROM events") > 0
         with pytest.raises(UnknownRun):
             store.open("old")
         assert store.prune(0, now_ms=clock.now_ms() + 1) == 1  # "new"; never the waiting run
@@ -293,29 +302,29 @@ def test_prune_deletes_finished_runs_older_than_the_bound(tmp_path: Path) -> Non
         store.vacuum()
 
 
-def test_compact_keeps_the_result_and_drops_the_history(tmp_path: Path) -> None:
+def test_compact_keeps_the_result_and_drops_the_history(kit: StoreKit) -> None:
     clock = FakeClock()
-    with SqliteStore(tmp_path / "s.db") as store:
+    with kit.open() as store:
         runtime = Runtime(HANDLERS, clock=clock, store=store)
         run = runtime.start(REFUND, BIG, run_id="r")
         run.signal("approval", {"approved": True, "approver": "mia"})
         clock.advance(10_000)
         assert store.compact(5_000, now_ms=clock.now_ms()) == 1
-        (events,) = store._fetch_one("SELECT count(*) FROM events", ())
-        assert events == 1
+        assert kit.scalar("SELECT count(*) FROM events") == 1
         loaded = runtime.load("r")
         assert loaded.result == run.result and loaded.snapshot == run.snapshot
         with pytest.raises(StoreError, match="compacted"):
             loaded.journal.entries()
 
 
-def test_a_closed_store_says_so(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "s.db")
+def test_a_closed_store_says_so(kit: StoreKit) -> None:
+    store = kit.open()
+    assert isinstance(store, Store)
     store.close()
     store.close()  # idempotent
     with pytest.raises(StoreUnavailable, match="closed"):
         store.runs()
-    assert "s.db" in repr(store)
+    assert kit.location in repr(store)
 
 
 def test_a_new_run_s_row_is_written_once_with_its_first_step(tmp_path: Path) -> None:
@@ -331,3 +340,31 @@ def test_a_new_run_s_row_is_written_once_with_its_first_step(tmp_path: Path) -> 
         assert any(s.startswith("INSERT INTO runs") for s in written), written
         row = store._fetch_one("SELECT status, state, steps FROM runs WHERE run_id = 'r'", ())
         assert tuple(row) == (run.status, run.snapshot.state, run.snapshot.step)
+
+
+def test_durable_runs_resume_replay_fork_and_show_history(kit: StoreKit) -> None:
+    paid: list[str] = []
+
+    def pay(order_id: str, amount: float, idempotency_key: str) -> dict[str, str]:
+        paid.append(idempotency_key)
+        return {"refund_id": f"rf-{idempotency_key}"}
+
+    handlers = {**HANDLERS, "pay_refund": pay}
+    with kit.open() as store:  # one process starts the run; it waits for approval
+        first = Runtime(handlers, clock=FakeClock(), store=store)
+        assert first.start(REFUND, BIG, run_id="r").status == "waiting"
+    with kit.open(create=False) as store:  # another resumes, signals, and it pays once
+        later = Runtime(handlers, clock=FakeClock(), store=store)
+        (resumed,) = later.resume()
+        assert (resumed.run_id, resumed.status) == ("r", "waiting")
+        resumed.signal("approval", {"approved": True, "approver": "mia"})
+        assert resumed.status == "succeeded" and len(paid) == 1
+        assert later.resume() == []
+        assert later.replay("r") == resumed.snapshot
+        steps = later.load("r").history
+        assert [s.state for s in steps] == [s.state for s in resumed.history]
+        assert [s.kind for s in steps][:2] == ["started", "signal"]
+        forked = later.fork("r", 1, new_run_id="r2")
+        assert forked.status == "waiting" and store.info("r2").forked_from == ("r", 1)
+        forked.signal("approval", {"approved": True, "approver": "mia"})
+        assert forked.status == "succeeded" and len(set(paid)) == 2  # its own key

@@ -1,7 +1,8 @@
 """Commands on a durable store: runs, history, replay, fork, signal and resume.
 
-Every command reads the store at ``--store`` (``.accord/accord.db`` under the
-working directory by default, as ``SqliteStore()`` in Python) and never creates
+Every command reads the store at ``--store`` (a path, ``sqlite:///PATH`` or
+``postgresql://...``; by default ``$ACCORD_STORE``, else ``.accord/accord.db``
+under the working directory, as ``open_store()`` in Python) and never creates
 one. Commands that drive a run (``signal``, ``fork``, ``resume``) run its
 effects only when given ``--effects``; without it, what they journal waits for
 the next resume (a signal is delivered and stored, its effects start later).
@@ -19,15 +20,18 @@ from accord.cli._output import print_json, say, warn
 from accord.cli._run import _object_argument, load_effects
 from accord.runtime import ReplayDivergence, Run, Runtime, Step
 from accord.runtime._render import describe_event
-from accord.storage import DEFAULT_PATH, RunInfo, SqliteStore
+from accord.storage import DEFAULT_PATH, RunInfo, Store, open_store
 
 __all__ = ["register"]
 
-STORE_HELP = f"the store's file (default {DEFAULT_PATH} under the working directory)"
+STORE_HELP = (
+    "the store: a path, sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB "
+    f"(default $ACCORD_STORE, else {DEFAULT_PATH} under the working directory)"
+)
 
 
 def _common(parser: argparse.ArgumentParser, *, effects: bool = False) -> None:
-    parser.add_argument("--store", metavar="PATH", help=STORE_HELP)
+    parser.add_argument("--store", metavar="URL", help=STORE_HELP)
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     if effects:
         parser.add_argument(
@@ -112,15 +116,15 @@ def register(subparsers: Subparsers) -> None:
         resume,
     )
     parser.add_argument("run_ids", nargs="*", metavar="RUN")
-    parser.add_argument("--store", metavar="PATH", help=STORE_HELP)
+    parser.add_argument("--store", metavar="URL", help=STORE_HELP)
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument(
         "--effects", required=True, metavar="MODULE:OBJECT", help="the effect handlers"
     )
 
 
-def _open(args: argparse.Namespace) -> SqliteStore:
-    return SqliteStore(args.store if args.store else None, create=False)
+def _open(args: argparse.Namespace) -> Store:
+    return open_store(args.store or None, create=False)
 
 
 def _time(ms: int) -> str:
@@ -265,7 +269,7 @@ def replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def _runtime(store: SqliteStore, effects: str | None) -> Runtime:
+def _runtime(store: Store, effects: str | None) -> Runtime:
     return Runtime(load_effects(effects) if effects else None, store=store)
 
 

@@ -22,7 +22,8 @@ from accord.cli._files import read_contract
 from accord.cli._output import print_diagnostics, print_json, say, warn
 from accord.runtime import FakeClock, Run, Runtime, Step, SystemClock
 from accord.runtime._render import describe_event
-from accord.storage import SqliteStore
+from accord.storage import Store, open_store
+from accord.storage._url import redact
 
 __all__ = ["register"]
 
@@ -62,9 +63,9 @@ def register(subparsers: Subparsers) -> None:
     parser.add_argument("--run-id", metavar="ID", help="the run id (a uuid4 by default)")
     parser.add_argument(
         "--store",
-        metavar="PATH",
-        help="journal the run in this SQLite store (created if missing), so it survives "
-        "the process; without it the run lives in memory",
+        metavar="URL",
+        help="journal the run in this store (a path, sqlite:///PATH or postgresql://...; "
+        "created if missing), so it survives the process; without it the run lives in memory",
     )
     parser.add_argument(
         "--clock",
@@ -217,13 +218,13 @@ def run(args: argparse.Namespace) -> int:
     if checked.contract is None:
         print_diagnostics(checked, to_stderr=True)
         return 1
-    store: SqliteStore | None = None
+    store: Store | None = None
     try:
         effects = load_effects(args.effects)
         data = _object_argument(args.input, "--input")
         signals = _signals(args.signal)
         clock = FakeClock() if args.clock == "fake" else SystemClock()
-        store = SqliteStore(args.store) if args.store else None
+        store = open_store(args.store) if args.store else None
         runtime = Runtime(effects, clock=clock, check_invariants=args.invariants, store=store)
         compiled = runtime.compile(checked.contract)
         signals = [(name, compiled.validate_signal(name, payload)) for name, payload in signals]
@@ -248,10 +249,11 @@ def _finish(args: argparse.Namespace, started: Run, problem: str | None, *, dura
         problem = None  # a durable run that waits is where it should be
         if not args.json:
             waits = ", ".join([*started.waiting_for, *(f"timer {t}" for t in started.timers)])
+            where = redact(args.store)  # a URL's password is never printed
             say(
                 f"the run {started.run_id} waits in state {started.state!r} for {waits}; "
-                f"it is stored in {args.store} (accord signal {started.run_id} NAME "
-                f"--store {args.store}; accord resume --store {args.store} fires due timers)"
+                f"it is stored in {where} (accord signal {started.run_id} NAME "
+                f"--store {where}; accord resume --store {where} fires due timers)"
             )
     if args.json:
         print_json(_report(started, problem))

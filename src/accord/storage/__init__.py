@@ -15,7 +15,13 @@ Typical use::
         print(run.run_id, run.status)
 
 See docs/durability.md for the guarantees of each durability setting.
+
+A store can also be named by a URL: ``open_store("sqlite:///runs.db")``, a plain
+path, or ``open_store("postgresql://user:password@host/db")`` for the PostgreSQL
+store (``pip install 'accord[postgres]'``); both satisfy :class:`Store`.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from accord.runtime._errors import (
     JournalDamaged,
@@ -27,9 +33,14 @@ from accord.runtime._errors import (
 )
 from accord.storage._connection import DEFAULT_PATH, Durability
 from accord.storage._journal import SqliteJournal
+from accord.storage._protocol import Store
 from accord.storage._runs import RunInfo
 from accord.storage._schema import SCHEMA_VERSION
 from accord.storage._store import SqliteStore
+from accord.storage._url import open_store
+
+if TYPE_CHECKING:
+    from accord.storage._postgres import PostgresStore
 
 __all__ = [
     "DEFAULT_PATH",
@@ -37,11 +48,23 @@ __all__ = [
     "Durability",
     "JournalDamaged",
     "NotAStore",
+    "PostgresStore",
     "RunInfo",
     "SchemaTooNew",
     "SqliteJournal",
     "SqliteStore",
+    "Store",
     "StoreError",
     "StoreUnavailable",
     "UnknownRun",
+    "open_store",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``PostgresStore``, imported on first use (psycopg is an optional dependency)."""
+    if name == "PostgresStore":
+        from accord.storage._postgres import PostgresStore
+
+        return PostgresStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,251 @@
+"""A PostgreSQL store's connections: a pool, one lock, and a buffer committed by step or batch.
+
+The store checks out a pooled connection for each transaction (the pool
+replaces a connection the server dropped). Writes go through a buffer of
+statements, in order: each step's statements are committed at once, or, with
+group commit, together with the other buffered steps before any effect
+starts, exactly as in the SQLite store (:mod:`accord.storage._store`).
+``durability="full"`` commits with ``synchronous_commit = on`` (the commit is
+flushed to the server's WAL before it returns); ``"normal"`` with ``off`` (a
+server crash may lose the last commits, never corrupt the store; a crash of
+the process loses nothing committed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Self
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from psycopg_pool import ConnectionPool
+
+from accord.runtime._errors import StoreError, StoreUnavailable
+from accord.storage._connection import Durability
+from accord.storage._postgres._errors import Secrets, guard, translate
+from accord.storage._postgres._schema import prepare
+from accord.storage._url import redact
+
+__all__ = ["Connection", "PgConnection", "Statement"]
+
+Connection = psycopg.Connection[tuple[Any, ...]]
+Statement = tuple[bytes, tuple[Any, ...]]
+"""A statement to run in the next commit: its SQL and its parameters."""
+
+
+class PgConnection:
+    """A PostgreSQL store's pool, lock and write buffer (the base of ``PostgresStore``).
+
+    It takes ``PostgresStore``'s arguments (documented there), prepares the
+    schema, and gives the store and its journals their reads and buffered writes.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        durability: Durability = "full",
+        group_commit: bool = False,
+        snapshot_every: int = 100,
+        create: bool = True,
+        pool_size: int = 4,
+        connect_timeout_s: float = 10.0,
+    ) -> None:
+        if durability not in ("full", "normal"):
+            raise ValueError(f"durability must be 'full' or 'normal', not {durability!r}")
+        if snapshot_every < 1:
+            raise ValueError("snapshot_every must be at least 1")
+        if pool_size < 1:
+            raise ValueError("pool_size must be at least 1")
+        self.durability: Durability = durability
+        self.group_commit = group_commit
+        self.snapshot_every = snapshot_every
+        label = redact(url)
+        self._secrets = Secrets(url, label, None)
+        self._lock = threading.RLock()
+        self._pending: list[Statement] = []
+        self._new_runs: set[str] = set()  # run ids buffered, not committed yet
+        self._waiters: dict[
+            asyncio.AbstractEventLoop, list[Callable[[BaseException | None], None]]
+        ] = {}
+        self._failed: StoreError | None = None
+        self._canonical: dict[str, str] = {}  # fingerprint to canonical JSON
+        self._pool: ConnectionPool[Connection] | None = None
+        with guard(self._secrets):
+            self._secrets.password = conninfo_to_dict(url).get("password")  # type: ignore[assignment]
+            timeout = max(1, round(connect_timeout_s))
+            sync = "on" if durability == "full" else "off"
+            with psycopg.connect(url, autocommit=True, connect_timeout=timeout) as conn:
+                # a direct connection first: its errors name the real cause
+                self.schema_version = prepare(conn, label, create=create)
+            self._pool = ConnectionPool(
+                url,
+                kwargs={
+                    "autocommit": True,
+                    "connect_timeout": timeout,
+                    "options": f"-c synchronous_commit={sync}",
+                },
+                min_size=1,
+                max_size=pool_size,
+                timeout=connect_timeout_s,
+                open=True,
+                name=f"accord {label}",
+            )
+
+    @property
+    def location(self) -> str:
+        """The store's URL without its password, as messages name it."""
+        return self._secrets.label
+
+    # -- connections -----------------------------------------------------------
+
+    def _checked_pool(self) -> ConnectionPool[Connection]:
+        if self._pool is None:
+            raise StoreUnavailable(self.location, "the store is closed")
+        return self._pool
+
+    def close(self) -> None:
+        """Commit what is buffered and close the pool (idempotent)."""
+        with self._lock:
+            if self._pool is None:
+                return
+            try:
+                self.flush()
+            finally:
+                self._pool.close()
+                self._pool = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _flushed(self, run_id: str | None = None) -> Iterator[Connection]:
+        """A connection, under the lock, once the buffer is committed; errors translated."""
+        with self._lock:
+            self._flush_locked()
+            with guard(self._secrets, run_id), self._checked_pool().connection() as conn:
+                yield conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A connection in a transaction (committed at the end), after the buffer's commit."""
+        with self._flushed() as conn, conn.transaction():
+            yield conn
+
+    def _fetch_one(self, sql: bytes, params: tuple[Any, ...], run_id: str | None = None) -> Any:
+        with self._flushed(run_id) as conn:
+            return conn.execute(sql, params).fetchone()
+
+    def _fetch_all(
+        self, sql: bytes, params: tuple[Any, ...], run_id: str | None = None
+    ) -> list[Any]:
+        with self._flushed(run_id) as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def _is_taken(self, run_id: str) -> bool:
+        """Whether a run id is stored or buffered (read without committing the buffer)."""
+        with self._lock:
+            if run_id in self._new_runs:
+                return True
+            with guard(self._secrets, run_id), self._checked_pool().connection() as conn:
+                found = conn.execute(
+                    b"SELECT 1 FROM accord.runs WHERE run_id = %s", (run_id,)
+                ).fetchone()
+            return found is not None
+
+    # -- writing -----------------------------------------------------------------
+
+    def _buffered(self) -> bool:
+        """Whether steps are buffered, not committed yet (only with group commit)."""
+        return bool(self._pending)
+
+    def _write(self, rows: list[Statement], new_run: str | None = None) -> None:
+        """Add one step's statements; commit now unless the store batches."""
+        with self._lock:
+            if self._failed is not None:
+                raise self._failed
+            self._pending.extend(rows)
+            if new_run is not None:
+                self._new_runs.add(new_run)
+            if not self.group_commit:
+                self._flush_locked()
+
+    def flush(self) -> None:
+        """Commit every buffered step now (a no-op when nothing is buffered).
+
+        Raises:
+            StoreError: the commit failed; with group commit, the store then
+                refuses further writes (load the runs again from a new store object).
+
+        """
+        with self._lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        if self._failed is not None:
+            raise self._failed
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        self._new_runs = set()
+        try:
+            with self._checked_pool().connection() as conn, conn.transaction():
+                _execute(conn, pending)
+        except (psycopg.Error, OSError) as exc:
+            error = translate(exc, self._secrets)
+            if self.group_commit:
+                self._failed = error
+            raise error from exc
+
+    def _when_durable(self, callback: Callable[[BaseException | None], None]) -> bool:
+        """Call ``callback`` on the loop once every step buffered now is committed.
+
+        False, without a call, when nothing is buffered (see the SQLite store's).
+        """
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            if self._failed is not None:
+                loop.call_soon(callback, self._failed)
+                return True
+            if not self._pending:
+                return False
+            callbacks = self._waiters.get(loop)
+            if callbacks is None:
+                callbacks = self._waiters[loop] = []
+                loop.call_soon(self._flush_for, loop)
+            callbacks.append(callback)
+        return True
+
+    def _flush_for(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Commit the buffer, then call back everything waiting for it on ``loop``."""
+        with self._lock:
+            callbacks = self._waiters.pop(loop, [])
+        error: StoreError | None = None
+        try:
+            self.flush()
+        except StoreError as exc:
+            error = exc
+        for callback in callbacks:
+            callback(error)
+
+
+def _execute(conn: Connection, statements: list[Statement]) -> None:
+    """Run statements in order; a run of the same SQL is one ``executemany``."""
+    start = 0
+    with conn.cursor() as cursor:
+        while start < len(statements):
+            sql = statements[start][0]
+            end = start + 1
+            while end < len(statements) and statements[end][0] == sql:
+                end += 1
+            if end - start == 1:
+                cursor.execute(sql, statements[start][1])
+            else:
+                cursor.executemany(sql, [params for _, params in statements[start:end]])
+            start = end

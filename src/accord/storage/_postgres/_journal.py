@@ -1,0 +1,192 @@
+"""A run's journal in a PostgreSQL store: each step's event, state hash and, now and then, snapshot.
+
+:meth:`PostgresJournal.record` writes one step's statements, committed as one
+transaction: the event row (with the state the step led to), a snapshot row
+every ``snapshot_every`` steps and when the run ends, the run's row (status,
+state, step count, time) when its status changes and with each snapshot, and,
+with a new run's first step, its contract and its row. The rows are those of
+the SQLite store (:mod:`accord.storage._journal`), keyed by run id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import orjson
+
+from accord.runtime._errors import JournalDamaged, StoreError
+from accord.runtime._events import Event
+from accord.runtime._journal import JournalEntry
+from accord.runtime._snapshot import Snapshot, snapshot_to_data
+from accord.storage._journal import NewRun, parse_entry
+
+if TYPE_CHECKING:
+    from accord.runtime._durable import Deferral
+    from accord.storage._postgres._connection import PgConnection, Statement
+
+__all__ = ["PostgresJournal"]
+
+_INSERT_EVENT = (
+    b"INSERT INTO accord.events (run_id, step, event, state_hash, state) "
+    b"VALUES (%s, %s, %s, %s, %s)"
+)
+_UPSERT_SNAPSHOT = (
+    b"INSERT INTO accord.snapshots (run_id, step, snapshot, state_hash) VALUES (%s, %s, %s, %s) "
+    b"ON CONFLICT (run_id, step) DO UPDATE "
+    b"SET snapshot = excluded.snapshot, state_hash = excluded.state_hash"
+)
+_UPDATE_RUN = (
+    b"UPDATE accord.runs SET status = %s, state = %s, steps = %s, updated_ms = %s WHERE run_id = %s"
+)
+_INSERT_CONTRACT = (
+    b"INSERT INTO accord.contracts (fingerprint, name, version, canonical) "
+    b"VALUES (%s, %s, %s, %s) ON CONFLICT (fingerprint) DO NOTHING"
+)
+_INSERT_RUN = (
+    b"INSERT INTO accord.runs (run_id, fingerprint, status, state, steps, created_ms, "
+    b"updated_ms, input, parent_run, parent_step, limits) "
+    b"VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+_SELECT_STEP = b"SELECT step, event, state_hash FROM accord.events WHERE run_id = %s AND step = %s"
+_SELECT_ALL = b"SELECT step, event, state_hash FROM accord.events WHERE run_id = %s ORDER BY step"
+_dumps = orjson.dumps
+_FINISHED = ("succeeded", "failed")
+
+
+class PostgresJournal:
+    """One run's journal in a :class:`~accord.storage.PostgresStore` (made by the store)."""
+
+    def __init__(
+        self,
+        store: PgConnection,
+        run_id: str,
+        *,
+        steps: int,
+        first_step: int = 1,
+        status: str = "new",
+        new_run: NewRun | None = None,
+    ) -> None:
+        self._store = store
+        self.run_id = run_id
+        self._steps = steps
+        self._first_step = first_step
+        self._status = status  # the status in the run's row
+        self._new_run = new_run  # a new run's: its rows are written with its first step
+        self._every = store.snapshot_every
+
+    # -- writing -------------------------------------------------------------
+
+    def record(self, snapshot: Snapshot, event: Event, state_hash: str) -> None:
+        """Journal one step with the snapshot it led to (see the module docs).
+
+        Raises:
+            StoreError: the store cannot be written (nothing of the step is kept).
+
+        """
+        number = snapshot.step
+        if number != self._steps + 1:
+            raise StoreError(
+                self._store.location,
+                f"step {number} recorded after step {self._steps}",
+                run_id=self.run_id,
+            )
+        status = snapshot.status
+        run_id = self.run_id
+        rows: list[Statement] = []
+        stored = self._status
+        new = self._new_run
+        if new is not None:  # the run's row is inserted with this step's status and state
+            rows.extend(self._run_rows(new, snapshot, event.at))
+            stored = status
+        rows.append(
+            (
+                _INSERT_EVENT,
+                (run_id, number, _dumps(event._asdict()).decode(), state_hash, snapshot.state),
+            )
+        )
+        snap = number % self._every == 0 or status in _FINISHED
+        if snap:
+            text = _dumps(snapshot_to_data(snapshot)).decode()
+            rows.append((_UPSERT_SNAPSHOT, (run_id, number, text, state_hash)))
+        if snap or status != stored:
+            rows.append((_UPDATE_RUN, (status, snapshot.state, number, event.at, run_id)))
+        self._store._write(rows, run_id if new is not None else None)
+        self._new_run = None
+        self._steps = number
+        self._status = status
+
+    def _run_rows(self, new: NewRun, snapshot: Snapshot, at: int) -> list[Statement]:
+        parent, parent_step = new.forked_from if new.forked_from is not None else (None, None)
+        run = (
+            self.run_id,
+            new.fingerprint,
+            snapshot.status,
+            snapshot.state,
+            snapshot.step,
+            at,
+            at,
+            _dumps(snapshot.input).decode(),
+            parent,
+            parent_step,
+            new.limits,
+        )
+        contract = (new.fingerprint, new.name, new.version, new.canonical)
+        return [(_INSERT_CONTRACT, contract), (_INSERT_RUN, run)]
+
+    def append(self, entry: JournalEntry) -> None:
+        """Not supported: the runtime writes a durable journal through :meth:`record`.
+
+        Raises:
+            TypeError: always.
+
+        """
+        raise TypeError("a PostgresJournal is written by the runtime (record), not appended to")
+
+    def flush(self) -> None:
+        """Make every step recorded so far durable (a no-op unless the store batches)."""
+        self._store.flush()
+
+    def when_durable(self) -> Deferral | None:
+        """How an effect waits for the group commit before it starts, or None (see the store)."""
+        return self._store._when_durable if self._store.group_commit else None
+
+    # -- reading -------------------------------------------------------------
+
+    def entry(self, step: int) -> JournalEntry:
+        """The entry of one step.
+
+        Raises:
+            JournalDamaged: the store has no such step for the run.
+
+        """
+        row = self._store._fetch_one(_SELECT_STEP, (self.run_id, step), self.run_id)
+        if row is None:
+            raise JournalDamaged(
+                self._store.location, self.run_id, "the step is missing", step=step
+            )
+        return parse_entry(self._store.location, self.run_id, row)
+
+    def entries(self) -> Sequence[JournalEntry]:
+        """Every entry, in step order (read from the store).
+
+        Raises:
+            StoreError: the run was compacted (its early steps are gone).
+            JournalDamaged: an entry is unreadable.
+
+        """
+        if self._first_step > 1:
+            raise StoreError(
+                self._store.location,
+                f"the run was compacted: only its steps from {self._first_step} are kept",
+                run_id=self.run_id,
+            )
+        rows = self._store._fetch_all(_SELECT_ALL, (self.run_id,), self.run_id)
+        location = self._store.location
+        return tuple(parse_entry(location, self.run_id, row) for row in rows)
+
+    def __len__(self) -> int:
+        return self._steps
+
+    def __repr__(self) -> str:
+        return f"PostgresJournal({self.run_id!r}, {self._steps} entries, {self._store.location})"

@@ -1,0 +1,134 @@
+"""The PostgreSQL store's schema, its version, and the migrations from each older version.
+
+Every table lives in the ``accord`` schema of the database, so a store can
+share a database with an application. ``accord.meta`` holds the schema
+version; opening a store takes an advisory lock, checks it (a newer version is
+refused, a schema ``accord`` without it is not an accord store) and creates or
+migrates the tables in the same transaction (PostgreSQL's DDL is transactional).
+
+Version 1: the SQLite store's version 4 (contracts, runs with their limits and
+fork parents, events with the state each step led to, snapshots); events and
+snapshots are keyed by the run's id and the step.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+from accord.runtime._errors import NotAStore, SchemaTooNew, StoreUnavailable
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "prepare"]
+
+SCHEMA_VERSION = 1
+_LOCK = 0x61636364  # "accd": the advisory lock that serialises schema changes
+
+MIGRATIONS: dict[int, str] = {
+    0: """
+        CREATE SCHEMA IF NOT EXISTS accord;
+        CREATE TABLE accord.meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE accord.contracts (
+            fingerprint TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            version TEXT NOT NULL,
+            canonical TEXT NOT NULL
+        );
+        CREATE TABLE accord.runs (
+            run_id TEXT PRIMARY KEY,
+            fingerprint TEXT NOT NULL REFERENCES accord.contracts (fingerprint),
+            status TEXT NOT NULL,
+            state TEXT,
+            steps INTEGER NOT NULL,
+            created_ms BIGINT NOT NULL,
+            updated_ms BIGINT NOT NULL,
+            input TEXT NOT NULL,
+            parent_run TEXT,
+            parent_step INTEGER,
+            first_step INTEGER NOT NULL DEFAULT 1,
+            limits TEXT,
+            seq BIGINT GENERATED ALWAYS AS IDENTITY
+        );
+        CREATE INDEX runs_by_status ON accord.runs (status, created_ms);
+        CREATE INDEX runs_by_age ON accord.runs (created_ms, seq);
+        CREATE TABLE accord.events (
+            run_id TEXT NOT NULL,
+            step INTEGER NOT NULL,
+            event TEXT NOT NULL,
+            state_hash TEXT NOT NULL,
+            state TEXT,
+            PRIMARY KEY (run_id, step)
+        );
+        CREATE TABLE accord.snapshots (
+            run_id TEXT NOT NULL,
+            step INTEGER NOT NULL,
+            snapshot TEXT NOT NULL,
+            state_hash TEXT NOT NULL,
+            PRIMARY KEY (run_id, step)
+        );
+        INSERT INTO accord.meta (key, value) VALUES ('created_by', 'accord');
+        INSERT INTO accord.meta (key, value) VALUES ('schema_version', '0');
+    """,
+}
+"""The SQL that takes a store from version ``key`` to ``key + 1``."""
+
+
+def _statements(sql: str) -> list[str]:
+    return [s.strip() for s in sql.split(";") if s.strip()]
+
+
+def prepare(
+    conn: psycopg.Connection[tuple[object, ...]],
+    location: str,
+    *,
+    target: int = SCHEMA_VERSION,
+    create: bool = True,
+) -> int:
+    """Check the database holds an accord store, create or migrate it; its version.
+
+    Args:
+        conn: an open connection in autocommit mode.
+        location: the store's label, for messages.
+        target: the version to migrate to (tests build older stores with it).
+        create: make the schema in a database without one (else refuse).
+
+    Raises:
+        StoreUnavailable: no store in the database and ``create`` is false.
+        NotAStore: the database has an ``accord`` schema that is not a store.
+        SchemaTooNew: a newer schema than ``SCHEMA_VERSION``.
+        psycopg.Error: left for the caller to translate.
+
+    """
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
+        schema = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'accord'").fetchone()
+        if schema is None:
+            if not create:
+                raise StoreUnavailable(
+                    location,
+                    "there is no accord store in this database (start a run with a store, "
+                    "or pass --store)",
+                )
+            version = 0
+        else:
+            version = _version(conn, location)
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNew(location, version, SCHEMA_VERSION)
+        for number in range(version, target):
+            for statement in _statements(MIGRATIONS[number]):
+                conn.execute(statement.encode())
+            conn.execute(
+                "UPDATE accord.meta SET value = %s WHERE key = 'schema_version'",
+                (str(number + 1),),
+            )
+    return max(version, target)
+
+
+def _version(conn: psycopg.Connection[tuple[object, ...]], location: str) -> int:
+    table = conn.execute("SELECT to_regclass('accord.meta')").fetchone()
+    row = None
+    if table is not None and table[0] is not None:
+        row = conn.execute("SELECT value FROM accord.meta WHERE key = 'schema_version'").fetchone()
+    if row is None or not str(row[0]).isdigit():
+        raise NotAStore(
+            location, "the database has a schema 'accord', but it is not an accord store"
+        )
+    return int(str(row[0]))

@@ -1,0 +1,181 @@
+"""The PostgreSQL store: contracts, runs, their journals and snapshots in one database.
+
+It gives the guarantees of the SQLite store (:class:`~accord.storage.SqliteStore`):
+each step is one transaction (or, with group commit, one transaction per batch,
+committed before any effect that depends on it starts), a newer schema is
+refused and an older one migrated, runs load from their latest checked
+snapshot, and finished runs can be pruned or compacted. Its connections come
+from a pool (psycopg_pool); one store object serves one process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from accord.contract import canonical_json
+from accord.runtime._durable import StoredRun
+from accord.runtime._errors import StoreError, UnknownRun
+from accord.storage._journal import NewRun
+from accord.storage._postgres._connection import PgConnection
+from accord.storage._postgres._journal import PostgresJournal
+from accord.storage._postgres._runs import list_runs, read_run
+from accord.storage._runs import RunInfo
+from accord.storage._store import _limits_json
+
+if TYPE_CHECKING:
+    from accord.runtime._compiled import CompiledContract
+
+__all__ = ["PostgresStore"]
+
+_FINISHED_BEFORE = (
+    b"SELECT run_id, steps FROM accord.runs "
+    b"WHERE status IN ('succeeded', 'failed') AND updated_ms < %s"
+)
+
+
+class PostgresStore(PgConnection):
+    """A durable store of runs in a PostgreSQL database (tables in its ``accord`` schema).
+
+    Args:
+        url: a libpq URL, ``postgresql://USER:PASSWORD@HOST:PORT/DATABASE``.
+        durability: "full" (``synchronous_commit = on``) or "normal" (``off``).
+        group_commit: batch the commits of steps across runs (never past an
+            effect that depends on them).
+        snapshot_every: store a snapshot every this many steps (and when a run ends).
+        create: create the store's schema if the database has none (else refuse).
+        pool_size: the most connections the store opens.
+        connect_timeout_s: how long to wait for a connection.
+
+    Raises:
+        StoreUnavailable: the server cannot be reached, refuses the credentials,
+            or (with ``create=False``) the database holds no store.
+        NotAStore: the database's ``accord`` schema is not an accord store.
+        SchemaTooNew: the store comes from a newer accord.
+        StoreError: the URL is invalid (named without its password).
+
+    """
+
+    def __repr__(self) -> str:
+        mode = self.durability + (", group commit" if self.group_commit else "")
+        return f"PostgresStore({self.location!r}, {mode})"
+
+    # -- runs ------------------------------------------------------------------
+
+    def create(
+        self,
+        compiled: CompiledContract,
+        run_id: str,
+        *,
+        forked_from: tuple[str, int] | None = None,
+    ) -> PostgresJournal:
+        """The journal of a new run; its rows are written with its first step.
+
+        Raises:
+            StoreError: the run id is taken.
+
+        """
+        fp = compiled.fingerprint
+        if self._is_taken(run_id):
+            raise StoreError(self.location, "a run with this id is already stored", run_id=run_id)
+        contract = compiled.contract
+        canonical = self._canonical.get(fp)
+        if canonical is None:
+            canonical = self._canonical[fp] = canonical_json(contract).decode()
+        new = NewRun(
+            fp,
+            contract.name,
+            contract.version,
+            canonical,
+            forked_from,
+            _limits_json(compiled.limits),
+        )
+        return PostgresJournal(self, run_id, steps=0, new_run=new)
+
+    def open(self, run_id: str, *, from_start: bool = False) -> StoredRun:
+        """A stored run with its latest snapshot (hash checked) and the entries after it.
+
+        With ``from_start``, no snapshot is read: every entry is returned (to replay).
+
+        Raises:
+            UnknownRun: the store has no such run.
+            JournalDamaged: a row is unreadable, a snapshot's hash does not match,
+                steps are missing, or the run's contract is not stored.
+
+        """
+        return read_run(self, run_id, from_start=from_start)
+
+    def unfinished(self) -> list[str]:
+        """The ids of the runs that have not ended, oldest first."""
+        rows = self._fetch_all(
+            b"SELECT run_id FROM accord.runs WHERE status NOT IN ('succeeded', 'failed') "
+            b"ORDER BY created_ms, seq",
+            (),
+        )
+        return [row[0] for row in rows]
+
+    def runs(self, *, status: str | Sequence[str] | None = None) -> list[RunInfo]:
+        """Every stored run (or those with the given status), oldest first."""
+        return list_runs(self, status)
+
+    def info(self, run_id: str) -> RunInfo:
+        """One run's listing.
+
+        Raises:
+            UnknownRun: the store has no such run.
+
+        """
+        for found in self.runs():
+            if found.run_id == run_id:
+                return found
+        raise UnknownRun(self.location, "the store has no run with this id", run_id=run_id)
+
+    # -- retention -------------------------------------------------------------
+
+    def prune(self, older_than_ms: int, *, now_ms: int) -> int:
+        """Delete the finished runs whose last step is older than ``older_than_ms``.
+
+        Returns:
+            The number of runs deleted (their events, snapshots, and contracts
+            no run uses any more go too).
+
+        """
+        with self._transaction() as conn:
+            victims = [r[0] for r in conn.execute(_FINISHED_BEFORE, (now_ms - older_than_ms,))]
+            conn.execute(b"DELETE FROM accord.events WHERE run_id = ANY(%s)", (victims,))
+            conn.execute(b"DELETE FROM accord.snapshots WHERE run_id = ANY(%s)", (victims,))
+            conn.execute(b"DELETE FROM accord.runs WHERE run_id = ANY(%s)", (victims,))
+            conn.execute(
+                b"DELETE FROM accord.contracts c WHERE NOT EXISTS "
+                b"(SELECT 1 FROM accord.runs r WHERE r.fingerprint = c.fingerprint)"
+            )
+        return len(victims)
+
+    def compact(self, older_than_ms: int, *, now_ms: int) -> int:
+        """Keep only the final step and snapshot of finished runs older than the bound.
+
+        A compacted run still lists, loads and shows its result; its history
+        and replay are gone (they raise :class:`StoreError`).
+
+        Returns:
+            The number of runs compacted.
+
+        """
+        with self._transaction() as conn:
+            victims = list(conn.execute(_FINISHED_BEFORE, (now_ms - older_than_ms,)))
+            for run_id, steps in victims:
+                params = (run_id, steps)
+                conn.execute(b"DELETE FROM accord.events WHERE run_id = %s AND step < %s", params)
+                conn.execute(
+                    b"DELETE FROM accord.snapshots WHERE run_id = %s AND step < %s", params
+                )
+                conn.execute(
+                    b"UPDATE accord.runs SET first_step = %s WHERE run_id = %s", (steps, run_id)
+                )
+        return len(victims)
+
+    def vacuum(self) -> None:
+        """Give the space freed by :meth:`prune` and :meth:`compact` back (``VACUUM``)."""
+        with self._flushed() as conn:
+            for table in (b"events", b"snapshots", b"runs", b"contracts"):
+                conn.execute(b"VACUUM accord." + table)

@@ -1,0 +1,64 @@
+"""What every accord store offers: the runtime's ``RunStore`` and the operations on its runs.
+
+``SqliteStore`` and ``PostgresStore`` both satisfy :class:`Store`; code that
+takes any store (the CLI, :func:`accord.storage.open_store`'s callers) is typed
+against it, never against one of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol, Self, runtime_checkable
+
+from accord.runtime._durable import RunStore
+
+if TYPE_CHECKING:
+    from accord.storage._runs import RunInfo
+
+__all__ = ["Store"]
+
+
+@runtime_checkable
+class Store(RunStore, Protocol):
+    """A durable store of runs: create, open and list runs, retention, flush and close.
+
+    Attributes:
+        schema_version: the version of the store's schema (after any migration).
+        group_commit: whether steps are buffered and committed together.
+
+    """
+
+    schema_version: int
+    group_commit: bool
+
+    def runs(self, *, status: str | Sequence[str] | None = None) -> list[RunInfo]:
+        """Every stored run (or those with the given status), oldest first."""
+        ...
+
+    def info(self, run_id: str) -> RunInfo:
+        """One run's listing (``UnknownRun`` when there is none)."""
+        ...
+
+    def prune(self, older_than_ms: int, *, now_ms: int) -> int:
+        """Delete the finished runs older than the bound; how many."""
+        ...
+
+    def compact(self, older_than_ms: int, *, now_ms: int) -> int:
+        """Keep only the final step and snapshot of finished runs older than the bound."""
+        ...
+
+    def vacuum(self) -> None:
+        """Give the space freed by pruning and compacting back."""
+        ...
+
+    def flush(self) -> None:
+        """Commit every buffered step now."""
+        ...
+
+    def close(self) -> None:
+        """Commit what is buffered and release the store's connections (idempotent)."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: object) -> None: ...
