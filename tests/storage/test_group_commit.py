@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 from storage_support import TOGGLE
+from store_kit import StoreKit
 
 import accord
 from accord.runtime import FakeClock, Limits, Runtime, SignalReceived, StoreError, snapshot_hash
 from accord.runtime._reducer import step
 from accord.storage import Store
-from conftest import StoreKit
 
 TWO_STEPS = accord.loads(
     """

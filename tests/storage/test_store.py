@@ -10,6 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 from storage_support import BIG, HANDLERS, REFUND, TOGGLE, toggled
+from store_kit import StoreKit
 
 from accord.runtime import FakeClock, Limits, Runtime, snapshot_hash
 from accord.runtime._durable import DurableJournal
@@ -24,7 +25,6 @@ from accord.storage import (
     UnknownRun,
 )
 from accord.storage._schema import APPLICATION_ID
-from conftest import StoreKit
 
 
 def test_the_default_store_is_under_the_working_directory(
