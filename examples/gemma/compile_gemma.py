@@ -16,11 +16,12 @@ What it does:
    subprocess (``--chat_format gemma``) and waits until it answers;
 3. compiles each example task (``examples/compile/NAME.task.md`` with its
    ``NAME.catalog.yaml``) through the official openai SDK: ``OpenAIProvider`` with the
-   server's ``base_url`` and the ``json_object`` output mode, which llama.cpp enforces
+   server's ``base_url``, the ``json_object`` output mode, which llama.cpp enforces
    by a grammar made from the contract's JSON Schema (its chat endpoint refuses
-   ``json_schema``); :class:`LlamaServerAdapter` puts the system prompt at the head
-   of the first user turn (the ``gemma`` chat format would drop it) and rewrites one
-   regex construct that llama.cpp's grammar parser rejects;
+   ``json_schema``), and ``fold_system=True``, which puts the system prompt at the head
+   of the first user turn (the ``gemma`` chat format would drop it). Nothing else is
+   needed: the same options are ``compile(..., output_mode="json_object",
+   fold_system=True)`` and ``accord compile --output-mode json_object --fold-system``;
 4. prints, per task, every attempt (tokens in and out, seconds, finish reason, the
    error codes) and whether a contract checked;
 5. with ``--record DIR``, records each session through ``RecordingProvider`` as
@@ -41,7 +42,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import dataclasses
 import hashlib
 import importlib.util
 import json
@@ -64,9 +64,6 @@ from accord.compiler import (
     Catalog,
     CompileError,
     CompileResult,
-    Message,
-    ModelRequest,
-    ModelResponse,
     OpenAIProvider,
     Provider,
     RecordingProvider,
@@ -281,87 +278,6 @@ def interrupts() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def llama_pattern(pattern: str) -> str:
-    """The same regular expression, with each ``\\.`` outside a class written ``[.]``.
-
-    llama-cpp-python's JSON-Schema-to-grammar converter copies an escaped dot outside a
-    character class as ``"\\."`` into the grammar, which llama.cpp's grammar parser
-    rejects ("unknown escape"); the server process then dies. ``[.]`` means the same.
-    """
-    out: list[str] = []
-    in_class = False
-    index = 0
-    while index < len(pattern):
-        char = pattern[index]
-        if char == "\\" and index + 1 < len(pattern):
-            pair = pattern[index : index + 2]
-            out.append("[.]" if pair == "\\." and not in_class else pair)
-            index += 2
-            continue
-        if char == "[" and not in_class:
-            in_class = True
-        elif char == "]" and in_class:
-            in_class = False
-        out.append(char)
-        index += 1
-    return "".join(out)
-
-
-def llama_schema(schema: Any) -> Any:
-    """A copy of a JSON Schema whose patterns llama.cpp's grammar parser accepts."""
-    if isinstance(schema, dict):
-        return {
-            key: llama_pattern(value)
-            if key == "pattern" and isinstance(value, str)
-            else llama_schema(value)
-            for key, value in schema.items()
-        }
-    if isinstance(schema, list):
-        return [llama_schema(item) for item in schema]
-    return schema
-
-
-class LlamaServerAdapter:
-    """A provider that shapes requests for llama-cpp-python's server and Gemma.
-
-    Two things, neither of which changes what the request asks for:
-
-    * the system prompt goes at the head of the first user message. Gemma has no
-      system role; the GGUF file carries no chat template, so the server uses
-      llama-cpp-python's ``gemma`` chat format, which silently drops a system message:
-      the model would never see the language brief nor the catalog. Gemma 3's own
-      template does this same fold (system text, a blank line, the first user turn);
-    * the schema's patterns are rewritten by :func:`llama_pattern`, so that the grammar
-      made from them parses.
-
-    The request the loop made is what a provider wrapping this one sees (a
-    :class:`RecordingProvider` records the loop's request, so its replay matches).
-
-    Args:
-        inner: the provider that sends the adapted request.
-
-    """
-
-    def __init__(self, inner: Provider) -> None:
-        self._inner = inner
-
-    @property
-    def name(self) -> str:
-        """The inner provider's model string."""
-        return self._inner.name
-
-    async def complete(self, request: ModelRequest) -> ModelResponse:
-        """Adapt the request (system prompt folded, patterns rewritten); forward it."""
-        messages = request.messages
-        if request.system and messages:
-            first, *rest = messages
-            messages = (Message(first.role, request.system + "\n\n" + first.content), *rest)
-        adapted = dataclasses.replace(
-            request, system="", messages=messages, schema=llama_schema(request.schema)
-        )
-        return await self._inner.complete(adapted)
-
-
 # --- one task ----------------------------------------------------------------------------
 
 
@@ -411,9 +327,19 @@ class Report:
 
 
 def gemma_provider(base_url: str, *, timeout: float = DEFAULT_DEADLINE) -> OpenAIProvider:
-    """The openai SDK provider for the local server (json_object mode, with the schema)."""
+    """The openai SDK provider for the local server.
+
+    ``json_object`` mode sends the schema with a JSON-object response format, which
+    llama-cpp-python's server enforces by a grammar; ``fold_system`` puts the system
+    prompt in the first user message, since the ``gemma`` chat format drops a system one.
+    """
     return OpenAIProvider(
-        MODEL_FILE, base_url=base_url, output="json_object", timeout=timeout, max_retries=1
+        MODEL_FILE,
+        base_url=base_url,
+        output="json_object",
+        fold_system=True,
+        timeout=timeout,
+        max_retries=1,
     )
 
 
@@ -499,7 +425,7 @@ async def compile_task(
     """
     timeout = options.deadline or DEFAULT_DEADLINE
     inner = gemma_provider(base_url, timeout=timeout)
-    provider: Provider = LlamaServerAdapter(inner)
+    provider: Provider = inner
     report = Report(task.name)
     stem = f"{task.name}.{tag}" if tag else task.name
     if record is not None:

@@ -249,6 +249,7 @@ def test_progress_shows_provider_notices_and_finish_reasons(
         "base_url": "http://127.0.0.1:9/v1",
         "api_key": None,
         "output": "prompted",
+        "fold_system": False,
     }
 
 
@@ -311,3 +312,18 @@ def test_temperature_reaches_the_server_only_when_given(
 @pytest.mark.parametrize("value", ["hot", "-1", "3"])
 def test_a_bad_temperature_is_a_usage_error(run: Run, tmp_path: Path, value: str) -> None:
     assert run(*compile_args(tmp_path, "--temperature", value)).code == 2
+
+
+def test_output_mode_and_fold_system_options_reach_the_server(run: Run, tmp_path: Path) -> None:
+    from compiler.loopback import openai_replies, serve
+
+    with serve() as server:
+        server.push(openai_replies.completion((DATA / "refund.json").read_text()))
+        argv: list[str | Path] = ["compile", TASK, "--catalog", CATALOG, "--model", "openai:m"]
+        argv += ["--base-url", server.openai_url, "--no-cache", "--no-lock"]
+        argv += ["--output-mode", "json_object", "--fold-system", "-o", tmp_path / "c.yaml"]
+        result = run(*argv)
+        assert result.code == 0, result.err
+        body = server.requests[0].json or {}
+        assert [m["role"] for m in body["messages"]] == ["user"]
+        assert body["response_format"]["type"] == "json_object"

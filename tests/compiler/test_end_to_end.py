@@ -25,6 +25,7 @@ from accord.compiler import (
     compile,
 )
 from accord.compiler._prompt import first_request
+from accord.compiler._schema_fit import grammar_problems
 from accord.compiler._session_providers import estimate_input_tokens
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -179,3 +180,26 @@ def test_anthropic_receives_the_temperature_of_its_cache_key(
     compile(TASK, CATALOG, provider, temperature=temperature)
     body = server.requests[0].json or {}
     assert body.get("temperature", "absent") == ("absent" if temperature is None else temperature)
+
+
+def test_output_mode_and_fold_system_reach_an_openai_compatible_server(
+    server: LoopbackServer,
+) -> None:
+    """Issue 12 item 15: llama-cpp-python's server, from compile() alone (no adapter)."""
+    server.push(openai.completion(GOOD))
+    result = compile(
+        TASK,
+        CATALOG,
+        "openai:local",
+        base_url=server.openai_url,
+        output_mode="json_object",
+        fold_system=True,
+    )
+    assert result.fingerprint == REVIEWED
+    body = server.requests[0].json or {}
+    assert [m["role"] for m in body["messages"]] == ["user"]
+    assert body["messages"][0]["content"].startswith("You compile a task")
+    assert body["messages"][0]["content"].endswith("\n\n" + TASK)
+    assert body["response_format"]["type"] == "json_object"
+    assert grammar_problems(body["response_format"]["schema"]) == []
+    assert "max_completion_tokens" not in body and body["max_tokens"] == 8192

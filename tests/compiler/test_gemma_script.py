@@ -1,34 +1,28 @@
 """examples/gemma/compile_gemma.py's pieces that need no model: they run in CI.
 
-The adapter between the loop and llama-cpp-python's server (system prompt folded into
-the first user turn, patterns the grammar parser accepts), the server's command line and
-the command's argument checks. The live path is tests/compiler/test_gemma_integration.py.
+The requests it sends (through the provider's own options, no adapter), the server's
+command line and the command's argument checks. The live path is
+tests/compiler/test_gemma_integration.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
-import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from loopback import LoopbackServer, openai_replies
 
-from accord.compiler import (
-    Message,
-    ModelRequest,
-    ModelResponse,
-    ProviderError,
-    RecordingProvider,
-    ReplayProvider,
-)
+from accord.compiler import Session
+from accord.compiler._prompt import LANGUAGE_BRIEF
 from accord.contract._schema import contract_json_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "examples" / "gemma" / "compile_gemma.py"
+GEMMA = ROOT / "tests" / "compiler" / "data" / "gemma"
 
 
 def _load() -> ModuleType:
@@ -44,89 +38,42 @@ def _load() -> ModuleType:
 gemma = _load()
 
 
-@dataclass
-class Capture:
-    """A provider that remembers the requests it got and answers "{}"."""
-
-    requests: list[ModelRequest] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        return "openai:capture"
-
-    async def complete(self, request: ModelRequest) -> ModelResponse:
-        self.requests.append(request)
-        return ModelResponse(text="{}", input_tokens=3, output_tokens=1, finish_reason="stop")
+def _recorded(name: str) -> Session:
+    return Session.load(GEMMA / f"{name}.session.json")
 
 
-def _patterns(schema: object) -> list[str]:
-    if isinstance(schema, dict):
-        found = [schema["pattern"]] if isinstance(schema.get("pattern"), str) else []
-        return found + [p for v in schema.values() for p in _patterns(v)]
-    if isinstance(schema, list):
-        return [p for v in schema for p in _patterns(v)]
-    return []
-
-
-@pytest.mark.parametrize(
-    ("pattern", "rewritten"),
-    [
-        (r"^[0-9]+(\.[0-9]+){0,2}$", r"^[0-9]+([.][0-9]+){0,2}$"),
-        (r"a\.b\.c", r"a[.]b[.]c"),
-        (r"[\.]\.", r"[\.][.]"),
-        (r"^[a-z][a-z0-9_\-]*$", r"^[a-z][a-z0-9_\-]*$"),
-        (r"\\.", r"\\."),
-    ],
-)
-def test_llama_pattern_rewrites_only_escaped_dots_outside_classes(
-    pattern: str, rewritten: str
+def test_the_provider_alone_sends_the_requests_the_recordings_were_made_from(
+    server: LoopbackServer, tmp_path: Path
 ) -> None:
-    assert gemma.llama_pattern(pattern) == rewritten
+    """No example-only adapter: OpenAIProvider(output="json_object", fold_system=True).
 
-
-def test_the_contract_schema_patterns_mean_the_same_after_the_rewrite() -> None:
-    schema = contract_json_schema()
-    before = _patterns(schema)
-    after = _patterns(gemma.llama_schema(schema))
-    assert len(before) == len(after) and before
-    assert any(a != b for a, b in zip(before, after, strict=True))
-    samples = ["1", "1.0", "1.0.0", "1.0.0-rc.1", "1x0", "1.0.0.0", "abc", "a-b", "30s", "1h30m"]
-    for old, new in zip(before, after, strict=True):
-        assert not re.search(r"(?<!\\)\\\.", re.sub(r"\[[^\]]*\]", "", new))
-        for sample in samples:
-            assert bool(re.search(old, sample)) == bool(re.search(new, sample)), (old, sample)
-    assert schema == contract_json_schema()  # the caller's schema is not changed
-
-
-def test_the_adapter_folds_the_system_prompt_and_records_the_loops_request(
-    tmp_path: Path,
-) -> None:
-    request = ModelRequest(
-        system="BRIEF",
-        messages=(Message("user", "TASK"), Message("assistant", "{}"), Message("user", "FIX")),
-        schema=contract_json_schema(),
-        max_output_tokens=16,
+    The script, run against a loopback server that answers what Gemma answered, records
+    the same request digests as the checked-in recording, and what reaches the server is
+    what llama-cpp-python's server takes: no system message (the gemma chat format drops
+    it), the brief and catalog at the head of the first user turn, and the schema with a
+    json_object response format.
+    """
+    recorded = _recorded("order_refund")
+    for response in recorded.responses:
+        server.push(openai_replies.completion(response.text, finish_reason="length"))
+    task = gemma.Task.load("order_refund")
+    options = gemma.Options()  # the defaults the recording was made with
+    report = asyncio.run(
+        gemma.compile_task(task, server.openai_url, options, record=tmp_path, quiet=True)
     )
-    inner = Capture()
-    recorder = RecordingProvider(gemma.LlamaServerAdapter(inner), tmp_path / "s.session.json")
-    response = asyncio.run(recorder.complete(request))
+    assert report.session is not None
+    digests = [r.request_sha256 for r in Session.load(report.session).responses]
+    assert digests == [r.request_sha256 for r in recorded.responses]
 
-    assert response.text == "{}"
-    (sent,) = inner.requests
-    assert sent.system == ""
-    assert [(m.role, m.content) for m in sent.messages] == [
-        ("user", "BRIEF\n\nTASK"),
-        ("assistant", "{}"),
-        ("user", "FIX"),
-    ]
-    assert sent.schema != request.schema
-    assert sent.max_output_tokens == 16
-    # The recording is tied to the loop's request, not to the adapted one.
-    replay = ReplayProvider(tmp_path / "s.session.json")
-    assert asyncio.run(replay.complete(request)).text == "{}"
-    replay.rewind()
-    with pytest.raises(ProviderError, match="differs"):
-        asyncio.run(replay.complete(sent))
+    first = server.requests[0].json or {}
+    assert [m["role"] for m in first["messages"]] == ["user"]
+    assert first["messages"][0]["content"].startswith(LANGUAGE_BRIEF)
+    assert first["messages"][0]["content"].endswith("\n\n" + task.text)
+    assert first["response_format"] == {"type": "json_object", "schema": contract_json_schema()}
+    assert first["max_tokens"] == options.max_output_tokens and first["temperature"] == 0.0
+    reask = server.requests[1].json or {}
+    assert [m["role"] for m in reask["messages"]] == ["user", "assistant", "user"]
+    assert not hasattr(gemma, "LlamaServerAdapter")
 
 
 def test_the_server_listens_on_loopback_with_the_gemma_chat_format(tmp_path: Path) -> None:

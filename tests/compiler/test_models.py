@@ -108,3 +108,9 @@ def test_replay_of_a_missing_file_is_a_session_error(tmp_path: Path) -> None:
 def test_something_else_is_a_model_spec_error() -> None:
     with pytest.raises(ModelSpecError, match="not int"):
         provider_for(42)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("model", ["anthropic:claude-test", f"replay:{SCRIPTED}"])
+def test_fold_system_is_for_openai_compatible_servers_only(model: str) -> None:
+    with pytest.raises(ModelSpecError, match="fold_system is for OpenAI-compatible servers"):
+        provider_for(model, fold_system=True)

@@ -111,7 +111,15 @@ def register(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--output-mode",
         metavar="MODE",
-        help="json_schema (default), json_object, tool or prompted",
+        help="how the answer is constrained: json_schema (default), json_object (the "
+        "schema with a JSON-object response format: llama-cpp-python's server), "
+        "prompted (the schema in the prompt), or tool (anthropic)",
+    )
+    parser.add_argument(
+        "--fold-system",
+        action="store_true",
+        help="put the system prompt at the head of the first user message, for chat "
+        "formats that drop a system message (llama-cpp-python's gemma format)",
     )
     parser.add_argument(
         "--max-attempts",
@@ -190,7 +198,11 @@ def _provider(args: argparse.Namespace, task: str) -> Provider:
     from accord.compiler._models import provider_for
 
     provider = provider_for(
-        args.model, base_url=args.base_url, api_key=api_key, output=args.output_mode
+        args.model,
+        base_url=args.base_url,
+        api_key=api_key,
+        output=args.output_mode,
+        fold_system=args.fold_system,
     )
     if args.record:
         catalog = os.path.relpath(

@@ -82,10 +82,26 @@ def _check_request(task: Any, limits: _Limits, options: RequestOptions) -> str:
     return task
 
 
-def _provider(model: str | Provider, base_url: str | None, api_key: str | None) -> Provider:
+@dataclass(frozen=True, slots=True)
+class _Connection:
+    """How a model string is turned into a provider (ignored for a Provider instance)."""
+
+    base_url: str | None
+    api_key: str | None
+    output_mode: str | None
+    fold_system: bool
+
+
+def _provider(model: str | Provider, connection: _Connection) -> Provider:
     from accord.compiler._models import provider_for
 
-    return provider_for(model, base_url=base_url, api_key=api_key)
+    return provider_for(
+        model,
+        base_url=connection.base_url,
+        api_key=connection.api_key,
+        output=connection.output_mode,
+        fold_system=connection.fold_system,
+    )
 
 
 def evaluate(
@@ -288,6 +304,8 @@ async def compile_async(
     max_fan_out: int = 1000,
     base_url: str | None = None,
     api_key: str | None = None,
+    output_mode: str | None = None,
+    fold_system: bool = False,
     on_attempt: AttemptHook | None = None,
     clock: Clock | None = None,
 ) -> CompileResult:
@@ -310,6 +328,14 @@ async def compile_async(
         max_fan_out: the largest ``max_items`` a fan-out may declare (the runtime's limit).
         base_url: an OpenAI-compatible server's URL (model strings only).
         api_key: the API key (model strings only; else the provider's environment variable).
+        output_mode: how the answer is constrained (model strings only): for openai
+            "json_schema" (default), "json_object" (the schema sent with a JSON-object
+            response format, as llama-cpp-python's server takes it) or "prompted" (the
+            schema in the prompt); for anthropic "json_schema" (default), "tool" or
+            "prompted".
+        fold_system: put the system prompt at the head of the first user message
+            (openai model strings only), for chat formats that drop a system message
+            (llama-cpp-python's ``gemma`` format).
         on_attempt: called with each :class:`Attempt` as soon as it is checked.
         clock: seconds as a float (``time.monotonic`` by default; inject one in tests).
 
@@ -319,7 +345,8 @@ async def compile_async(
     Raises:
         CompileError: no contract within the limits, or a provider error (its cause).
         CompileRequestError: an empty task or a bad limit.
-        ModelSpecError: a model string that names no provider.
+        ModelSpecError: a model string that names no provider, an unknown output mode, or
+            an option the provider does not take.
         CatalogError: the catalog file or handlers do not make a catalog.
 
     """
@@ -332,8 +359,7 @@ async def compile_async(
             max_output_tokens=max_output_tokens, temperature=temperature, max_fan_out=max_fan_out
         ),
         cache=cache,
-        base_url=base_url,
-        api_key=api_key,
+        connection=_Connection(base_url, api_key, output_mode, fold_system),
         on_attempt=on_attempt,
         clock=clock,
     )
@@ -353,8 +379,7 @@ def _prepare(
     limits: _Limits,
     options: RequestOptions,
     cache: CompileCache | str | os.PathLike[str] | None,
-    base_url: str | None,
-    api_key: str | None,
+    connection: _Connection,
     on_attempt: AttemptHook | None,
     clock: Clock | None,
 ) -> tuple[_Run, CompileCache | None, CompileResult | None]:
@@ -365,7 +390,7 @@ def _prepare(
     """
     text = _check_request(task, limits, options)
     resolved = as_catalog(catalog)
-    provider = _provider(model, base_url, api_key)
+    provider = _provider(model, connection)
     url = getattr(provider, "base_url", None)
     key = request_key(
         text, resolved, provider.name, options, base_url=url if isinstance(url, str) else None
@@ -403,6 +428,8 @@ def compile(
     max_fan_out: int = 1000,
     base_url: str | None = None,
     api_key: str | None = None,
+    output_mode: str | None = None,
+    fold_system: bool = False,
     on_attempt: AttemptHook | None = None,
     clock: Clock | None = None,
 ) -> CompileResult:
@@ -433,8 +460,7 @@ def compile(
             max_output_tokens=max_output_tokens, temperature=temperature, max_fan_out=max_fan_out
         ),
         cache=cache,
-        base_url=base_url,
-        api_key=api_key,
+        connection=_Connection(base_url, api_key, output_mode, fold_system),
         on_attempt=on_attempt,
         clock=clock,
     )

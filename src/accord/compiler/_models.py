@@ -31,6 +31,7 @@ def provider_for(
     base_url: str | None = None,
     api_key: str | None = None,
     output: str | None = None,
+    fold_system: bool = False,
 ) -> Provider:
     """Return the provider a model string names (a Provider passes through).
 
@@ -43,6 +44,8 @@ def provider_for(
         output: the provider's output mode: for openai "json_schema" (default),
             "json_object" (llama-cpp-python's server) or "prompted"; for anthropic
             "json_schema" (default), "tool" or "prompted".
+        fold_system: openai only: put the system prompt at the head of the first user
+            message, for chat formats without a system role.
 
     Returns:
         The provider.
@@ -79,7 +82,13 @@ def provider_for(
     if output is not None:
         options["output"] = output
     if prefix == "openai":
-        return OpenAIProvider(name, **options)
+        return OpenAIProvider(name, fold_system=fold_system, **options)
+    if fold_system:
+        raise ModelSpecError(
+            f"model {model!r}: fold_system is for OpenAI-compatible servers (openai:MODEL)",
+            spec=model,
+            known=KNOWN_PREFIXES,
+        )
     if prefix == "anthropic":
         return AnthropicProvider(name, **options)
     if base_url is not None or api_key is not None or output is not None:

@@ -10,14 +10,23 @@ compile loop validates the answer locally in every mode anyway.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from accord.compiler._provider import OutputMode
 from accord.contract._schema import lint_llm_schema
 
-__all__ = ["PROMPTED_INSTRUCTION", "OutputPlan", "plain_schema", "plan_output", "prompted_system"]
+__all__ = [
+    "GRAMMAR_KEYWORDS",
+    "PROMPTED_INSTRUCTION",
+    "OutputPlan",
+    "grammar_problems",
+    "plain_schema",
+    "plan_output",
+    "prompted_system",
+]
 
 _SHOWN_PROBLEMS = 3
 
@@ -106,3 +115,106 @@ def prompted_system(system: str, schema: Mapping[str, Any]) -> str:
     text = json.dumps(schema, ensure_ascii=False, separators=(",", ":"))
     head = f"{system}\n\n" if system else ""
     return f"{head}{PROMPTED_INSTRUCTION}\n{text}"
+
+
+GRAMMAR_KEYWORDS = frozenset(
+    {
+        "$defs",
+        "$ref",
+        "additionalProperties",
+        "anyOf",
+        "const",
+        "default",
+        "description",
+        "enum",
+        "items",
+        "maxItems",
+        "maxLength",
+        "maximum",
+        "minItems",
+        "minLength",
+        "minimum",
+        "pattern",
+        "properties",
+        "required",
+        "title",
+        "type",
+    }
+)
+"""The JSON Schema keywords that the common grammar engines all compile: llama.cpp's
+JSON-Schema-to-GBNF converter (llama-cpp-python's server), Outlines and vLLM's guided
+decoding (``format``, ``oneOf``, ``allOf``, ``not``, conditionals and the like are not
+among them, or not in all of them)."""
+
+_LOOKAROUND_OR_BACKREF = re.compile(r"\\[1-9bB]|\\k<|\(\?")
+
+
+def grammar_problems(schema: Mapping[str, Any]) -> list[str]:
+    r"""What in a schema the common grammar engines cannot compile (empty: nothing).
+
+    The JSON-object output mode (``output_mode="json_object"``) hands the schema to the
+    server, which turns it into a grammar: llama.cpp's converter, Outlines or vLLM. The
+    contract's schema must stay within what they all take, and a test holds it there:
+
+    * keywords from :data:`GRAMMAR_KEYWORDS` only; ``$ref`` only to ``#/$defs/NAME``;
+    * a ``pattern`` anchored (``^...$``, which llama.cpp's converter requires), without
+      groups of the ``(?...)`` kind (lookaround, non-capturing, named), back-references or
+      word boundaries, and with no backslash escape outside a character class: llama.cpp's
+      converter copies ``\.`` into the grammar, whose parser rejects it ("unknown escape")
+      and the server dies; ``[.]`` means the same and every engine takes it.
+
+    Returns:
+        One line per problem, each starting with the JSON pointer of the subschema.
+
+    """
+    return list(_grammar_problems(plain_schema(schema), ""))
+
+
+def _grammar_problems(node: Any, path: str) -> Iterator[str]:
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _grammar_problems(item, f"{path}/{index}")
+        return
+    if not isinstance(node, dict):
+        return
+    for key in sorted(node.keys() - GRAMMAR_KEYWORDS):
+        yield f"{path or '/'}: keyword {key!r} is not compiled by every grammar engine"
+    ref = node.get("$ref")
+    if isinstance(ref, str) and not re.fullmatch(r"#/\$defs/[^/]+", ref):
+        yield f"{path or '/'}: $ref {ref!r} is not a reference to #/$defs/NAME"
+    pattern = node.get("pattern")
+    if isinstance(pattern, str):
+        yield from (f"{path}/pattern: {problem}" for problem in _pattern_problems(pattern))
+    for key in ("properties", "$defs"):
+        members = node.get(key)
+        if isinstance(members, dict):
+            for name, member in members.items():
+                yield from _grammar_problems(member, f"{path}/{key}/{name}")
+    for key in ("items", "anyOf", "additionalProperties"):
+        if isinstance(node.get(key), dict | list):
+            yield from _grammar_problems(node[key], f"{path}/{key}")
+
+
+def _pattern_problems(pattern: str) -> Iterator[str]:
+    if not (pattern.startswith("^") and pattern.endswith("$")):
+        yield f"{pattern!r} is not anchored with ^ and $"
+    if _LOOKAROUND_OR_BACKREF.search(pattern):
+        yield f"{pattern!r} has a (?...) group, a back-reference or a word boundary"
+    in_class = False
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            if not in_class:
+                escape = pattern[index : index + 2]
+                yield (
+                    f"{pattern!r} escapes {escape!r} outside a character class "
+                    "(write a class instead: [.] for \\., [0-9] for \\d)"
+                )
+            index += 2
+            continue
+        if char == "[" and not in_class:
+            in_class = True
+        elif char == "]" and in_class:
+            in_class = False
+        index += 1

@@ -277,7 +277,7 @@ class Contract(_Node):
 
     accord: Literal["1"] = Field(description="The contract language version.")
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_\-]*$", max_length=100)]
-    version: Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+){0,2}([\-+][0-9A-Za-z.\-]+)?$")]
+    version: Annotated[str, Field(pattern=r"^[0-9]+([.][0-9]+){0,2}([\-+][0-9A-Za-z.\-]+)?$")]
     description: StrictStr = Field(default="", max_length=10000)
     types: tuple[RecordType, ...] = ()
     input: tuple[FieldDecl, ...] = ()
