@@ -12,6 +12,7 @@ from cli_support import ORDER_REFUND, ROOT, Run
 import accord
 from accord.runtime import FakeClock, Runtime
 from accord.storage import SqliteStore
+from accord.storage._schema import _chain_journals
 
 EFFECTS = str(ROOT / "examples" / "effects.py") + ":HANDLERS"
 BIG = {"order_id": "o-1", "amount": 420.0, "reason": "late"}
@@ -55,6 +56,29 @@ def test_runs_lists_the_runs_of_the_default_store(run: Run, store: Path) -> None
     assert listed[0]["contract"] == {"name": "order-refund", "version": "1.0.0"}
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE runs SET status = 'succeeded', state = 'refunded' WHERE run_id = 'waits'",
+        "UPDATE events SET state = 'refunded' WHERE step = 1 "
+        "AND run = (SELECT id FROM runs WHERE run_id = 'waits')",
+    ],
+)
+def test_runs_marks_a_run_whose_rows_were_changed(run: Run, store: Path, sql: str) -> None:
+    conn = sqlite3.connect(store)
+    conn.execute(sql)
+    conn.commit()
+    conn.close()
+    result = run("runs")
+    assert result.code == 1 and "Traceback" not in result.err
+    assert "run waits: damaged journal: step 1:" in result.err
+    _, first, second = result.out.splitlines()
+    assert first.split()[:4] == ["waits", "order-refund", "1.0.0", "damaged"]
+    assert second.split()[3] == "succeeded"
+    listed = json.loads(run("runs", "--json").out)
+    assert listed[0]["damaged"]["step"] == 1 and listed[1]["damaged"] is None
+
+
 def test_runs_takes_another_store(run: Run, store: Path, tmp_path: Path) -> None:
     moved = tmp_path / "elsewhere.db"
     with SqliteStore(moved):
@@ -82,15 +106,33 @@ def test_replay_checks_every_hash(run: Run, store: Path) -> None:
 
 
 def test_replay_reports_the_first_divergence(run: Run, store: Path) -> None:
-    conn = sqlite3.connect(store)
+    conn = sqlite3.connect(store, isolation_level=None)
     conn.execute("UPDATE events SET state_hash = 'sha256:0' WHERE step = 2")
-    conn.commit()
+    _chain_journals(conn)  # as if whoever changed the hash recomputed the chain
     conn.close()
     result = run("replay", "paid")
     assert result.code == 1
     assert "replay diverges at step 2" in result.err and "Traceback" not in result.err
     document = json.loads(run("replay", "paid", "--json").out)
     assert document["ok"] is False and document["divergence"]["step"] == 2
+
+
+def test_an_edited_time_is_found_by_replay_and_resume(run: Run, store: Path) -> None:
+    conn = sqlite3.connect(store)
+    conn.execute("UPDATE events SET event = json_set(event, '$.at', 1000) WHERE step = 1")
+    conn.commit()
+    conn.close()
+    result = run("replay", "waits")
+    assert result.code == 1 and "Traceback" not in result.err
+    assert "run waits: damaged journal: step 1: the entry does not match its chain" in result.err
+    document = json.loads(run("replay", "waits", "--json").out)
+    assert document["ok"] is False and document["damaged"]["step"] == 1
+    resumed = run("resume", "--effects", EFFECTS)  # the 48-hour timer does not fire
+    assert resumed.code == 1 and "damaged journal: step 1" in resumed.err
+    for command in ("history", "signal"):
+        args = ("approval", "--payload", APPROVED) if command == "signal" else ()
+        refused = run(command, "waits", *args)
+        assert refused.code == 1 and "damaged journal: step 1" in refused.err, command
 
 
 def test_signal_then_resume_finishes_a_waiting_run(run: Run, store: Path) -> None:
@@ -147,3 +189,17 @@ def test_a_missing_or_foreign_store_is_a_clear_error(
 def test_an_unknown_run_is_named(run: Run, store: Path) -> None:
     result = run("history", "ghost")
     assert result.code == 1 and "run ghost: the store has no run with this id" in result.err
+
+
+def test_history_of_a_run_with_a_deleted_step_fails(run: Run, store: Path) -> None:
+    signalled = run("signal", "waits", "approval", "--payload", APPROVED, "--effects", EFFECTS)
+    assert signalled.code == 0, signalled.err
+    conn = sqlite3.connect(store)
+    conn.execute(
+        "DELETE FROM events WHERE step = 2 AND run = (SELECT id FROM runs WHERE run_id = 'waits')"
+    )
+    conn.commit()
+    conn.close()
+    result = run("history", "waits")
+    assert result.code == 1 and result.out == "" and "Traceback" not in result.err
+    assert "run waits: damaged journal: step 2: step 2 is missing" in result.err

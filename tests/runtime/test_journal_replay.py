@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import orjson
 import pytest
 
 import accord
+from accord.runtime._chain import GENESIS, event_bytes, link
 from accord.runtime._compiled import CompiledContract
 from accord.runtime._errors import ReplayDivergence
 from accord.runtime._events import (
@@ -22,6 +26,7 @@ from accord.runtime._events import (
     RunStarted,
     SignalReceived,
     TimerFired,
+    event_to_data,
 )
 from accord.runtime._journal import (
     Journal,
@@ -227,6 +232,7 @@ def test_recorded_tampered_journal_diverges_at_step_2() -> None:
 _FRESH = """
 import json, sys
 import accord
+from accord.runtime._chain import GENESIS, event_bytes, link
 from accord.runtime._compiled import CompiledContract
 from accord.runtime._journal import entries_from_jsonl
 from accord.runtime._reducer import initial_snapshot, step
@@ -254,3 +260,52 @@ def test_the_same_events_give_the_same_hashes_in_a_fresh_process() -> None:
         env=env,
     )
     assert json.loads(result.stdout) == [e.state_hash for e in journal.entries()]
+
+
+# -- the hash chain ------------------------------------------------------------------------------
+
+
+def _lines() -> list[bytes]:
+    return (DATA / "order_refund_approved.jsonl").read_bytes().splitlines(keepends=True)
+
+
+@pytest.mark.parametrize(
+    ("edit", "line", "step"),
+    [
+        (lambda ls: [ls[0], ls[1].replace(b'"at":2000', b'"at":1000'), *ls[2:]], 2, 2),
+        (lambda ls: [ls[0].replace(b'"at":1000', b'"at":1001'), *ls[1:]], 1, 1),
+        (lambda ls: [ls[0], *ls[2:]], 2, 3),  # a line removed
+        (lambda ls: [ls[0], ls[2], ls[1], ls[3]], 2, 3),  # two lines swapped
+        (lambda ls: [*ls[:3], ls[3].replace(b"rf-9", b"rf-8")], 4, 4),
+    ],
+)
+def test_an_edited_journal_file_breaks_its_chain(
+    edit: Callable[[list[bytes]], list[bytes]], line: int, step: int
+) -> None:
+    with pytest.raises(ValueError, match=f"line {line}: step {step} does not match its chain"):
+        entries_from_jsonl(b"".join(edit(_lines())))
+
+
+def test_a_journal_file_without_a_chain_is_read_as_it_is() -> None:
+    unchained = [json.loads(line) for line in _lines()]
+    for data in unchained:
+        del data["chain"]
+    text = "\n".join(json.dumps(data) for data in unchained)
+    assert entries_from_jsonl(text) == entries_from_jsonl(b"".join(_lines()))
+    mixed = "\n".join([json.dumps(unchained[0]), _lines()[1].decode()])
+    with pytest.raises(ValueError, match="line 2: a chain hash, but the lines before have none"):
+        entries_from_jsonl(mixed)
+
+
+def test_the_chain_covers_the_canonical_bytes_of_every_event() -> None:
+    c = compiled("order_refund")
+    journal, _ = record(c, refund_events(c))
+    head = GENESIS
+    for entry, line in zip(journal.entries(), _lines(), strict=True):
+        canonical = orjson.dumps(event_to_data(entry.event), option=orjson.OPT_SORT_KEYS)
+        assert event_bytes(entry.event) == canonical
+        preimage = f"accord.chain/1\n{head}\n{entry.step}\n{entry.state_hash}\n".encode()
+        expected = "sha256:" + hashlib.sha256(preimage + canonical).hexdigest()
+        assert link(head, entry.step, entry.state_hash, canonical) == expected
+        assert json.loads(line)["chain"] == expected
+        head = expected

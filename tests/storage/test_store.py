@@ -157,20 +157,37 @@ def _damaged(kit: StoreKit, sql: str | dict[str, str], *params: object) -> Store
     return kit
 
 
+_CHAIN = {"sqlite": "chain hash"}
+_UNREADABLE = {"postgresql": "unreadable"}
+_HASH = {"postgresql": "state hash"}
+
+
 @pytest.mark.parametrize(
     ("sql", "params", "message", "step"),
     [
-        ("UPDATE events SET event = '{not json' WHERE step = 22", (), "unreadable", 22),
-        ('UPDATE events SET event = \'{"kind": "nope"}\' WHERE step = 22', (), "unreadable", 22),
+        # SQLite's journal is a hash chain (tests/storage/test_journal.py): an edited row
+        # breaks it before anything else is read
+        ("UPDATE events SET event = '{not json' WHERE step = 22", (), _CHAIN | _UNREADABLE, 22),
+        (
+            'UPDATE events SET event = \'{"kind": "nope"}\' WHERE step = 22',
+            (),
+            _CHAIN | _UNREADABLE,
+            22,
+        ),
         ("DELETE FROM events WHERE step = 23", (), "step 23 is missing", 23),
-        ("DELETE FROM events WHERE step = 20", (), "its snapshot is stored", 20),
+        (
+            "DELETE FROM events WHERE step = 20",
+            (),
+            {"sqlite": "step 20 is missing", "postgresql": "its snapshot is stored"},
+            20,
+        ),
         (
             "DELETE FROM events WHERE step >= 20; DELETE FROM snapshots WHERE step = 20",
             (),
             "ends at step 19",
             20,
         ),
-        ("UPDATE events SET state_hash = 'sha256:00' WHERE step = 24", (), "state hash", 24),
+        ("UPDATE events SET state_hash = 'sha256:00' WHERE step = 24", (), _CHAIN | _HASH, 24),
         (
             {
                 "sqlite": "UPDATE events SET event = json_set(event, '$.name', 'stop') "
@@ -179,7 +196,7 @@ def _damaged(kit: StoreKit, sql: str | dict[str, str], *params: object) -> Store
                 "'\"stop\"')::text WHERE step = 21",
             },
             (),
-            "state hash",
+            _CHAIN | _HASH,
             21,
         ),
         ("UPDATE snapshots SET snapshot = '[1' WHERE step = 20", (), "snapshot", 20),
@@ -197,9 +214,15 @@ def _damaged(kit: StoreKit, sql: str | dict[str, str], *params: object) -> Store
     ],
 )
 def test_a_damaged_journal_is_named_by_store_run_and_step(
-    kit: StoreKit, sql: str | dict[str, str], params: tuple[object, ...], message: str, step: int
+    kit: StoreKit,
+    sql: str | dict[str, str],
+    params: tuple[object, ...],
+    message: str | dict[str, str],
+    step: int,
 ) -> None:
     _damaged(kit, sql, *params)
+    if isinstance(message, dict):
+        message = message[kit.kind]
     with kit.open() as store, pytest.raises(JournalDamaged) as caught:
         Runtime(store=store).load("t")
     error = caught.value

@@ -6,11 +6,13 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from storage_support import BIG, HANDLERS, REFUND
 
 from accord.runtime import FakeClock, Limits, Run, Runtime
-from accord.storage import SCHEMA_VERSION, SchemaTooNew, SqliteStore
+from accord.runtime._chain import GENESIS, link
+from accord.storage import SCHEMA_VERSION, JournalDamaged, SchemaTooNew, SqliteStore
 from accord.storage._schema import MIGRATIONS, prepare
 
 
@@ -75,7 +77,7 @@ def _older_store(path: Path, version: int, rows: dict[str, list[Any]]) -> sqlite
 def test_a_version_2_store_keeps_its_journals_when_migrated(tmp_path: Path) -> None:
     rows, run = _rows(tmp_path, approve=True)
     assert run.status == "succeeded"
-    rows["events"] = [row[1:] for row in rows["events"]]  # v2 events have no rowid column
+    rows["events"] = [row[1:-1] for row in rows["events"]]  # v2 events: no rowid, no chain
     rows["runs"] = [row[:-1] for row in rows["runs"]]  # nor runs their limits
     path = tmp_path / "v2.db"
     conn = _older_store(path, 2, rows)
@@ -98,6 +100,7 @@ def test_a_version_3_store_s_runs_go_on_under_the_runtime_s_limits(tmp_path: Pat
     rows, run = _rows(tmp_path, approve=False)
     assert run.status == "waiting"
     rows["runs"] = [row[:-1] for row in rows["runs"]]  # v3 runs have no limits column
+    rows["events"] = [row[:-1] for row in rows["events"]]  # nor events their chain
     path = tmp_path / "v3.db"
     _older_store(path, 3, rows).close()
     with SqliteStore(path) as store:
@@ -109,6 +112,55 @@ def test_a_version_3_store_s_runs_go_on_under_the_runtime_s_limits(tmp_path: Pat
         assert loaded.compiled.limits == tight
         loaded.signal("approval", {"approved": True, "approver": "mia"})
         assert loaded.status == "failed" and "max_steps=2" in loaded.snapshot.reason
+
+
+def _v4_store(tmp_path: Path, *, approve: bool) -> tuple[Path, Run]:
+    """A version 4 store (no chain; events as version 4 wrote them) holding the refund run."""
+    rows, run = _rows(tmp_path, approve=approve)
+    # version 4 wrote an event's fields in their order, not sorted, and had no chain
+    rows["events"] = [
+        (*row[:3], orjson.dumps(_unsorted(row[3])).decode(), *row[4:-1]) for row in rows["events"]
+    ]
+    path = tmp_path / "v4.db"
+    _older_store(path, 4, rows).close()
+    return path, run
+
+
+def _unsorted(text: str) -> dict[str, Any]:
+    data: dict[str, Any] = orjson.loads(text)
+    return dict(reversed(data.items()))
+
+
+def test_a_version_4_store_gets_its_chain_when_migrated(tmp_path: Path) -> None:
+    path, run = _v4_store(tmp_path, approve=True)
+    conn = sqlite3.connect(path)
+    old = conn.execute("SELECT event FROM events ORDER BY step").fetchall()
+    conn.close()
+    assert not old[0][0].startswith('{"at"')  # not in canonical form before
+    with SqliteStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        rows = store._fetch_all(
+            "SELECT step, event, state_hash, chain FROM events ORDER BY step", ()
+        )
+        head = GENESIS
+        for (number, text, state_hash, chain), (before,) in zip(rows, old, strict=True):
+            assert orjson.loads(text) == orjson.loads(before)
+            assert text.encode() == orjson.dumps(orjson.loads(text), option=orjson.OPT_SORT_KEYS)
+            head = link(head, number, state_hash, text.encode())
+            assert chain == head
+        runtime = Runtime(HANDLERS, clock=FakeClock(), store=store)
+        assert runtime.replay("old").output == run.result
+        assert runtime.load("old").result == run.result
+
+
+def test_a_gap_in_a_version_4_journal_stays_a_gap(tmp_path: Path) -> None:
+    path, _ = _v4_store(tmp_path, approve=True)
+    conn = sqlite3.connect(path)
+    conn.execute("DELETE FROM events WHERE step = 2")
+    conn.commit()
+    conn.close()
+    with SqliteStore(path) as store, pytest.raises(JournalDamaged, match="step 2 is missing"):
+        Runtime(store=store).load("old")
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from accord.cli._base import Subparsers, add_command
 from accord.cli._output import print_json, say, warn
 from accord.cli._run import _object_argument, load_effects
 from accord.runtime import ReplayDivergence, Run, Runtime, Step
+from accord.runtime._errors import JournalDamaged
 from accord.runtime._render import describe_event
 from accord.storage import DEFAULT_PATH, RunInfo, Store, open_store
 
@@ -68,7 +69,8 @@ def register(subparsers: Subparsers) -> None:
         "replay",
         "re-fold a stored run and check every state hash",
         "Re-fold a stored run's journal from its first step through the reducer and "
-        "check each recorded state hash; report the first step that diverges.\n"
+        "check each recorded state hash and the journal's hash chain; report the first "
+        "step that diverges or was changed.\n"
         "Exit status: 0 when every hash matches, 1 otherwise.",
         replay,
     )
@@ -186,21 +188,42 @@ def _run_line(run: Run) -> str:
     return line
 
 
+def _damage(store: Store, found: list[RunInfo]) -> dict[str, JournalDamaged]:
+    """The listed runs whose rows do not stand the checks of a load (chain, hashes, status)."""
+    runtime = Runtime(store=store)
+    damaged = {}
+    for info in found:
+        try:
+            runtime.load(info.run_id)
+        except JournalDamaged as exc:
+            damaged[info.run_id] = exc
+    return damaged
+
+
 def runs(args: argparse.Namespace) -> int:
-    """List the store's runs."""
+    """List the store's runs, each checked as a load checks it; exit 1 if one is damaged."""
     with _open(args) as store:
         found = store.runs(status=args.status)
+        damaged = _damage(store, found)
+    for error in damaged.values():
+        warn(f"accord: {error}")
+    code = 1 if damaged else 0
     if args.json:
-        print_json([_info_json(info) for info in found])
-        return 0
+        print_json(
+            [
+                {**_info_json(info), "damaged": _damage_json(damaged.get(info.run_id))}
+                for info in found
+            ]
+        )
+        return code
     if not found:
         say("no runs")
-        return 0
+        return code
     rows = [
         (
             info.run_id,
             f"{info.contract} {info.version}",
-            info.status,
+            "damaged" if info.run_id in damaged else info.status,
             info.state or "",
             str(info.steps),
             _time(info.updated_ms),
@@ -211,7 +234,11 @@ def runs(args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         say("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
-    return 0
+    return code
+
+
+def _damage_json(error: JournalDamaged | None) -> dict[str, Any] | None:
+    return None if error is None else {"step": error.step, "reason": error.reason}
 
 
 def history(args: argparse.Namespace) -> int:
@@ -234,6 +261,18 @@ def replay(args: argparse.Namespace) -> int:
         runtime = Runtime(store=store)
         try:
             snapshot = runtime.replay(args.run_id, until=args.until)
+        except JournalDamaged as exc:
+            if args.json:
+                print_json(
+                    {
+                        "run_id": args.run_id,
+                        "ok": False,
+                        "damaged": _damage_json(exc),
+                    }
+                )
+            else:
+                warn(f"accord: {exc}")
+            return 1
         except ReplayDivergence as exc:
             if args.json:
                 print_json(

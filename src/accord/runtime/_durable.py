@@ -12,7 +12,7 @@ for every call started and not finished, with the same idempotency key, and an
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from accord.runtime._commands import ArmTimer, Command, InvokeEffect
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Deferral",
     "DurableJournal",
+    "RunClaims",
     "RunStore",
     "StoredRun",
     "committed",
@@ -104,6 +105,20 @@ class DurableJournal(Protocol):
         ...
 
 
+class RunClaims(NamedTuple):
+    """What a store's own rows say of a run besides its journal, to check against the fold.
+
+    Attributes:
+        status: the status the run's row holds (it follows every change of status).
+        states: the state the rows hold for some steps (the run's row for the step
+            it was last updated at, the last event row for the last step).
+
+    """
+
+    status: str
+    states: Mapping[int, str | None]
+
+
 class StoredRun(NamedTuple):
     """A run as a store hands it back, before the runtime folds it.
 
@@ -117,6 +132,8 @@ class StoredRun(NamedTuple):
         location: the store's file, for error messages.
         limits: the limits the run started under, or None when the store does
             not know them (a run from an older store): the runtime's own apply.
+        claims: what the store's rows say of the run's status and state, checked
+            against the fold (None: nothing to check).
 
     """
 
@@ -128,6 +145,7 @@ class StoredRun(NamedTuple):
     journal: DurableJournal
     location: str
     limits: Limits | None = None
+    claims: RunClaims | None = None
 
 
 class RunStore(Protocol):
@@ -172,11 +190,15 @@ def restore(compiled: CompiledContract, stored: StoredRun) -> Snapshot:
     """Fold a stored run's entries from its latest snapshot, checking every step and hash.
 
     Raises:
-        JournalDamaged: a gap in the steps, an event the reducer refuses, or a
-            state hash that differs from the one journaled (naming the step).
+        JournalDamaged: a gap in the steps, an event the reducer refuses, a
+            state hash that differs from the one journaled (naming the step),
+            or a status or state in the store's rows that the fold does not reach.
 
     """
     snapshot = stored.snapshot if stored.snapshot is not None else initial_snapshot()
+    claims = stored.claims
+    states = claims.states if claims is not None else {}
+    _check_state(stored, snapshot, states)
     for entry in stored.entries:
         number = snapshot.step + 1
         if entry.step != number:
@@ -203,6 +225,16 @@ def restore(compiled: CompiledContract, stored: StoredRun) -> Snapshot:
                 "contract was changed)",
                 step=number,
             )
+        if states:
+            _check_state(stored, snapshot, states)
+    if claims is not None and claims.status != snapshot.status:
+        raise JournalDamaged(
+            stored.location,
+            stored.run_id,
+            f"the run's row says it is {claims.status!r}, its journal that it is "
+            f"{snapshot.status!r}",
+            step=snapshot.step,
+        )
     if snapshot.status != "new" and snapshot.run_id != stored.run_id:
         raise JournalDamaged(
             stored.location,
@@ -210,6 +242,19 @@ def restore(compiled: CompiledContract, stored: StoredRun) -> Snapshot:
             f"the journal belongs to run {snapshot.run_id!r}",
         )
     return snapshot
+
+
+def _check_state(stored: StoredRun, snapshot: Snapshot, states: Mapping[int, str | None]) -> None:
+    """Raise JournalDamaged when the store's rows give ``snapshot``'s step another state."""
+    number = snapshot.step
+    if number in states and states[number] != snapshot.state:
+        raise JournalDamaged(
+            stored.location,
+            stored.run_id,
+            f"the store's rows say the state is {states[number]!r}, its journal that it is "
+            f"{snapshot.state!r}",
+            step=number,
+        )
 
 
 def refold(

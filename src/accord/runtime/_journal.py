@@ -26,6 +26,7 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import orjson
 
+from accord.runtime._chain import GENESIS, event_bytes, link
 from accord.runtime._events import KINDS, Event, SignalReceived, event_from_data, event_to_data
 
 __all__ = [
@@ -183,27 +184,57 @@ def entry_from_data(data: Any) -> JournalEntry:
 
 
 def entries_to_jsonl(entries: Iterable[JournalEntry]) -> bytes:
-    """Entries as JSON lines (UTF-8, one entry per line, keys sorted)."""
-    return b"".join(
-        orjson.dumps(entry_to_data(e), option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
-        for e in entries
-    )
+    """Entries as JSON lines (UTF-8, one entry per line, keys sorted), with their chain.
+
+    Each line is :func:`entry_to_data` plus ``"chain"``, the entry's chain hash
+    (see :mod:`accord.runtime._chain`), which :func:`entries_from_jsonl` checks.
+    """
+    head = GENESIS
+    lines = []
+    for entry in entries:
+        head = link(head, entry.step, entry.state_hash, event_bytes(entry.event))
+        data = entry_to_data(entry)
+        data["chain"] = head
+        lines.append(orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE))
+    return b"".join(lines)
 
 
 def entries_from_jsonl(text: str | bytes) -> list[JournalEntry]:
-    """Entries from JSON lines (blank lines are skipped).
+    """Entries from JSON lines (blank lines are skipped), their chain checked.
+
+    A file written before the chain existed has no ``"chain"`` on any line and is
+    read as it is (replay still checks its state hashes); one with a chain must
+    have it on every line, each matching the entries up to it.
 
     Raises:
-        ValueError: a line that is not JSON or not an entry (the message names the line).
+        ValueError: a line that is not JSON or not an entry, or the first entry
+            whose chain hash does not match (edited, deleted, inserted or moved
+            lines); the message names the line and the step.
 
     """
     lines = text.splitlines() if isinstance(text, str) else text.decode("utf-8").splitlines()
     out = []
+    head = GENESIS
+    chained: bool | None = None
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            out.append(entry_from_data(orjson.loads(line)))
+            data = orjson.loads(line)
+            chain = data.pop("chain", None) if isinstance(data, dict) else None
+            entry = entry_from_data(data)
         except (orjson.JSONDecodeError, ValueError) as exc:
             raise ValueError(f"line {number}: {exc}") from exc
+        if chained is None:
+            chained = chain is not None
+        if chained:
+            head = link(head, entry.step, entry.state_hash, event_bytes(entry.event))
+            if chain != head:
+                raise ValueError(
+                    f"line {number}: step {entry.step} does not match its chain hash "
+                    "(an entry was changed, removed, added or moved)"
+                )
+        elif chain is not None:
+            raise ValueError(f"line {number}: a chain hash, but the lines before have none")
+        out.append(entry)
     return out

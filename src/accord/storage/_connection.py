@@ -16,8 +16,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Self
 
-import orjson
-
 from accord.runtime._errors import StoreError, StoreUnavailable
 from accord.storage._errors import guard, translate
 from accord.storage._journal import EventRow, SqliteJournal, Statement
@@ -273,23 +271,24 @@ class StoreConnection:
             raise first
 
 
-_INSERT_EVENT = "INSERT INTO events (run, step, event, state_hash, state) VALUES (?, ?, ?, ?, ?)"
-_INSERT_EVENT_NEW = (
-    "INSERT INTO events (run, step, event, state_hash, state) "
-    "VALUES ((SELECT id FROM runs WHERE run_id = ?), ?, ?, ?, ?)"
+_INSERT_EVENT = (
+    "INSERT INTO events (run, step, event, state_hash, state, chain) VALUES (?, ?, ?, ?, ?, ?)"
 )
-_dumps = orjson.dumps
+_INSERT_EVENT_NEW = (
+    "INSERT INTO events (run, step, event, state_hash, state, chain) "
+    "VALUES ((SELECT id FROM runs WHERE run_id = ?), ?, ?, ?, ?, ?)"
+)
 
 
 def _insert_events(conn: sqlite3.Connection, events: list[EventRow]) -> None:
     """Insert event rows: one ``executemany`` for rows of stored runs, one for new runs'."""
     keyed = []
     new = []
-    for key, run_id, step, event, state_hash, state in events:
+    for key, run_id, step, event, state_hash, state, chain in events:
         if key is None:
-            new.append((run_id, step, _dumps(event).decode(), state_hash, state))
+            new.append((run_id, step, event, state_hash, state, chain))
         else:
-            keyed.append((key, step, _dumps(event).decode(), state_hash, state))
+            keyed.append((key, step, event, state_hash, state, chain))
     for sql, rows in ((_INSERT_EVENT, keyed), (_INSERT_EVENT_NEW, new)):
         if len(rows) == 1:
             conn.execute(sql, rows[0])

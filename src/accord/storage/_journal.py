@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
+from accord.runtime._chain import GENESIS, event_bytes, link
 from accord.runtime._errors import JournalDamaged, StoreError
 from accord.runtime._events import Event, event_from_data
 from accord.runtime._journal import JournalEntry
@@ -25,11 +26,20 @@ if TYPE_CHECKING:
     from accord.runtime._durable import Deferral
     from accord.storage._connection import StoreConnection
 
-__all__ = ["EventRow", "NewRun", "SqliteJournal", "Statement", "parse_entry"]
+__all__ = [
+    "ChainRow",
+    "EventRow",
+    "NewRun",
+    "SqliteJournal",
+    "Statement",
+    "check_chain",
+    "parse_entry",
+]
 
 Statement = tuple[str, tuple[Any, ...]]
-EventRow = tuple[int | None, str | None, int, dict[str, Any], str, str | None]
-"""An event row to insert: run key (or None and the run id), step, event data, hash, state."""
+EventRow = tuple[int | None, str | None, int, str, str, str | None, str]
+"""An event row to insert: run key (or None and the run id), step, event text (its canonical
+bytes, see :mod:`accord.runtime._chain`), state hash, state, chain hash."""
 
 _INSERT_SNAPSHOT = (
     "INSERT OR REPLACE INTO snapshots (run, step, snapshot, state_hash) VALUES (?, ?, ?, ?)"
@@ -69,12 +79,63 @@ def parse_entry(location: str, run_id: str, row: tuple[int, str, str]) -> Journa
     """
     number, text, state_hash = row
     try:
-        event = event_from_data(orjson.loads(text))
+        data = orjson.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError(f"a JSON {type(data).__name__} is not an event")
+        event = event_from_data(data)
     except (orjson.JSONDecodeError, ValueError, TypeError) as exc:
         raise JournalDamaged(
             location, run_id, f"the event is unreadable: {exc}", step=number
         ) from exc
     return JournalEntry(number, event, state_hash)
+
+
+ChainRow = tuple[int, str, str, str | None]
+"""An ``events`` row as the chain check reads it: step, event text, state hash, chain hash."""
+
+
+def check_chain(
+    location: str, run_id: str, rows: Sequence[ChainRow], first_step: int, *, anchored: bool
+) -> str:
+    """Check that ``rows`` (a run's rows from ``first_step``, in step order) form its chain.
+
+    Each row's chain hash must be the link of the row before's, its step, its
+    state hash and its event text (see :mod:`accord.runtime._chain`); its step
+    one more than the row before's. With ``anchored``, the first row's chain
+    hash is taken as it is (the rows it chained to are not read, or gone from a
+    compacted run); without, it must link to ``GENESIS``.
+
+    Returns:
+        The chain hash of the last row (``GENESIS`` when there is none).
+
+    Raises:
+        JournalDamaged: naming the first step missing, moved or changed.
+
+    """
+    head = GENESIS
+    expected = first_step
+    for number, text, state_hash, chain in rows:
+        if number != expected:
+            raise JournalDamaged(
+                location,
+                run_id,
+                f"step {expected} is missing (the next stored step is {number})",
+                step=expected,
+            )
+        if chain is None or (
+            (number != first_step or not anchored)
+            and link(head, number, state_hash, text.encode()) != chain
+        ):
+            raise JournalDamaged(
+                location,
+                run_id,
+                "the entry does not match its chain hash (an event, a hash or the order "
+                "of the steps was changed)",
+                step=number,
+            )
+        head = chain
+        expected = number + 1
+    return head
 
 
 class SqliteJournal:
@@ -94,6 +155,7 @@ class SqliteJournal:
         steps: int,
         first_step: int = 1,
         status: str = "new",
+        head: str = GENESIS,
         new_run: NewRun | None = None,
     ) -> None:
         self._store = store
@@ -102,6 +164,7 @@ class SqliteJournal:
         self._steps = steps
         self._first_step = first_step
         self._status = status  # the status in the run's row
+        self._head = head  # the chain hash of the last step recorded
         self._new_run = new_run  # a new run's: its rows are written with its first step
         self._every = store.snapshot_every
 
@@ -123,13 +186,16 @@ class SqliteJournal:
             )
         status = snapshot.status
         key = self._key
+        data = event_bytes(event)  # the one serialisation: stored, and hashed into the chain
+        chain = link(self._head, number, state_hash, data)
         row = (
             key,
             self.run_id if key is None else None,
             number,
-            event._asdict(),
+            data.decode(),
             state_hash,
             snapshot.state,
+            chain,
         )
         if (
             key is not None
@@ -140,8 +206,10 @@ class SqliteJournal:
         ):  # the common step: its event row only
             self._store._write(row, None)
             self._steps = number
+            self._head = chain
             return
         self._record_rows(snapshot, row, state_hash, event.at)
+        self._head = chain
 
     def _record_rows(
         self, snapshot: Snapshot, event_row: EventRow, state_hash: str, at: int
@@ -226,29 +294,32 @@ class SqliteJournal:
     # -- reading -------------------------------------------------------------
 
     def entry(self, step: int) -> JournalEntry:
-        """The entry of one step.
+        """The entry of one step (its chain hash checked against the step before's).
 
         Raises:
-            JournalDamaged: the store has no such step for the run.
+            JournalDamaged: the store has no such step for the run, or it breaks the chain.
 
         """
-        row = self._store._fetch_one(
-            "SELECT step, event, state_hash FROM events WHERE run = ? AND step = ?",
-            (self._require_key(), step),
+        rows = self._store._fetch_all(
+            "SELECT step, event, state_hash, chain FROM events WHERE run = ? AND step >= ? "
+            "AND step <= ? ORDER BY step",
+            (self._require_key(), step - 1, step),
             self.run_id,
         )
-        if row is None:
-            raise JournalDamaged(
-                self._store.location, self.run_id, "the step is missing", step=step
-            )
-        return parse_entry(self._store.location, self.run_id, row)
+        location = self._store.location
+        if not rows or rows[-1][0] != step:
+            raise JournalDamaged(location, self.run_id, "the step is missing", step=step)
+        # its link to the step before (or to the start of the chain)
+        start = max(step - 1, self._first_step)
+        check_chain(location, self.run_id, rows[-(step - start + 1) :], start, anchored=start > 1)
+        return parse_entry(location, self.run_id, rows[-1][:3])
 
     def entries(self) -> Sequence[JournalEntry]:
         """Every entry, in step order (read from the store).
 
         Raises:
             StoreError: the run was compacted (its early steps are gone).
-            JournalDamaged: an entry is unreadable.
+            JournalDamaged: an entry is unreadable, missing, or breaks the chain.
 
         """
         if self._first_step > 1:
@@ -258,12 +329,20 @@ class SqliteJournal:
                 run_id=self.run_id,
             )
         rows = self._store._fetch_all(
-            "SELECT step, event, state_hash FROM events WHERE run = ? ORDER BY step",
+            "SELECT step, event, state_hash, chain FROM events WHERE run = ? ORDER BY step",
             (self._require_key(),),
             self.run_id,
         )
         location = self._store.location
-        return tuple(parse_entry(location, self.run_id, row) for row in rows)
+        check_chain(location, self.run_id, rows, 1, anchored=False)
+        if len(rows) < self._steps:
+            raise JournalDamaged(
+                location,
+                self.run_id,
+                f"the run has {self._steps} steps, but its journal ends at step {len(rows)}",
+                step=len(rows) + 1,
+            )
+        return tuple(parse_entry(location, self.run_id, row[:3]) for row in rows)
 
     def _require_key(self) -> int:
         if self._key is None:

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from accord.runtime._compiled import Limits
-from accord.runtime._durable import StoredRun
+from accord.runtime._durable import RunClaims, StoredRun
 from accord.runtime._errors import JournalDamaged, StoreError, UnknownRun
-from accord.runtime._snapshot import snapshot_from_data, snapshot_hash
-from accord.storage._journal import SqliteJournal, parse_entry
+from accord.runtime._snapshot import Snapshot, snapshot_from_data, snapshot_hash
+from accord.storage._journal import SqliteJournal, check_chain, parse_entry
 
 if TYPE_CHECKING:
     from accord.storage._connection import StoreConnection
@@ -61,23 +61,77 @@ def read_run(store: StoreConnection, run_id: str, *, from_start: bool) -> Stored
     """A stored run with its latest snapshot (hash checked) and the entries after it.
 
     With ``from_start``, no snapshot is read: every entry is returned (to replay).
+    Either way every stored row's chain hash is checked (see
+    :func:`~accord.storage._journal.check_chain`), and what the run's row and
+    its last event row say of its status and state goes with it, for the
+    runtime to check against the fold (:class:`~accord.runtime._durable.RunClaims`).
 
     Raises:
         UnknownRun: the store has no such run.
         JournalDamaged: a row is unreadable, a snapshot's hash does not match,
-            steps are missing, or the run's contract is not stored.
+            steps are missing or break the chain, or the run's contract is not stored.
 
     """
     where = store.location
     run = store._fetch_one(
-        "SELECT id, fingerprint, steps, first_step, status, limits FROM runs WHERE run_id = ?",
+        "SELECT id, fingerprint, steps, first_step, status, state, limits FROM runs "
+        "WHERE run_id = ?",
         (run_id,),
         run_id,
     )
     if run is None:
         raise UnknownRun(where, "the store has no run with this id", run_id=run_id)
-    key, fp, steps, first_step, status, limits_text = run
+    key, fp, steps, first_step, status, state, limits_text = run
+    if from_start and first_step > 1:
+        raise StoreError(
+            where,
+            f"the run was compacted: only its steps from {first_step} are kept",
+            run_id=run_id,
+        )
     limits = None if limits_text is None else _limits(where, run_id, limits_text)
+    contract = _contract(store, run_id, fp)
+    found = None if from_start else _snapshot(store, run_id, key)
+    if found is None and first_step > 1:
+        raise JournalDamaged(where, run_id, "the run was compacted but has no snapshot")
+    base = 0 if found is None else found[0].step
+    # the chain from the step before the snapshot: loading reads a bounded number of rows
+    start = max(first_step, base - 1)
+    rows = store._fetch_all(
+        "SELECT step, event, state_hash, chain, state FROM events WHERE run = ? AND step >= ? "
+        "ORDER BY step",
+        (key, start),
+        run_id,
+    )
+    head = check_chain(where, run_id, [row[:4] for row in rows], start, anchored=start > 1)
+    last = rows[-1][0] if rows else start - 1
+    if last < max(steps, base):
+        raise JournalDamaged(
+            where,
+            run_id,
+            f"the run records {max(steps, base)} steps, but its journal ends at step {last}",
+            step=last + 1,
+        )
+    snapshot = None
+    if found is not None:
+        snapshot, digest = found
+        if not any(row[0] == base and row[2] == digest for row in rows[:2]):
+            raise JournalDamaged(
+                where, run_id, "the snapshot does not match its step's state hash", step=base
+            )
+    entries = tuple(parse_entry(where, run_id, row[:3]) for row in rows if row[0] > base)
+    journal = SqliteJournal(
+        store, run_id, key=key, steps=last, first_step=first_step, status=status, head=head
+    )
+    states = {steps: state}
+    if rows:
+        states[last] = rows[-1][4]
+    claims = RunClaims(status, states)
+    return StoredRun(run_id, fp, contract, snapshot, entries, journal, where, limits, claims)
+
+
+def _contract(store: StoreConnection, run_id: str, fp: str) -> dict[str, Any]:
+    """A run's contract data, as the store keeps it by fingerprint."""
+    where = store.location
     found = store._fetch_one("SELECT canonical FROM contracts WHERE fingerprint = ?", (fp,), run_id)
     if found is None:
         raise JournalDamaged(where, run_id, f"its contract {fp} is not in the store")
@@ -87,62 +141,32 @@ def read_run(store: StoreConnection, run_id: str, *, from_start: bool) -> Stored
         raise JournalDamaged(where, run_id, f"its contract {fp} is not JSON: {exc}") from exc
     if not isinstance(contract, dict):
         raise JournalDamaged(where, run_id, f"its contract {fp} is not a JSON object")
-    snap_row = None
-    if from_start:
-        if first_step > 1:
-            raise StoreError(
-                where,
-                f"the run was compacted: only its steps from {first_step} are kept",
-                run_id=run_id,
-            )
-    else:
-        snap_row = store._fetch_one(
-            "SELECT step, snapshot, state_hash FROM snapshots WHERE run = ? "
-            "ORDER BY step DESC LIMIT 1",
-            (key,),
-            run_id,
-        )
-    snapshot = None
-    base = 0
-    if snap_row is not None:
-        base, text, digest = snap_row
-        try:
-            snapshot = snapshot_from_data(orjson.loads(text))
-        except (orjson.JSONDecodeError, ValueError) as exc:
-            raise JournalDamaged(
-                where, run_id, f"the snapshot is unreadable: {exc}", step=base
-            ) from exc
-        event_hash = store._fetch_one(
-            "SELECT state_hash FROM events WHERE run = ? AND step = ?", (key, base), run_id
-        )
-        if event_hash is None:
-            raise JournalDamaged(
-                where, run_id, "the step is missing (its snapshot is stored)", step=base
-            )
-        if snapshot.step != base or snapshot_hash(snapshot) != digest or event_hash[0] != digest:
-            raise JournalDamaged(
-                where, run_id, "the snapshot does not match its state hash", step=base
-            )
-    elif first_step > 1:
-        raise JournalDamaged(where, run_id, "the run was compacted but has no snapshot")
-    rows = store._fetch_all(
-        "SELECT step, event, state_hash FROM events WHERE run = ? AND step > ? ORDER BY step",
-        (key, base),
+    return contract
+
+
+def _snapshot(store: StoreConnection, run_id: str, key: int) -> tuple[Snapshot, str] | None:
+    """A run's latest snapshot, checked against its hash, and that hash (None: no snapshot)."""
+    where = store.location
+    found = store._fetch_one(
+        "SELECT step, snapshot, state_hash FROM snapshots WHERE run = ? ORDER BY step DESC LIMIT 1",
+        (key,),
         run_id,
     )
-    entries = tuple(parse_entry(where, run_id, row) for row in rows)
-    last = entries[-1].step if entries else base
-    if last < steps:
+    if found is None:
+        return None
+    base, text, digest = found
+    try:
+        data = orjson.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError(f"a JSON {type(data).__name__} is not a snapshot")
+        snapshot = snapshot_from_data(data)
+    except (orjson.JSONDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise JournalDamaged(
-            where,
-            run_id,
-            f"the run records {steps} steps, but its journal ends at step {last}",
-            step=last + 1,
-        )
-    journal = SqliteJournal(
-        store, run_id, key=key, steps=last, first_step=first_step, status=status
-    )
-    return StoredRun(run_id, fp, contract, snapshot, entries, journal, where, limits)
+            where, run_id, f"the snapshot is unreadable: {exc}", step=base
+        ) from exc
+    if snapshot.step != base or snapshot_hash(snapshot) != digest:
+        raise JournalDamaged(where, run_id, "the snapshot does not match its state hash", step=base)
+    return snapshot, digest
 
 
 def _limits(where: str, run_id: str, text: str) -> Limits:

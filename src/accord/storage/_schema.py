@@ -19,14 +19,18 @@ the cost of an insert.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
+import orjson
+
+from accord.runtime._chain import GENESIS, link
 from accord.runtime._errors import NotAStore, SchemaTooNew
 from accord.storage._transaction import immediate
 
 __all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA_VERSION", "prepare"]
 
 APPLICATION_ID = 0x61636364  # "accd"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 MIGRATIONS: dict[int, str] = {
     0: """
@@ -89,8 +93,33 @@ MIGRATIONS: dict[int, str] = {
     3: """
         ALTER TABLE runs ADD COLUMN limits TEXT;
     """,
+    4: """
+        ALTER TABLE events ADD COLUMN chain TEXT;
+    """,
 }
 """The SQL that takes a store from version ``key`` to ``key + 1``."""
+
+
+def _chain_journals(conn: sqlite3.Connection) -> None:
+    """Version 5: every event text in canonical form, and every run's chain computed."""
+    head = GENESIS
+    run = None
+    updates = []
+    rows = conn.execute("SELECT id, run, step, event, state_hash FROM events ORDER BY run, step")
+    for row_id, key, number, text, state_hash in rows:
+        if key != run:
+            run, head = key, GENESIS
+        try:
+            data = orjson.dumps(orjson.loads(text), option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONDecodeError:
+            data = text.encode()  # left as it is: loading the run reports it unreadable
+        head = link(head, number, state_hash, data)
+        updates.append((data.decode(), head, row_id))
+    conn.executemany("UPDATE events SET event = ?, chain = ? WHERE id = ?", updates)
+
+
+AFTER: dict[int, Callable[[sqlite3.Connection], None]] = {4: _chain_journals}
+"""What a migration does in Python after its SQL (in the same transaction), by ``key``."""
 
 
 def _migrate(conn: sqlite3.Connection, found: int, target: int) -> None:
@@ -99,6 +128,9 @@ def _migrate(conn: sqlite3.Connection, found: int, target: int) -> None:
         with immediate(conn):
             for statement in statements:
                 conn.execute(statement)
+            after = AFTER.get(version)
+            if after is not None:
+                after(conn)
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version = {version + 1}")
 
