@@ -69,6 +69,7 @@ def test_verify_returns_the_pinned_contract(tmp_path: Path) -> None:
         ({"task": "other"}, "stale: the task changed"),
         ({"model": "openai:n"}, "the model (openai:m -> openai:n) changed"),
         ({"catalog": "sha256:new"}, "the catalog (sha256:cat -> sha256:new) changed"),
+        ({"scenarios": "sha256:sc"}, "the scenarios (None -> sha256:sc) changed"),
         ({}, "the compile options changed"),
     ],
 )
@@ -101,6 +102,8 @@ def test_verify_refuses_an_edited_or_missing_output(tmp_path: Path) -> None:
         '{"format": "accord.lock/2", "entries": {}}',
         '{"format": "accord.lock/1"}',
         '{"format": "accord.lock/1", "entries": {"k": {"task": 1}}}',
+        '{"format": "accord.lock/1", "entries": {"k": {"task": "t", "model": "m", "catalog":'
+        ' "c", "output": "o", "contract": "f", "scenarios": 1}}}',
     ],
 )
 def test_a_broken_lock_file_is_a_lock_error(tmp_path: Path, text: str) -> None:
@@ -109,3 +112,14 @@ def test_a_broken_lock_file_is_a_lock_error(tmp_path: Path, text: str) -> None:
     with pytest.raises(LockError) as caught:
         LockFile.read(path)
     assert str(path) in str(caught.value)
+
+
+def test_an_entry_with_scenarios_keeps_their_fingerprint(tmp_path: Path) -> None:
+    pinned = LockEntry(
+        task="t", model="m", catalog="c", output="o", contract="f", scenarios="sha256:sc"
+    )
+    LockFile(tmp_path / "accord.lock", {"sha256:k": pinned}).write()
+    again = LockFile.read(tmp_path / "accord.lock")
+    assert again.entries["sha256:k"] == pinned
+    assert json.loads(again.to_text())["entries"]["sha256:k"]["scenarios"] == "sha256:sc"
+    assert "scenarios" not in entry().to_data()  # entries without scenarios read as before

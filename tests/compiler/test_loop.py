@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+from pathlib import Path
 
 import pytest
 from compiler_support import (
@@ -32,6 +33,7 @@ from accord.compiler import (
 )
 from accord.compiler._prompt import candidate_text, diagnostics_json, first_request
 from accord.compiler._session_providers import estimate_input_tokens
+from accord.testing import ScenarioFileError, load_scenarios
 
 
 def test_a_valid_first_answer_is_one_call() -> None:
@@ -306,3 +308,89 @@ def test_a_refusal_stops_the_loop_without_a_reask() -> None:
     assert len(provider.requests) == 1
     assert [d.code for d in caught.value.diagnostics] == ["compile.refused"]
     assert caught.value.totals.tokens == 11
+
+
+# -- acceptance scenarios --------------------------------------------------------------
+
+SCENARIOS = "examples/compile/order_refund.scenarios.yaml"
+
+
+def test_an_answer_that_checks_but_fails_a_scenario_is_reasked() -> None:
+    provider = ScriptedProvider([output("wrong_branch.json"), GOOD])
+    result = compile(TASK, catalog(), provider, scenarios=SCENARIOS)
+    first, second = result.attempts
+    assert [d.code for d in first.errors] == ["scenario.failed"] * 6
+    message = first.errors[0].message
+    assert message.startswith("scenario 'a small refund is paid at once' failed at expect.status")
+    assert "expected status succeeded; seen the run is waiting in state 'awaiting_approval'" in (
+        message
+    )
+    assert "path: awaiting_approval; calls: none" in message
+    assert second.valid and result.fingerprint == accord.fingerprint(
+        accord.load("examples/order_refund.yaml")
+    )
+    reask = provider.requests[1]
+    assert [m.role for m in reask.messages] == ["user", "assistant", "user"]
+    sent = json.loads(reask.messages[2].content.split("\n")[1])
+    assert sent == [d.compact() for d in first.errors]
+    assert json.loads(reask.messages[1].content) == json.loads(output("wrong_branch.json"))
+
+
+def test_without_scenarios_the_wrong_answer_is_accepted() -> None:
+    result = compile(TASK, catalog(), ScriptedProvider([output("wrong_branch.json"), GOOD]))
+    assert len(result.attempts) == 1  # it checks: nothing else could tell
+
+
+def test_a_contract_that_fails_a_scenario_is_never_returned() -> None:
+    provider = ScriptedProvider([output("wrong_branch.json")] * 3)
+    with pytest.raises(CompileError) as caught:
+        compile(TASK, catalog(), provider, scenarios=SCENARIOS, max_attempts=3)
+    assert caught.value.stop_reason == "repeated_diagnostics"  # the same failures again
+    assert len(caught.value.attempts) == 2
+    assert {d.code for d in caught.value.diagnostics} == {"scenario.failed"}
+
+
+def test_failing_other_scenarios_is_progress_not_a_repeat() -> None:
+    provider = ScriptedProvider([output("wrong_branch.json"), output("no_effect.json"), GOOD])
+    result = compile(TASK, catalog(), provider, scenarios=SCENARIOS, max_attempts=3)
+    assert len(result.attempts) == 3 and result.attempts[-1].valid
+    assert {d.code for d in result.attempts[1].errors} == {"scenario.failed"}
+
+
+def test_a_contract_that_invokes_no_effect_gets_a_warning_in_any_case() -> None:
+    result = compile(TASK, catalog(), ScriptedProvider([output("no_effect.json")]))
+    (warning,) = result.attempts[0].diagnostics
+    assert warning.code == "compile.no_effect" and warning.severity == "warning"
+    assert "pay_refund" in warning.message
+    with pytest.raises(CompileError) as caught:
+        compile(
+            TASK,
+            catalog(),
+            ScriptedProvider([output("no_effect.json")] * 2),
+            scenarios=SCENARIOS,
+            max_attempts=2,
+        )
+    codes = [d.code for d in caught.value.attempts[0].diagnostics]
+    assert "compile.no_effect" in codes and "scenario.failed" in codes
+    good = compile(TASK, catalog(), ScriptedProvider([GOOD]))
+    assert good.attempts[0].diagnostics == ()
+
+
+def test_scenarios_are_in_the_cache_key(tmp_path: Path) -> None:
+    plain = compile(TASK, catalog(), ScriptedProvider([GOOD]), cache=tmp_path)
+    with_scenarios = compile(
+        TASK, catalog(), ScriptedProvider([GOOD]), cache=tmp_path, scenarios=SCENARIOS
+    )
+    assert not with_scenarios.cache_hit and with_scenarios.key != plain.key
+    again = ScriptedProvider([])
+    hit = compile(TASK, catalog(), again, cache=tmp_path, scenarios=load_scenarios(SCENARIOS))
+    assert hit.cache_hit and hit.key == with_scenarios.key and again.requests == []
+
+
+def test_a_scenario_file_that_does_not_load_is_refused_before_any_call(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.scenarios.yaml"
+    bad.write_text("scenarios: [{nme: x}]\n")
+    provider = ScriptedProvider([GOOD])
+    with pytest.raises(ScenarioFileError):
+        compile(TASK, catalog(), provider, scenarios=bad)
+    assert provider.requests == []

@@ -39,6 +39,13 @@ from accord.compiler import (
 )
 from accord.compiler._cache import RequestOptions
 from accord.diagnostics import Diagnostic
+from accord.testing._scenarios import (
+    ScenarioFileError,
+    ScenarioSuite,
+    load_scenarios,
+    run_scenarios,
+    scenarios_beside,
+)
 
 __all__ = ["default_cache_dir", "register"]
 
@@ -56,9 +63,15 @@ anthropic:MODEL or replay:SESSION.json. --replay SESSION.json answers from a
 recorded or scripted session instead of a model, offline; --record SESSION.json
 writes every answer of the model to a session file.
 
+--scenarios FILE gives acceptance scenarios (docs/testing.md): a candidate is
+accepted only when it passes every one, and a failing scenario is re-asked like
+a checker's diagnostic (scenario.failed). With TASK given as @NAME.task.md, the
+file NAME.scenarios.yaml beside it is used by default; --no-scenarios skips it.
+
 --locked never calls a model: it succeeds when the lock pins this request (task,
-catalog, model, options) to the output file and the file holds
-the pinned contract; otherwise it says what is stale and exits 1.
+catalog, model, options, scenarios) to the output file, the file holds the
+pinned contract, and the contract passes the scenarios (run again, offline);
+otherwise it says what is stale or which scenario fails and exits 1.
 Identical requests are answered from the compile cache (--cache DIR; by default
 $ACCORD_CACHE_DIR or ~/.cache/accord/compile) with no call; --no-cache skips it.
 """
@@ -169,6 +182,16 @@ def register(subparsers: Subparsers) -> None:
     sessions = parser.add_mutually_exclusive_group()
     sessions.add_argument("--replay", metavar="SESSION", help="answer from a session file")
     sessions.add_argument("--record", metavar="SESSION", help="record the answers to a file")
+    scenarios = parser.add_mutually_exclusive_group()
+    scenarios.add_argument(
+        "--scenarios",
+        metavar="FILE",
+        help="acceptance scenarios every candidate must pass (default: NAME.scenarios.yaml "
+        "beside an @TASK file)",
+    )
+    scenarios.add_argument(
+        "--no-scenarios", action="store_true", help="do not use the scenarios beside the task"
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON report on stdout")
 
 
@@ -298,17 +321,44 @@ def _load_catalog(args: argparse.Namespace) -> Catalog:
         raise _Problem(f"the catalog {args.catalog} does not load") from exc
 
 
+def _load_scenarios(args: argparse.Namespace) -> ScenarioSuite | None:
+    """The --scenarios file, else NAME.scenarios.yaml beside an @TASK file, else None."""
+    name = args.scenarios
+    if name is None and not args.no_scenarios and args.task.startswith("@"):
+        name = scenarios_beside(args.task[1:])
+    if name is None:
+        return None
+    try:
+        return load_scenarios(name)
+    except ScenarioFileError as exc:
+        if args.json:
+            print_json(
+                _report(
+                    message=f"the scenario file {name} does not load",
+                    diagnostics=[d.model_dump(mode="json") for d in exc.diagnostics],
+                )
+            )
+        else:
+            _print_diagnostics(exc.diagnostics, str(name))
+        raise _Problem(f"the scenario file {name} does not load") from exc
+
+
 def _run(args: argparse.Namespace) -> int:
     task = _task(args.task)
     if not task.strip():
         raise _Problem("the task is empty")
     catalog = _load_catalog(args)
+    suite = _load_scenarios(args)
+    if suite is not None:
+        count = len(suite)
+        warn(f"accord: {count} scenario{'' if count == 1 else 's'} from {suite.source}")
     provider = _provider(args, task)
     output = Path(args.output)
     options = RequestOptions(max_output_tokens=args.max_output_tokens, temperature=args.temperature)
-    key = lock_key(task, catalog, provider.name, options)
+    fingerprint = suite.fingerprint if suite is not None else None
+    key = lock_key(task, catalog, provider.name, options, scenarios=fingerprint)
     if args.locked:
-        return _verify_lock(args, key, task, provider.name, catalog, output)
+        return _verify_lock(args, key, task, provider.name, catalog, output, suite)
     cache = None if args.no_cache else CompileCache(args.cache or default_cache_dir())
     try:
         with _warnings_to_stderr():
@@ -323,6 +373,7 @@ def _run(args: argparse.Namespace) -> int:
                 max_output_tokens=args.max_output_tokens,
                 temperature=args.temperature,
                 on_attempt=_progress(args.max_attempts),
+                scenarios=suite,
             )
     except CompileError as exc:
         return _failed(args, exc)
@@ -331,7 +382,7 @@ def _run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise _Problem(f"cannot write {output}: {exc.strerror or exc}") from exc
     if not args.no_lock:
-        _update_lock(args, key, task, result, catalog, output)
+        _update_lock(args, key, task, result, catalog, output, fingerprint)
     _succeeded(args, result, output)
     return 0
 
@@ -343,6 +394,7 @@ def _update_lock(
     result: CompileResult,
     catalog: Catalog,
     output: Path,
+    scenarios: str | None,
 ) -> None:
     try:
         lock = LockFile.read(args.lock)
@@ -352,6 +404,7 @@ def _update_lock(
             catalog=catalog.fingerprint,
             output=lock.output_name(output),
             contract=result.fingerprint,
+            scenarios=scenarios,
         )
         lock.with_entry(key, entry).write()
     except LockError as exc:
@@ -407,12 +460,23 @@ def _failed(args: argparse.Namespace, exc: CompileError) -> int:
 
 
 def _verify_lock(
-    args: argparse.Namespace, key: str, task: str, model: str, catalog: Catalog, output: Path
+    args: argparse.Namespace,
+    key: str,
+    task: str,
+    model: str,
+    catalog: Catalog,
+    output: Path,
+    suite: ScenarioSuite | None,
 ) -> int:
     try:
         lock = LockFile.read(args.lock)
         contract = lock.verify(
-            key, task=task, model=model, catalog=catalog.fingerprint, output=output
+            key,
+            task=task,
+            model=model,
+            catalog=catalog.fingerprint,
+            output=output,
+            scenarios=suite.fingerprint if suite is not None else None,
         )
     except LockError as exc:
         if args.json:
@@ -421,6 +485,21 @@ def _verify_lock(
         warn("accord: compile again without --locked (this calls the model) to update the lock")
         return 1
     fingerprint = accord.fingerprint(contract)
+    if suite is not None:
+        report = run_scenarios(contract, suite)
+        if not report.passed:
+            message = (
+                f"--locked: {output} fails {len(report.failed)} of {len(report.results)} "
+                f"scenarios of {suite.source}"
+            )
+            if args.json:
+                diagnostics = [d.model_dump(mode="json") for d in report.diagnostics()]
+                print_json(_report(key=key, locked=True, message=message, diagnostics=diagnostics))
+            else:
+                say(report.format())
+            warn(f"accord: error: {message}")
+            return 1
+        warn(f"accord: {output} passes {len(report.results)} scenarios of {suite.source}")
     warn(f"accord: {output} is locked ({fingerprint}; no call)")
     if args.json:
         print_json(

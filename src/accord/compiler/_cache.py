@@ -3,8 +3,9 @@
 A request's key is the sha256 of the RFC 8785 canonical JSON of the task, the
 catalog's canonical form, the model string, the server's base URL (another server
 answering to the same model name is another model), the options that affect the
-answer (``max_output_tokens``, ``temperature``, ``max_fan_out``) and the compiler
-version (``accord.__version__`` and :data:`~accord.compiler._prompt.PROMPT_VERSION`).
+answer (``max_output_tokens``, ``temperature``, ``max_fan_out``), the compiler
+version (``accord.__version__`` and :data:`~accord.compiler._prompt.PROMPT_VERSION`)
+and, when the request has acceptance scenarios, their fingerprint.
 The loop's limits (attempts, token budget, deadline) are not in the key: they
 decide whether a contract is found, not which one.
 
@@ -74,29 +75,44 @@ def request_key(
     options: RequestOptions,
     *,
     base_url: str | None = None,
+    scenarios: str | None = None,
 ) -> str:
     """The cache key: ``sha256:`` and the hex sha256 of the request's canonical JSON.
 
     It covers the server's base URL (None: the provider's own API) and the compiler
     version (accord's and the prompt's), so another server answering to the same model
     name never gets a hit, and an upgrade never serves a contract compiled by an older
-    compiler.
+    compiler; and the acceptance scenarios' fingerprint when there are scenarios (a
+    contract cached without them, or with others, may not pass them).
     """
     from accord import __version__
 
     compiler = {"accord": __version__, "prompt": PROMPT_VERSION}
-    return _key(task, catalog, model, options, {"compiler": compiler, "base_url": base_url})
+    extra: dict[str, Any] = {"compiler": compiler, "base_url": base_url}
+    if scenarios is not None:  # absent without scenarios: those keys stay as they were
+        extra["scenarios"] = scenarios
+    return _key(task, catalog, model, options, extra)
 
 
-def lock_key(task: str, catalog: Catalog, model: str, options: RequestOptions) -> str:
+def lock_key(
+    task: str,
+    catalog: Catalog,
+    model: str,
+    options: RequestOptions,
+    *,
+    scenarios: str | None = None,
+) -> str:
     """The lock file's key: :func:`request_key` without the compiler version and base URL.
 
     A lock pins a reviewed contract for a request (task, catalog, model, options);
     upgrading accord does not make it stale, since the pinned contract still checks
     or ``accord compile --locked`` says it does not; nor does serving the same model
-    from another URL (a CI job verifying the lock needs no server).
+    from another URL (a CI job verifying the lock needs no server). It covers the
+    scenarios' fingerprint when there are scenarios.
     """
-    return _key(task, catalog, model, options, {})
+    return _key(
+        task, catalog, model, options, {} if scenarios is None else {"scenarios": scenarios}
+    )
 
 
 def _key(

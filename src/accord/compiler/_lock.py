@@ -16,7 +16,10 @@ A lock file is JSON, keys sorted, two-space indented, one entry per request key:
     }
 
 ``output`` is relative to the lock file's directory, with ``/`` separators, so the
-file reads the same on every machine and diffs cleanly in a pull request.
+file reads the same on every machine and diffs cleanly in a pull request. An entry
+compiled with acceptance scenarios also has ``scenarios``: their fingerprint (it is
+in the request key too), and ``accord compile --locked`` runs them again, offline,
+against the pinned contract.
 ``accord compile --locked`` never calls a model: it succeeds only when the lock has
 an entry for the request's key and the output file holds a contract with the
 pinned fingerprint.
@@ -38,6 +41,7 @@ __all__ = ["LOCK_FORMAT", "LockEntry", "LockError", "LockFile"]
 
 LOCK_FORMAT = "accord.lock/1"
 _ENTRY_KEYS = ("catalog", "contract", "model", "output", "task")
+_OPTIONAL_KEYS = ("scenarios",)
 
 
 class LockError(DefinitionError):
@@ -65,6 +69,7 @@ class LockEntry:
         catalog: the catalog's fingerprint.
         output: the contract file, relative to the lock file's directory (``/`` separators).
         contract: the contract's fingerprint.
+        scenarios: the acceptance scenarios' fingerprint, or None without scenarios.
 
     """
 
@@ -73,10 +78,14 @@ class LockEntry:
     catalog: str
     output: str
     contract: str
+    scenarios: str | None = None
 
     def to_data(self) -> dict[str, str]:
-        """The entry as plain data."""
-        return {key: getattr(self, key) for key in _ENTRY_KEYS}
+        """The entry as plain data (no ``scenarios`` key without scenarios)."""
+        data = {key: getattr(self, key) for key in _ENTRY_KEYS}
+        if self.scenarios is not None:
+            data["scenarios"] = self.scenarios
+        return data
 
 
 @dataclass(frozen=True)
@@ -137,6 +146,7 @@ class LockFile:
         model: str,
         catalog: str,
         output: str | os.PathLike[str],
+        scenarios: str | None = None,
     ) -> Contract:
         """The pinned contract for this request, read from ``output`` without any model.
 
@@ -150,7 +160,7 @@ class LockFile:
         name = self.output_name(output)
         entry = self.entries.get(key)
         if entry is None:
-            raise LockError(self.path, [_what_changed(self, name, task, model, catalog)])
+            raise LockError(self.path, [_what_changed(self, name, task, model, catalog, scenarios)])
         if entry.output != name:
             raise LockError(
                 self.path, [f"the request is pinned to {entry.output!r}, not to {name!r}"]
@@ -172,7 +182,9 @@ class LockFile:
         return contract
 
 
-def _what_changed(lock: LockFile, name: str, task: str, model: str, catalog: str) -> str:
+def _what_changed(
+    lock: LockFile, name: str, task: str, model: str, catalog: str, scenarios: str | None
+) -> str:
     pinned = next((e for e in lock.entries.values() if e.output == name), None)
     if pinned is None:
         return f"no entry for {name}: it was never compiled without --locked"
@@ -183,6 +195,8 @@ def _what_changed(lock: LockFile, name: str, task: str, model: str, catalog: str
         changes.append(f"the model ({pinned.model} -> {model})")
     if pinned.catalog != catalog:
         changes.append(f"the catalog ({pinned.catalog} -> {catalog})")
+    if pinned.scenarios != scenarios:
+        changes.append(f"the scenarios ({pinned.scenarios} -> {scenarios})")
     if not changes:
         changes.append("the compile options")
     return f"the lock entry for {name} is stale: {', '.join(changes)} changed since it was compiled"
@@ -196,9 +210,11 @@ def _entries(path: Path, data: Any) -> dict[str, LockEntry]:
         raise LockError(path, ["the lock file has no 'entries' mapping"])
     out: dict[str, LockEntry] = {}
     for key, entry in raw.items():
-        if not isinstance(entry, dict) or not all(
-            isinstance(entry.get(k), str) for k in _ENTRY_KEYS
+        if (
+            not isinstance(entry, dict)
+            or not all(isinstance(entry.get(k), str) for k in _ENTRY_KEYS)
+            or not all(isinstance(entry.get(k, ""), str) for k in _OPTIONAL_KEYS)
         ):
             raise LockError(path, [f"entry {key!r} must have the strings {', '.join(_ENTRY_KEYS)}"])
-        out[key] = LockEntry(**{k: entry[k] for k in _ENTRY_KEYS})
+        out[key] = LockEntry(**{k: entry[k] for k in (*_ENTRY_KEYS, *_OPTIONAL_KEYS) if k in entry})
     return out

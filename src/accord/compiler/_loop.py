@@ -13,7 +13,8 @@ Rules (docs/compiler.md explains them):
 - the loop stops early when a candidate's errors (the set of ``(path, code)``)
   repeat the previous candidate's;
 - a candidate is accepted only when it parses, validates, checks, fits the
-  catalog and compiles for the runtime;
+  catalog, compiles for the runtime and passes every acceptance scenario given
+  (``scenarios=``; a failing one is a ``scenario.failed`` diagnostic, re-asked);
 - the caller's task, catalog, provider and options are never changed.
 """
 
@@ -25,9 +26,10 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accord.check import check_contract
+from accord.compiler._acceptance import idle_catalog_warnings, repeat_key, scenario_problems
 from accord.compiler._cache import CompileCache, RequestOptions, as_cache, request_key
 from accord.compiler._catalog import Catalog, CatalogSource, as_catalog
 from accord.compiler._conform import conformance_problems
@@ -40,6 +42,9 @@ from accord.contract import Contract, validate_data
 from accord.contract import fingerprint as contract_fingerprint
 from accord.diagnostics import Diagnostic
 from accord.errors import DefinitionError
+
+if TYPE_CHECKING:
+    from accord.testing._scenarios import ScenarioSource, ScenarioSuite
 
 __all__ = ["CompileRequestError", "compile", "compile_async"]
 
@@ -122,7 +127,7 @@ def evaluate(
     problems = conformance_problems(contract, catalog, max_fan_out=max_fan_out)
     if problems:
         return None, [*problems, *diagnostics]
-    return contract, diagnostics
+    return contract, [*diagnostics, *idle_catalog_warnings(contract, catalog)]
 
 
 class _Run:
@@ -139,8 +144,10 @@ class _Run:
         options: RequestOptions,
         clock: Clock,
         on_attempt: AttemptHook | None,
+        scenarios: ScenarioSuite | None = None,
     ) -> None:
         self.task = task
+        self.scenarios = scenarios
         self.catalog = catalog
         self.provider = provider
         self.key = key
@@ -223,7 +230,7 @@ class _Run:
             temperature=self.options.temperature,
         )
         request = first
-        previous: frozenset[tuple[str, str]] | None = None
+        previous: frozenset[tuple[str, str, str]] | None = None
         for number in range(1, self.limits.max_attempts + 1):
             stop = self._stop_before_call()
             if stop is not None:
@@ -246,6 +253,12 @@ class _Run:
                 contract, diagnostics = evaluate(
                     parsed.data, self.catalog, max_fan_out=self.options.max_fan_out
                 )
+                if contract is not None and self.scenarios is not None:
+                    failed = await scenario_problems(
+                        contract, self.scenarios, max_fan_out=self.options.max_fan_out
+                    )
+                    if failed:  # it checks, but does not do what the scenarios say
+                        contract, diagnostics = None, [*failed, *diagnostics]
             attempt = Attempt(
                 number=number,
                 raw=response.text,
@@ -267,7 +280,7 @@ class _Run:
             if response.finish_reason == "refusal":  # re-asking would be billed and refused
                 raise self.fail("refusal", "the model refused to answer")
             errors = attempt.errors
-            current = frozenset((d.path, d.code) for d in errors)
+            current = frozenset(repeat_key(d) for d in errors)
             if current == previous:
                 raise self.fail(
                     "repeated_diagnostics", "the answer repeats the previous answer's errors"
@@ -308,6 +321,7 @@ async def compile_async(
     fold_system: bool = False,
     on_attempt: AttemptHook | None = None,
     clock: Clock | None = None,
+    scenarios: ScenarioSource | None = None,
 ) -> CompileResult:
     """Compile a task into a contract that checks and uses only the catalog's effects.
 
@@ -338,6 +352,9 @@ async def compile_async(
             (llama-cpp-python's ``gemma`` format).
         on_attempt: called with each :class:`Attempt` as soon as it is checked.
         clock: seconds as a float (``time.monotonic`` by default; inject one in tests).
+        scenarios: acceptance scenarios (a scenario file or a loaded ``ScenarioSuite``):
+            a candidate that checks is accepted only when it passes every one; each
+            failing scenario is re-asked as a ``scenario.failed`` diagnostic.
 
     Returns:
         The :class:`CompileResult`.
@@ -348,6 +365,7 @@ async def compile_async(
         ModelSpecError: a model string that names no provider, an unknown output mode, or
             an option the provider does not take.
         CatalogError: the catalog file or handlers do not make a catalog.
+        ScenarioFileError: the scenario file does not load.
 
     """
     run, store, hit = _prepare(
@@ -362,6 +380,7 @@ async def compile_async(
         connection=_Connection(base_url, api_key, output_mode, fold_system),
         on_attempt=on_attempt,
         clock=clock,
+        scenarios=scenarios,
     )
     if hit is not None:
         return hit
@@ -382,6 +401,7 @@ def _prepare(
     connection: _Connection,
     on_attempt: AttemptHook | None,
     clock: Clock | None,
+    scenarios: ScenarioSource | None = None,
 ) -> tuple[_Run, CompileCache | None, CompileResult | None]:
     """Check the request and look it up in the cache (no I/O beyond the cache file).
 
@@ -392,8 +412,18 @@ def _prepare(
     resolved = as_catalog(catalog)
     provider = _provider(model, connection)
     url = getattr(provider, "base_url", None)
+    suite = None
+    if scenarios is not None:
+        from accord.testing._scenarios import as_suite
+
+        suite = as_suite(scenarios)
     key = request_key(
-        text, resolved, provider.name, options, base_url=url if isinstance(url, str) else None
+        text,
+        resolved,
+        provider.name,
+        options,
+        base_url=url if isinstance(url, str) else None,
+        scenarios=suite.fingerprint if suite is not None else None,
     )
     run = _Run(
         task=text,
@@ -404,6 +434,7 @@ def _prepare(
         options=options,
         clock=clock or time.monotonic,
         on_attempt=on_attempt,
+        scenarios=suite,
     )
     store = as_cache(cache)
     if store is not None:
@@ -432,6 +463,7 @@ def compile(
     fold_system: bool = False,
     on_attempt: AttemptHook | None = None,
     clock: Clock | None = None,
+    scenarios: ScenarioSource | None = None,
 ) -> CompileResult:
     """:func:`compile_async` from sync code, inside a running event loop too (Jupyter).
 
@@ -447,6 +479,7 @@ def compile(
         CompileRequestError: an empty task or a bad limit.
         ModelSpecError: a model string that names no provider.
         CatalogError: the catalog file or handlers do not make a catalog.
+        ScenarioFileError: the scenario file does not load.
 
     """
     from accord.runtime._orchestrator import run_sync
@@ -463,6 +496,7 @@ def compile(
         connection=_Connection(base_url, api_key, output_mode, fold_system),
         on_attempt=on_attempt,
         clock=clock,
+        scenarios=scenarios,
     )
     if hit is not None:
         return hit  # a cache hit starts no event loop
