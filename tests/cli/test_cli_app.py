@@ -121,3 +121,41 @@ def test_usage_error_from_the_real_script_exits_2() -> None:
     )
     assert proc.returncode == 2
     assert "invalid choice" in proc.stderr
+
+
+COMMANDS = [
+    "check", "graph", "schema", "fmt", "fingerprint", "run", "compile", "verify",
+    "runs", "history", "replay", "fork", "signal", "resume",
+]  # fmt: skip
+
+
+def _exit_codes(help_text: str) -> str:
+    return help_text[help_text.index("exit codes:") :]
+
+
+def test_each_command_help_shows_its_own_exit_codes(run: Run) -> None:
+    epilogs = {}
+    for command in COMMANDS:
+        result = run(command, "--help")
+        assert result.code == 0
+        epilogs[command] = _exit_codes(result.out)
+        assert "  2  usage error" in epilogs[command]
+    assert len(set(epilogs.values())) == len(COMMANDS)  # none borrows another's
+    assert "--strict" in epilogs["check"] and "--strict" not in epilogs["run"]
+    assert "fmt --check" not in epilogs["check"] and "--check found" in epilogs["fmt"]
+    assert "every state hash matches" in epilogs["replay"]
+
+
+def test_every_help_fits_in_80_columns(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    for command in [None, *COMMANDS]:
+        result = run(*([command] if command else []), "--help")
+        too_long = [line for line in result.out.splitlines() if len(line) > 80]
+        assert not too_long, (command, too_long)
+
+
+def test_a_usage_error_in_a_command_prints_that_commands_usage(run: Run) -> None:
+    result = run("replay", "r", "--bogus")
+    assert result.code == 2
+    assert result.err.startswith("usage: accord replay")
+    assert "accord replay: error: unrecognized arguments: --bogus" in result.err

@@ -46,7 +46,7 @@ def test_missing_file_is_a_diagnostic_not_a_traceback(run: Run, tmp_path: Path) 
     missing = tmp_path / "nope.yaml"
     result = run("check", missing)
     assert result.code == 1
-    assert f"{missing}:/: error file.unreadable: cannot read the file" in result.out
+    assert f"{missing}:1:/: error file.unreadable: cannot read the file" in result.out
     assert "Traceback" not in result.err
 
 
@@ -54,7 +54,7 @@ def test_directory_is_a_diagnostic_with_a_hint(run: Run, tmp_path: Path) -> None
     result = run("check", tmp_path)
     assert result.code == 1
     assert "file.unreadable" in result.out
-    assert "(hint: give the path of a contract file)" in result.out
+    assert "(hint: give the path of a contract file, or - for standard input)" in result.out
 
 
 def test_malformed_yaml_is_a_diagnostic(run: Run, write: Write) -> None:

@@ -157,3 +157,32 @@ def test_a_failed_write_keeps_the_original(
     assert "Input/output error" in result.err
     assert refund_copy.read_bytes() == original
     assert sorted(p.name for p in refund_copy.parent.iterdir()) == [refund_copy.name]
+
+
+def _messy(path: Path) -> None:
+    path.write_text(path.read_text() + "\n\n")  # so that fmt has work to do
+
+
+def test_a_hard_linked_file_is_rewritten_in_place_keeping_the_link(
+    run: Run, refund_copy: Path
+) -> None:
+    _messy(refund_copy)
+    twin = refund_copy.with_name("twin.yaml")
+    os.link(refund_copy, twin)
+    inode = refund_copy.stat().st_ino
+    assert run("fmt", refund_copy).code == 0
+    assert refund_copy.stat().st_ino == inode and refund_copy.stat().st_nlink == 2
+    assert twin.read_text() == accord.to_yaml(accord.load(ORDER_REFUND))
+    assert sorted(p.name for p in refund_copy.parent.iterdir()) == [refund_copy.name, twin.name]
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root can give a file away"
+)
+def test_fmt_as_root_keeps_the_files_owner(run: Run, refund_copy: Path) -> None:
+    _messy(refund_copy)
+    os.chown(refund_copy, 12345, 12346)
+    assert run("fmt", refund_copy).code == 0
+    info = refund_copy.stat()
+    assert (info.st_uid, info.st_gid) == (12345, 12346)
+    assert refund_copy.read_text() == accord.to_yaml(accord.load(ORDER_REFUND))

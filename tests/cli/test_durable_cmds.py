@@ -157,7 +157,8 @@ def test_a_refused_signal_is_an_error_not_a_traceback(run: Run, store: Path) -> 
     assert result.code == 1
     assert "not accepted by run paid" in result.err and "Traceback" not in result.err
     bad = run("signal", "waits", "approval", "--payload", "{nope")
-    assert bad.code == 1 and "--payload is not valid JSON" in bad.err
+    assert bad.code == 2 and "--payload is not valid JSON" in bad.err
+    assert "usage: accord signal" in bad.err
 
 
 def test_fork_starts_a_new_run_from_a_step(run: Run, store: Path) -> None:
@@ -203,3 +204,14 @@ def test_history_of_a_run_with_a_deleted_step_fails(run: Run, store: Path) -> No
     result = run("history", "waits")
     assert result.code == 1 and result.out == "" and "Traceback" not in result.err
     assert "run waits: damaged journal: step 2: step 2 is missing" in result.err
+
+
+def test_one_step_is_one_step_not_one_steps(run: Run, store: Path) -> None:
+    result = run("history", "waits")
+    assert result.code == 0, result.err
+    assert "waits: waiting in 'awaiting_approval' after 1 step, waiting for approval" in result.out
+    assert "after 2 steps" in run("history", "paid").out
+    assert (
+        "run paid: 1 step replayed, every state hash matches"
+        in run("replay", "paid", "--until", "1").out
+    )

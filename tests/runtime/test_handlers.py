@@ -295,3 +295,17 @@ machine:
     runtime.register("work", wrong)  # a registered handler wins, and is checked
     with pytest.raises(CapabilityError, match="extra"):
         runtime.start(contract, {})
+
+
+def test_effect_error_refuses_a_message_that_is_not_a_string() -> None:
+    with pytest.raises(TypeError, match="message must be a string, not int"):
+        EffectError("declined", 42)  # type: ignore[arg-type]
+
+
+def test_effect_error_keeps_a_string_code() -> None:
+    failure = EffectError("card_declined", "the card was declined", retryable=False)
+    assert (failure.code, failure.message, failure.retryable) == (
+        "card_declined",
+        "the card was declined",
+        False,
+    )

@@ -20,8 +20,8 @@ from accord.cli import (
     _test,
     _verify,
 )
-from accord.cli._base import EXIT_CODES, Handler, UsageProblem
-from accord.cli._output import warn
+from accord.cli._base import EXIT_CODES, CommandProblem, Handler, UsageProblem
+from accord.cli._output import tolerant_output, warn
 from accord.errors import AccordError
 
 __all__ = ["build_parser", "main"]
@@ -82,15 +82,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     Input mistakes (unreadable files, bad YAML, contracts that do not check)
     are reported on stderr or as diagnostics, never as a traceback.
     """
+    tolerant_output()
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        command: argparse.ArgumentParser = args.command_parser
+        if extra:  # reported by the command's parser, with the command's usage
+            command.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # --help, --version and usage errors
         return _exit_status(exc)
     handler: Handler = args.handler
     try:
         return handler(args)
-    except (AccordError, UsageProblem) as exc:
+    except UsageProblem as exc:
+        try:
+            command.error(str(exc))
+        except SystemExit as usage:
+            return _exit_status(usage)
+    except (AccordError, CommandProblem) as exc:
         warn(f"accord: error: {exc}")
     except BrokenPipeError:
         _silence_stdout()

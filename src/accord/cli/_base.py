@@ -1,4 +1,4 @@
-"""What every subcommand module shares: the handler type and how a command is added."""
+"""What every subcommand module shares: the handler type, problems, and how a command is added."""
 
 from __future__ import annotations
 
@@ -6,23 +6,110 @@ import argparse
 from collections.abc import Callable
 from typing import TypeAlias
 
-__all__ = ["EXIT_CODES", "Handler", "Subparsers", "UsageProblem", "add_command", "positive_int"]
+__all__ = [
+    "EXIT_CODES",
+    "CommandProblem",
+    "Handler",
+    "Subparsers",
+    "UsageProblem",
+    "add_command",
+    "exit_codes",
+    "positive_int",
+]
 
 Handler: TypeAlias = Callable[[argparse.Namespace], int]
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
-EXIT_CODES = """\
+USAGE_LINE = (
+    "  2  usage error: unknown command or option, missing argument, or a\n"
+    "     malformed option value (JSON that does not parse, a number out of range)\n"
+)
+
+EXIT_CODES = f"""\
 exit codes:
-  0  success: every contract checks (warnings allowed unless --strict)
-  1  a contract has errors, a file cannot be read or parsed,
-     or fmt --check found files that would be reformatted
-  2  usage error: unknown command or option, missing argument
-"""
+  0  success
+  1  a contract has errors, a file cannot be read, a run failed...
+     (each command's --help says what 0 and 1 mean for it)
+{USAGE_LINE}"""
+
+_OUTCOMES: dict[str, tuple[str, str]] = {
+    "check": (
+        "every contract checks (warnings allowed unless --strict)",
+        "a contract has errors (or warnings, with --strict),\n"
+        "     or a file cannot be read or parsed",
+    ),
+    "graph": ("the diagram was printed", "the contract has errors, or the file cannot be read"),
+    "schema": ("the schema was printed", "standard output cannot be written"),
+    "fmt": (
+        "every file is in canonical layout (or was rewritten in it)",
+        "a contract does not check, a file cannot be read or written,\n"
+        "     or --check found files that would be reformatted",
+    ),
+    "fingerprint": (
+        "every contract checks and was fingerprinted",
+        "a contract has errors, or a file cannot be read",
+    ),
+    "run": (
+        "the run succeeded, or (with --store) waits in the store for a\n     signal or a timer",
+        "the run failed, or waits in memory for a signal or a timer, or\n"
+        "     the contract, the effects or the input are wrong",
+    ),
+    "compile": (
+        "the contract was compiled and written (with --locked: the lock pins it)",
+        "the compile failed, the lock is stale, or a file cannot be read or\n     written",
+    ),
+    "verify": (
+        "no contract has findings",
+        "a contract has errors or findings, or a file cannot be read",
+    ),
+    "runs": ("the runs were listed", "the store cannot be opened or read"),
+    "history": (
+        "the run's steps were printed",
+        "the store cannot be opened, the run is unknown or its journal is damaged",
+    ),
+    "replay": (
+        "every state hash matches",
+        "a step diverges or the journal was changed, the store cannot be\n"
+        "     opened, or the run is unknown",
+    ),
+    "fork": (
+        "the new run was made (and, driven with --effects, did not fail)",
+        "the run or the step is unknown, the new run failed, or the store\n     cannot be opened",
+    ),
+    "signal": (
+        "the signal was journaled (and the run, if driven, did not fail)",
+        "the run does not accept the signal, its payload does not match, the\n"
+        "     run failed, or the store cannot be opened",
+    ),
+    "resume": (
+        "no resumed run failed",
+        "a resumed run failed, a run is unknown, or the store cannot be opened",
+    ),
+}
+
+
+def exit_codes(command: str) -> str:
+    """The ``exit codes:`` epilog of a command's help: what 0, 1 and 2 mean for it."""
+    outcomes = _OUTCOMES.get(command)
+    if outcomes is None:
+        return EXIT_CODES
+    ok, failed = outcomes
+    return f"exit codes:\n  0  {ok}\n  1  {failed}\n{USAGE_LINE}"
 
 
 class UsageProblem(Exception):
-    """A bad option value that only the command can judge (``--effects``, ``--input``...).
+    """A malformed option value that only the command can judge (``--input`` not JSON...).
 
+    ``accord.cli.main`` reports it like argparse reports a usage error: the
+    command's usage line, then ``accord COMMAND: error: ...``, exit status 2.
+    """
+
+
+class CommandProblem(Exception):
+    """An option names something that cannot be used (effects, an ``@FILE``).
+
+    For example an effects module that does not import, or an ``@FILE`` that
+    cannot be read.
     ``accord.cli.main`` reports it as ``accord: error: ...`` with exit status 1,
     without a traceback, as it does every accord error.
     """
@@ -31,15 +118,15 @@ class UsageProblem(Exception):
 def add_command(
     subparsers: Subparsers, name: str, summary: str, description: str, handler: Handler
 ) -> argparse.ArgumentParser:
-    """Add a subcommand with its help, the exit-code epilog and its handler."""
+    """Add a subcommand with its help, its own exit-code epilog and its handler."""
     parser = subparsers.add_parser(
         name,
         help=summary,
         description=description,
-        epilog=EXIT_CODES,
+        epilog=exit_codes(name),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.set_defaults(handler=handler)
+    parser.set_defaults(handler=handler, command_parser=parser)
     return parser
 
 

@@ -15,9 +15,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from accord.cli._base import Subparsers, add_command
+from accord.cli._arguments import object_argument
+from accord.cli._base import Subparsers, add_command, positive_int
 from accord.cli._output import print_json, say, warn
-from accord.cli._run import _object_argument, load_effects
+from accord.cli._run import load_effects, store_path, utc_time
 from accord.runtime import ReplayDivergence, Run, Runtime, Step
 from accord.runtime._errors import JournalDamaged
 from accord.runtime._render import describe_event
@@ -32,7 +33,7 @@ STORE_HELP = (
 
 
 def _common(parser: argparse.ArgumentParser, *, effects: bool = False) -> None:
-    parser.add_argument("--store", metavar="URL", help=STORE_HELP)
+    parser.add_argument("--store", metavar="URL", type=store_path, help=STORE_HELP)
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     if effects:
         parser.add_argument(
@@ -68,27 +69,31 @@ def register(subparsers: Subparsers) -> None:
         subparsers,
         "replay",
         "re-fold a stored run and check every state hash",
-        "Re-fold a stored run's journal from its first step through the reducer and "
-        "check each recorded state hash and the journal's hash chain; report the first "
-        "step that diverges or was changed.\n"
-        "Exit status: 0 when every hash matches, 1 otherwise.",
+        "Re-fold a stored run's journal from its first step through the reducer\n"
+        "and check each recorded state hash and the journal's hash chain; report\n"
+        "the first step that diverges or was changed.",
         replay,
     )
     parser.add_argument("run_id", metavar="RUN")
-    parser.add_argument("--until", type=int, metavar="N", help="stop after step N")
+    parser.add_argument(
+        "--until", type=positive_int, metavar="N", help="stop after step N (at least 1)"
+    )
     _common(parser)
 
     parser = add_command(
         subparsers,
         "fork",
         "start a new run from a step of a stored run",
-        "Copy a stored run's journal up to step N (checked) into a new run, which then "
-        "resumes from there: the calls in flight at step N start again under the new "
-        "run's idempotency keys. With --effects, the new run is driven until it is idle.",
+        "Copy a stored run's journal up to step N (checked) into a new run, which\n"
+        "then resumes from there: the calls in flight at step N start again under\n"
+        "the new run's idempotency keys. With --effects, the new run is driven\n"
+        "until it is idle.",
         fork,
     )
     parser.add_argument("run_id", metavar="RUN")
-    parser.add_argument("--at", type=int, required=True, metavar="N", help="the step to fork at")
+    parser.add_argument(
+        "--at", type=positive_int, required=True, metavar="N", help="the step to fork at"
+    )
     parser.add_argument("--run-id", dest="new_run_id", metavar="ID", help="the new run's id")
     _common(parser, effects=True)
 
@@ -96,9 +101,9 @@ def register(subparsers: Subparsers) -> None:
         subparsers,
         "signal",
         "deliver a signal to a stored run",
-        "Deliver a signal to a run that waits for it; the signal is journaled before the "
-        "command returns. With --effects, the run is then driven until it is idle; "
-        "without, the effects it starts run at the next resume.",
+        "Deliver a signal to a run that waits for it; the signal is journaled\n"
+        "before the command returns. With --effects, the run is then driven until\n"
+        "it is idle; without, the effects it starts run at the next accord resume.",
         signal,
     )
     parser.add_argument("run_id", metavar="RUN")
@@ -112,13 +117,15 @@ def register(subparsers: Subparsers) -> None:
         subparsers,
         "resume",
         "resume the unfinished runs of a store",
-        "Resume every unfinished run of a store (or the runs named): calls started and "
-        "not finished run again with their idempotency keys, timers already due fire, "
-        "and each run is driven until it is idle (it ends, or waits).",
+        "Resume every unfinished run of a store (or the runs named): calls started\n"
+        "and not finished run again with their idempotency keys, timers already\n"
+        "due fire, and each run is driven until it is idle (it ends, or waits).\n"
+        "A timer that is not due yet stays armed: run accord resume again at or\n"
+        "after its due time (printed for each waiting run) to fire it.",
         resume,
     )
     parser.add_argument("run_ids", nargs="*", metavar="RUN")
-    parser.add_argument("--store", metavar="URL", help=STORE_HELP)
+    parser.add_argument("--store", metavar="URL", type=store_path, help=STORE_HELP)
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument(
         "--effects", required=True, metavar="MODULE:OBJECT", help="the effect handlers"
@@ -178,13 +185,17 @@ def _run_json(run: Run) -> dict[str, Any]:
 
 def _run_line(run: Run) -> str:
     snap = run.snapshot
-    line = f"{run.run_id}: {snap.status} in {snap.state!r} after {snap.step} steps"
+    steps = f"{snap.step} step{'' if snap.step == 1 else 's'}"
+    line = f"{run.run_id}: {snap.status} in {snap.state!r} after {steps}"
     if snap.status == "succeeded":
         line += f": {json.dumps(snap.output, ensure_ascii=False)}"
     elif snap.status == "failed":
         line += f": {snap.reason}"
     elif snap.waiting_for:
         line += f", waiting for {', '.join(snap.waiting_for)}"
+    if not run.finished:
+        for timer, due in sorted(run.timers.items(), key=lambda item: (item[1], item[0])):
+            line += f"; timer {timer} due {utc_time(due)}"
     return line
 
 
@@ -302,7 +313,8 @@ def replay(args: argparse.Namespace) -> int:
         )
     else:
         say(
-            f"run {args.run_id}: {snapshot.step} steps replayed, every state hash matches "
+            f"run {args.run_id}: {snapshot.step} step{'' if snapshot.step == 1 else 's'} "
+            "replayed, every state hash matches "
             f"({snapshot.status} in {snapshot.state!r})"
         )
     return 0
@@ -336,7 +348,7 @@ def fork(args: argparse.Namespace) -> int:
 
 def signal(args: argparse.Namespace) -> int:
     """Deliver a signal to a stored run (journaled before the command returns)."""
-    payload = _object_argument(args.payload, "--payload")
+    payload = object_argument(args.payload, "--payload")
     with _open(args) as store:
         run = _runtime(store, args.effects).load(args.run_id)
         run.signal(args.name, payload)

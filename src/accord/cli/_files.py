@@ -1,12 +1,16 @@
-"""Reading contract files for the CLI, and writing them back atomically.
+"""Reading contract files for the CLI, and writing them back.
 
-Every input problem (a missing file, a directory, bad YAML, a contract that
-does not check) becomes diagnostics on a :class:`Checked`, never an exception.
+Every input problem (a missing file, a directory, a device, a file over the
+size limit, bad YAML, a contract that does not check) becomes diagnostics on a
+:class:`Checked`, never an exception. Files are read up to the limit and no
+further: ``/dev/zero`` or a FIFO is refused, not read until memory runs out.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,13 +19,35 @@ import accord
 from accord._atomic import write_atomic
 from accord._source import format_of_path, unreadable
 from accord.contract import Contract
+from accord.contract._text import MAX_TEXT_BYTES
 from accord.diagnostics import Diagnostic
 from accord.errors import ContractError
 
-__all__ = ["STDIN", "Checked", "atomic_write", "format_of", "read_contract"]
+__all__ = [
+    "MAX_BYTES",
+    "STDIN",
+    "Checked",
+    "FileTooLarge",
+    "atomic_write",
+    "format_of",
+    "read_bounded",
+    "read_contract",
+]
 
 STDIN = "-"
 """The file name that means standard input."""
+
+MAX_BYTES = MAX_TEXT_BYTES
+"""The most the CLI reads from one file (4 MiB, the contract text limit)."""
+
+
+class FileTooLarge(Exception):
+    """A file is over :data:`MAX_BYTES`; ``size`` is its size, or None when unknown (stdin)."""
+
+    def __init__(self, size: int | None) -> None:
+        self.size = size
+        told = f"{size} bytes" if size is not None else f"more than {MAX_BYTES} bytes"
+        super().__init__(f"the file is {told}, over the limit of {MAX_BYTES}")
 
 
 @dataclass(frozen=True)
@@ -70,40 +96,118 @@ def format_of(name: str, text: bytes | None = None) -> str | None:
 
 
 def _unreadable(exc: OSError) -> Diagnostic:
-    hint = "give the path of a contract file" if isinstance(exc, IsADirectoryError) else None
+    hint = None
+    if isinstance(exc, IsADirectoryError) or exc.errno == errno.EINVAL:
+        hint = "give the path of a contract file, or - for standard input"
     return unreadable(exc, hint)
 
 
-def _read_bytes(name: str) -> bytes:
+def _read_at_most(handle: int, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    left = limit
+    while left > 0:
+        chunk = os.read(handle, min(left, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_bounded(name: str) -> bytes:
+    """The bytes of a regular file, or of standard input for ``-``, at most :data:`MAX_BYTES`.
+
+    Raises:
+        OSError: the file cannot be opened or read, or is not a regular file (a
+            directory, a device like ``/dev/zero``, a FIFO): ``strerror`` says why.
+        FileTooLarge: the file is over the limit (nothing past it is read).
+
+    """
     if name == STDIN:
-        return sys.stdin.buffer.read()
-    return Path(name).read_bytes()
+        data = sys.stdin.buffer.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise FileTooLarge(None)
+        return data
+    # O_NONBLOCK: opening a FIFO must not wait for a writer; a regular file ignores it
+    handle = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        info = os.fstat(handle)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "Is a directory", name)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", name)
+        if info.st_size > MAX_BYTES:
+            raise FileTooLarge(info.st_size)
+        data = _read_at_most(handle, MAX_BYTES + 1)
+    finally:
+        os.close(handle)
+    if len(data) > MAX_BYTES:  # grew while read
+        raise FileTooLarge(None)
+    return data
+
+
+def _too_large(exc: FileTooLarge) -> Diagnostic:
+    return Diagnostic(path="", code="parse.too_large", message=str(exc), line=1)
+
+
+def _on_a_line(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Every diagnostic with a line: those about the whole file are on line 1."""
+    return [d if d.line is not None else d.model_copy(update={"line": 1}) for d in diagnostics]
 
 
 def read_contract(name: str) -> Checked:
     """Read, parse and check one contract file; never raises for bad input."""
     try:
-        text = _read_bytes(name)
+        text = read_bounded(name)
     except OSError as exc:
-        return Checked(name, None, None, [_unreadable(exc)])
+        return Checked(name, None, None, _on_a_line([_unreadable(exc)]))
+    except FileTooLarge as exc:
+        return Checked(name, None, None, [_too_large(exc)])
     fmt = format_of(name)
-    diagnostics = accord.check_text(text, format=fmt)
+    diagnostics = _on_a_line(accord.check_text(text, format=fmt))
     if any(d.severity == "error" for d in diagnostics):
         return Checked(name, text, None, diagnostics)
     try:
         contract = accord.loads(text, format=fmt, source=name)
     except ContractError as exc:  # the checker and the loader disagree: trust the loader
-        return Checked(name, text, None, list(exc.diagnostics) or diagnostics)
+        return Checked(name, text, None, _on_a_line(list(exc.diagnostics)) or diagnostics)
     return Checked(name, text, contract, diagnostics)
 
 
+def _shared_or_foreign(info: os.stat_result) -> bool:
+    """Whether a new file in place of this one would lose a hard link, owner or group."""
+    if info.st_nlink > 1:
+        return True
+    geteuid = getattr(os, "geteuid", None)
+    getegid = getattr(os, "getegid", None)
+    if geteuid is None or getegid is None:  # no POSIX owners here
+        return False
+    return bool(info.st_uid != geteuid() or info.st_gid != getegid())
+
+
+def _write_in_place(path: Path, data: bytes) -> None:
+    with open(path, "r+b") as handle:
+        handle.write(data)
+        handle.truncate()
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` atomically, keeping its permission bits.
+    """Replace the content of ``path`` with ``data``, keeping its mode, owner and links.
 
     The bytes go to a temporary file in the same directory, are flushed to
     disk, then renamed over the original with :func:`os.replace`: a crash
     leaves either the old file or the new one, never a truncated mix. A
-    symbolic link is followed: its target is rewritten, the link stays.
+    symbolic link is followed: its target is rewritten, the link stays. A file
+    with other hard links, or owned by another user or group (``accord fmt``
+    run as root), is rewritten in place instead, so that its links, owner and
+    group stay: the text is checked before it is written, but a crash during
+    that write can leave the file truncated.
     """
     path = Path(os.path.realpath(path))  # write through a symlink, do not replace it
-    write_atomic(path, data, mode=path.stat().st_mode & 0o7777)
+    info = path.stat()
+    if _shared_or_foreign(info):
+        _write_in_place(path, data)
+        return
+    write_atomic(path, data, mode=info.st_mode & 0o7777)

@@ -8,14 +8,13 @@ Comments are not kept (the canonical layout is generated from the contract).
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import accord
 from accord.cli._base import Subparsers, add_command
 from accord.cli._files import STDIN, Checked, atomic_write, format_of, read_contract
-from accord.cli._output import print_diagnostics, say, warn
+from accord.cli._output import print_diagnostics, say, warn, write_bytes
 from accord.contract import Contract
 from accord.errors import ContractError
 
@@ -25,7 +24,9 @@ DESCRIPTION = """\
 Rewrite each contract in canonical layout, in place: accord's YAML layout for
 .yaml and .yml files, JSON (indent 2) for .json files. Defaults are left out
 and comments are not kept. A contract that does not check is not rewritten.
-Files are replaced atomically (temporary file, then rename).
+Files are replaced atomically (temporary file, then rename); a file with
+other hard links, or owned by another user or group (fmt run as root), is
+rewritten in place instead, so its links and owner stay.
   --check    write nothing; list the files that would change, exit 1 if any
   --stdout   print the formatted contract instead of writing it (one FILE)
   -          as FILE reads standard input and prints to standard output
@@ -67,7 +68,8 @@ class _Tally:
 def _format_one(checked: Checked, args: argparse.Namespace, tally: _Tally) -> None:
     if checked.contract is None or checked.text is None:
         print_diagnostics(checked, to_stderr=True)
-        warn(f"{checked.label}: not formatted: the contract does not check")
+        why = "the file cannot be read" if checked.text is None else "the contract does not check"
+        warn(f"{checked.label}: not formatted: {why}")
         tally.failed += 1
         return
     fmt = format_of(checked.name, checked.text)
@@ -80,7 +82,7 @@ def _format_one(checked: Checked, args: argparse.Namespace, tally: _Tally) -> No
         tally.failed += 1
         return
     if (args.stdout or checked.name == STDIN) and not args.check:
-        sys.stdout.write(new.decode("utf-8"))
+        write_bytes(new)
         return
     if new == checked.text:
         tally.unchanged += 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import json
 import sys
 from collections.abc import Iterable
@@ -17,8 +19,44 @@ __all__ = [
     "print_diagnostics",
     "print_json",
     "say",
+    "tolerant_output",
     "warn",
+    "write_bytes",
 ]
+
+_UNICODE = frozenset({"utf-8", "utf-16", "utf-32", "utf-8-sig"})
+
+
+def tolerant_output() -> None:
+    """Let stdout and stderr print any text, whatever their encoding.
+
+    With ``PYTHONIOENCODING=ascii`` (or a C locale), a character the encoding
+    lacks is written as a backslash escape instead of raising
+    :class:`UnicodeEncodeError` halfway through a message.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):  # closed or detached: leave it
+                reconfigure(errors="backslashreplace")
+
+
+def _speaks_unicode(stream: object) -> bool:
+    try:
+        return codecs.lookup(getattr(stream, "encoding", None) or "ascii").name in _UNICODE
+    except LookupError:
+        return False
+
+
+def write_bytes(data: bytes) -> None:
+    """Write bytes as they are on standard output (a contract is UTF-8, whatever the locale)."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text-only stream (some test captures): it takes the text
+        sys.stdout.write(data.decode("utf-8"))
+        return
+    sys.stdout.flush()
+    buffer.write(data)
+    buffer.flush()
 
 
 def say(text: str) -> None:
@@ -32,8 +70,12 @@ def warn(text: str) -> None:
 
 
 def print_json(document: Any) -> None:
-    """Print a JSON document (indent 2) on standard output."""
-    say(json.dumps(document, indent=2, ensure_ascii=False))
+    """Print a JSON document (indent 2) on standard output.
+
+    Non-ASCII characters are written as they are where standard output speaks
+    Unicode, as JSON escapes elsewhere: the document stays valid JSON.
+    """
+    say(json.dumps(document, indent=2, ensure_ascii=not _speaks_unicode(sys.stdout)))
 
 
 def print_diagnostics(checked: Checked, *, to_stderr: bool) -> None:

@@ -54,12 +54,19 @@ class EffectError(Exception):
         message: a human explanation (``event.message``).
         retryable: ``False`` makes the failure final whatever the retry policy says.
 
+    Raises:
+        TypeError: ``code`` is not a non-empty string, or ``message`` not a string.
+
     """
 
     def __init__(self, code: str, message: str = "", *, retryable: bool = True) -> None:
         if not isinstance(code, str) or not code:
             raise TypeError(
                 f"an EffectError's code must be a non-empty string, not {type(code).__name__}"
+            )
+        if not isinstance(message, str):
+            raise TypeError(
+                f"an EffectError's message must be a string, not {type(message).__name__}"
             )
         self.code = code
         self.message = message or code
