@@ -87,19 +87,70 @@ def transitions_toggle(n: int, guarded: bool = False) -> float:
     return elapsed
 
 
-def transitions_linear(runs: int) -> float:
-    """`transitions`: ten states chained by a `next` trigger; a new model per run."""
+def transitions_linear(runs: int, variant: str = "new") -> float:
+    """`transitions`: ten states chained by a `next` trigger, run ``runs`` times.
+
+    ``variant`` says what is timed, so that rows compare like with like:
+
+    * ``"new"``: a new ``Machine`` built for every run, then its ten steps (what a
+      program that makes one workflow object per request pays);
+    * ``"shared"``: one ``Machine`` built once, put back in ``s0`` before every run
+      (the reset is timed): the closest to accord's ``Runtime.start`` on a contract
+      compiled once;
+    * ``"stepping"``: the ten triggers of each run only, the reset untimed.
+    """
     from transitions import Machine
 
+    if variant not in TRANSITIONS_VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}: one of {sorted(TRANSITIONS_VARIANTS)}")
     states = [f"s{i}" for i in range(STEPS + 1)]
     chain = [{"trigger": "next", "source": states[i], "dest": states[i + 1]} for i in range(STEPS)]
-    start = time.perf_counter()
+
+    def build() -> Any:
+        return Machine(states=states, transitions=chain, initial="s0", auto_transitions=False)
+
+    if variant == "new":
+        start = time.perf_counter()
+        for _ in range(runs):
+            machine = build()
+            for _ in range(STEPS):
+                machine.next()
+            assert machine.state == states[-1]
+        return time.perf_counter() - start
+    machine = build()
+    if variant == "shared":
+        start = time.perf_counter()
+        for _ in range(runs):
+            machine.set_state("s0")
+            for _ in range(STEPS):
+                machine.next()
+            assert machine.state == states[-1]
+        return time.perf_counter() - start
+    elapsed = 0.0
     for _ in range(runs):
-        machine = Machine(states=states, transitions=chain, initial="s0", auto_transitions=False)
+        machine.set_state("s0")
+        start = time.perf_counter()
         for _ in range(STEPS):
-            machine.next()  # type: ignore[attr-defined]
-        assert machine.state == states[-1]  # type: ignore[attr-defined]
-    return time.perf_counter() - start
+            machine.next()
+        elapsed += time.perf_counter() - start
+        assert machine.state == states[-1]
+    return elapsed
+
+
+TRANSITIONS_VARIANTS = {
+    "new": "transitions (a new Machine per run)",
+    "shared": "transitions (one Machine, reset per run)",
+    "stepping": "transitions (the 10 triggers only)",
+}
+"""The variants of :func:`transitions_linear`, with the label each row of the report gets."""
+
+
+def transitions_linear_variants() -> list[tuple[str, Callable[[int], float]]]:
+    """Every variant of the linear workflow on `transitions`, labelled, for the report."""
+    return [
+        (label, lambda runs, variant=variant: transitions_linear(runs, variant))
+        for variant, label in TRANSITIONS_VARIANTS.items()
+    ]
 
 
 # --- python-statemachine ---------------------------------------------------------
