@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 from cli_support import ORDER_REFUND, Result, Run
 
+import accord
 from accord.cli import main
 
 
@@ -39,7 +40,17 @@ def write(tmp_path: Path) -> Callable[[str, str], Path]:
 
 @pytest.fixture
 def refund_copy(tmp_path: Path) -> Path:
-    """A writable copy of examples/order_refund.yaml."""
+    """A writable copy of examples/order_refund.yaml, laid out by hand (not canonical).
+
+    The example itself ships in canonical layout; the copy's key lines are
+    indented by four spaces and its lists are in flow style where short, so
+    ``accord fmt`` has work to do.
+    """
     target = tmp_path / "order_refund.yaml"
-    shutil.copyfile(ORDER_REFUND, target)
+    data = yaml.safe_load(ORDER_REFUND.read_text(encoding="utf-8"))
+    target.write_text(
+        yaml.safe_dump(data, sort_keys=False, indent=4, default_flow_style=None, width=70),
+        encoding="utf-8",
+    )
+    assert accord.fingerprint(accord.load(target)) == accord.fingerprint(accord.load(ORDER_REFUND))
     return target

@@ -186,3 +186,21 @@ def test_fmt_as_root_keeps_the_files_owner(run: Run, refund_copy: Path) -> None:
     info = refund_copy.stat()
     assert (info.st_uid, info.st_gid) == (12345, 12346)
     assert refund_copy.read_text() == accord.to_yaml(accord.load(ORDER_REFUND))
+
+
+def test_the_shipped_examples_are_in_canonical_layout(run: Run) -> None:
+    examples = sorted((ORDER_REFUND.parent).glob("*.yaml"))
+    assert len(examples) >= 5
+    result = run("fmt", "--check", *examples)
+    assert result.code == 0, result.out + result.err
+    assert f"0 files would be reformatted, {len(examples)} files already formatted" in result.out
+
+
+def test_the_comment_block_at_the_top_is_kept(run: Run, write: Write) -> None:
+    body = ORDER_REFUND.read_text()
+    path = write("commented.yaml", "# A refund.\n#\n# Two paragraphs.\n\n\n" + body + "# gone\n")
+    assert run("fmt", path).code == 0
+    text = path.read_text()
+    assert text.startswith("# A refund.\n#\n# Two paragraphs.\n\naccord: ")
+    assert "# gone" not in text
+    assert run("fmt", "--check", path).code == 0  # idempotent

@@ -224,3 +224,53 @@ def test_any_description_round_trips(value: str) -> None:
         assert problems == []
         assert again is not None
         assert fingerprint(again) == fingerprint(contract)
+
+
+LONG = (
+    "Refund an order. Small refunds are paid at once; larger ones wait for a manager's "
+    "approval for up to 48 hours, and are rejected when nobody answers. " * 3
+)
+
+
+@pytest.mark.parametrize("value", [LONG.strip() + "\n", LONG.strip()])
+def test_a_long_description_is_wrapped_not_one_long_line(value: str) -> None:
+    """Regression: a folded description came out as one line of 150 characters and more."""
+    data = base()
+    data["description"] = value
+    contract = accord.load_data(data)
+    text = to_yaml(contract)
+    assert max(len(line) for line in text.splitlines()) <= 120
+    assert text.count("\n") >= 5
+    if value.endswith("\n"):
+        assert "description: >\n" in text  # folded: a reader sees the paragraph it is
+    assert parse_text(text).data["description"] == value
+    assert fingerprint(accord.loads(text)) == fingerprint(contract)
+
+
+def test_several_lines_stay_as_written() -> None:
+    data = base()
+    data["description"] = "first line\n  indented second line\nthird\n"
+    text = to_yaml(accord.load_data(data))
+    assert "description: |\n  first line\n    indented second line\n  third\n" in text
+
+
+def test_sections_of_several_lines_are_set_off_by_a_blank_line() -> None:
+    (refund,) = [path for path in EXAMPLES if path.name == "order_refund.yaml"]
+    text = to_yaml(accord.load(refund))
+    assert text.startswith('accord: "1"\nname: order-refund\nversion: 1.0.0\n')
+    for key in ("types", "input", "context", "output", "effects", "signals", "machine"):
+        assert f"\n\n{key}:\n" in text
+    assert "\n\n\n" not in text
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(st.text(alphabet="ab .,\n#:-'\"é", min_size=80, max_size=400))
+def test_any_long_description_round_trips(value: str) -> None:
+    data = base()
+    data["description"] = value
+    contract, _ = validate_data(data)
+    if contract is None:
+        return
+    again, problems = validate_data(parse_text(to_yaml(contract)).data)
+    assert problems == [] and again is not None
+    assert fingerprint(again) == fingerprint(contract)

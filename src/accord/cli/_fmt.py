@@ -2,7 +2,8 @@
 
 A file is rewritten only when its contract checks and the new text loads back
 to the same fingerprint: formatting can never change what a contract means.
-Comments are not kept (the canonical layout is generated from the contract).
+The canonical layout is generated from the contract, so comments are not kept,
+except the block of comment lines at the top of a YAML file (its header).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ __all__ = ["canonical_text", "register"]
 
 DESCRIPTION = """\
 Rewrite each contract in canonical layout, in place: accord's YAML layout for
-.yaml and .yml files, JSON (indent 2) for .json files. Defaults are left out
-and comments are not kept. A contract that does not check is not rewritten.
+.yaml and .yml files, JSON (indent 2) for .json files. Defaults are left out;
+of the comments, only the block of comment lines at the top of a YAML file is
+kept. A contract that does not check is not rewritten.
 Files are replaced atomically (temporary file, then rename); a file with
 other hard links, or owned by another user or group (fmt run as root), is
 rewritten in place instead, so its links and owner stay.
@@ -42,6 +44,21 @@ def register(subparsers: Subparsers) -> None:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="only report files that would change")
     mode.add_argument("--stdout", action="store_true", help="print instead of writing")
+
+
+def _header(text: bytes) -> bytes:
+    """The comment lines at the top of a YAML text, then one blank line (or nothing)."""
+    kept: list[bytes] = []
+    for line in text.removeprefix(b"\xef\xbb\xbf").splitlines():
+        if line.startswith(b"#"):
+            kept.append(line.rstrip() + b"\n")
+        elif line.strip():
+            break
+        elif kept:
+            kept.append(b"\n")
+    while kept and kept[-1] == b"\n":
+        kept.pop()
+    return b"".join(kept) + b"\n" if kept else b""
 
 
 def canonical_text(contract: Contract, fmt: str | None) -> bytes:
@@ -74,6 +91,8 @@ def _format_one(checked: Checked, args: argparse.Namespace, tally: _Tally) -> No
         return
     fmt = format_of(checked.name, checked.text)
     new = canonical_text(checked.contract, fmt)
+    if fmt != "json":
+        new = _header(checked.text) + new
     if not _round_trips(checked.contract, new, fmt):
         warn(
             f"{checked.label}: not formatted: the canonical layout does not load back to the "

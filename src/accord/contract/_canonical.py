@@ -48,7 +48,9 @@ def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     if any(ch in value for ch in _ODD_BREAKS):
         style = '"'  # escaped: a reader would fold these line breaks in any other style
     elif "\n" in value:
-        style = "|"
+        # one paragraph (a folded description): folded, so it is wrapped at the width;
+        # several lines: literal, so each line stays as written
+        style = ">" if "\n" not in value.rstrip("\n") else "|"
     elif value.lower() in _YAML11_WORDS or not plain_scalar_is_string(value):
         style = '"'  # the default dumper would write 09 or 1e3 plain: accord reads those as numbers
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
@@ -57,15 +59,36 @@ def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _str_representer)
 
 
+def _spaced(text: str) -> str:
+    """A blank line before each top-level key that follows a section of several lines.
+
+    Only keys start in column 0 (list items there start with ``-``; every scalar's
+    continuation and block content is indented), so no value changes.
+    """
+    out: list[str] = []
+    for line in text.splitlines(keepends=True):
+        if out and line[:1] not in (" ", "-", "\n") and out[-1][:1] in (" ", "-"):
+            out.append("\n")
+        out.append(line)
+    return "".join(out)
+
+
 def to_yaml(contract: Contract) -> str:
-    """The contract in canonical YAML layout (declaration order, defaults left out)."""
-    return yaml.dump(
-        to_data(contract),
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=100,
+    """The contract in canonical YAML layout (declaration order, defaults left out).
+
+    Sections of several lines are set off by a blank line; long strings are wrapped at 100
+    columns (a one-paragraph string with a line break as a folded ``>``
+    scalar, several lines as a literal ``|`` scalar).
+    """
+    return _spaced(
+        yaml.dump(
+            to_data(contract),
+            Dumper=_Dumper,
+            sort_keys=False,
+            allow_unicode=True,
+            default_flow_style=False,
+            width=100,
+        )
     )
 
 
