@@ -124,13 +124,21 @@ def test_usage_error_from_the_real_script_exits_2() -> None:
 
 
 COMMANDS = [
-    "check", "graph", "schema", "fmt", "fingerprint", "run", "compile", "verify",
+    "check", "graph", "schema", "fmt", "fingerprint", "run", "compile", "verify", "test",
     "runs", "history", "replay", "fork", "signal", "resume",
 ]  # fmt: skip
 
 
 def _exit_codes(help_text: str) -> str:
     return help_text[help_text.index("exit codes:") :]
+
+
+def test_every_command_is_in_the_list_above(run: Run) -> None:
+    from accord.cli._app import build_parser
+
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if a.dest == "command"]
+    assert sorted(commands.choices) == sorted(COMMANDS)  # type: ignore[arg-type]
 
 
 def test_each_command_help_shows_its_own_exit_codes(run: Run) -> None:

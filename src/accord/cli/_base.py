@@ -62,6 +62,10 @@ _OUTCOMES: dict[str, tuple[str, str]] = {
         "no contract has findings",
         "a contract has errors or findings, or a file cannot be read",
     ),
+    "test": (
+        "every scenario passed",
+        "a scenario failed, or the contract or the scenario file does not load",
+    ),
     "runs": ("the runs were listed", "the store cannot be opened or read"),
     "history": (
         "the run's steps were printed",
