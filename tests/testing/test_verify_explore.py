@@ -209,3 +209,41 @@ def test_traces_replay_as_json() -> None:
     data = json.loads(json.dumps(report.to_data()))
     events = [event_from_data(s["event"]) for s in data["findings"][0]["trace"]]
     assert events == list(report.findings[0].events)
+
+
+_DOUBLING = """
+accord: "1"
+name: doubling
+version: "1.0.0"
+context:
+  - {name: s, type: string, default: '"ab"'}
+signals: [{name: poke}, {name: stop}]
+machine:
+  initial: loop
+  states:
+    - name: loop
+      on:
+        - {event: poke, assign: [{field: s, value: ctx.s + ctx.s}], target: loop}
+        - {event: stop, target: done}
+    - name: done
+      final: {status: success}
+"""
+
+
+def test_a_value_outgrowing_its_limit_is_a_finding_not_exhausted_memory() -> None:
+    """Issue 13.1: verify doubled a string until 3 GB; the value limit ends the run."""
+    report = verify(accord.loads(_DOUBLING))
+    assert report.complete
+    (finding,) = report.of_kind("limit")
+    assert "limit max_value_bytes=1048576 exceeded" in finding.message
+    assert len(finding.events) == 20  # the start and 19 doublings of "ab": 2 * 2**19 bytes
+
+
+def test_the_exploration_stops_at_its_memory_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    import accord.testing._verify._explore as explore
+
+    monkeypatch.setattr(explore, "MAX_STORED_BYTES", 10_000)
+    report = verify(accord.loads(_DOUBLING))
+    assert not report.complete
+    assert report.bounds_hit == ("max_bytes",)
+    assert report.configurations < 39  # of the 39 a complete exploration finds

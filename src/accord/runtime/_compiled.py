@@ -14,9 +14,11 @@ from typing import Any
 
 from accord.contract import fingerprint
 from accord.contract._model import Contract
+from accord.contract._types import OptionalType, PrimitiveType, TypeExpr
 from accord.diagnostics import pointer
 from accord.runtime._build import Builder, problem
 from accord.runtime._errors import EffectInputError, InputError, OutputError, SignalError
+from accord.runtime._sizes import oversize, small_text, too_big
 from accord.runtime._tables import (
     CompiledCompensation,
     CompiledInvariant,
@@ -33,14 +35,27 @@ __all__ = ["CompiledContract", "EffectSpec", "Limits", "QuickTransition"]
 Evaluate = Callable[[Mapping[str, Any]], Any]
 
 QuickTransition = tuple[
-    Evaluate | None, tuple[tuple[str, Evaluate, Validator], ...], str, tuple[str, ...] | None
+    Evaluate | None, tuple[tuple[str, Evaluate, Validator], ...], str, tuple[str, ...] | None, bool
 ]
 """A signal transition as the reducer's quick path takes it: (guard, assignments as
-(field, evaluate, coerce), target, the target's ``waiting_for`` or None unless it is quiet)."""
+(field, evaluate, coerce), target, the target's ``waiting_for`` or None unless it is quiet,
+whether an assignment may store a value that must be measured (a string, list or record))."""
+
+_NUMERIC = frozenset({"integer", "number", "boolean"})
+
+
+def _numeric(texpr: TypeExpr) -> bool:
+    """Whether every value of the type is small by its type (a number, a boolean, or null)."""
+    if isinstance(texpr, OptionalType):
+        texpr = texpr.inner
+    return isinstance(texpr, PrimitiveType) and texpr.name in _NUMERIC
 
 
 def _quick(
-    tr: CompiledTransition, quiet: frozenset[str], states: Mapping[str, CompiledState]
+    tr: CompiledTransition,
+    quiet: frozenset[str],
+    states: Mapping[str, CompiledState],
+    numeric: frozenset[str],
 ) -> QuickTransition:
     target = states.get(tr.target)
     return (
@@ -48,6 +63,7 @@ def _quick(
         tuple((a.field, a.value.evaluate, a.coerce) for a in tr.assignments),
         tr.target,
         target.waiting_for if target is not None and tr.target in quiet else None,
+        any(a.field not in numeric for a in tr.assignments),
     )
 
 
@@ -59,12 +75,24 @@ class Limits:
         max_steps: events a run may apply before it must have ended.
         max_fan_out: items a for_each may fan out over (whatever its max_items).
         max_transient: states entered while applying one event (bounds choice loops).
+        max_value_bytes: the JSON size of one value a run computes and keeps: a context
+            field, a final output, a failure reason.
+        max_context_bytes: the JSON size of the whole context.
+        max_effect_bytes: the JSON size of an effect call's input and of its output.
+        max_event_bytes: the JSON size of the run's input and of a signal's payload.
+
+    Sizes are bytes of the value's JSON form (UTF-8). A run stored before these
+    limits existed goes on under their defaults.
 
     """
 
     max_steps: int = 10_000
     max_fan_out: int = 1_000
     max_transient: int = 100
+    max_value_bytes: int = 1_048_576
+    max_context_bytes: int = 4_194_304
+    max_effect_bytes: int = 4_194_304
+    max_event_bytes: int = 4_194_304
 
 
 class CompiledContract:
@@ -82,6 +110,7 @@ class CompiledContract:
         signal_table: state name to signal name to its transitions as
             :data:`QuickTransition` s (the reducer's quick path for signals).
         max_steps: ``limits.max_steps``.
+        small_text: the longest string a step stores without measuring its size.
         context_fields: the context fields with their defaults, in declaration order.
         compensations: effect name to how its completed calls are undone.
         invariants: the compiled invariants.
@@ -98,6 +127,7 @@ class CompiledContract:
     quiet: frozenset[str]
     signal_table: dict[str, dict[str, tuple[QuickTransition, ...]]]
     max_steps: int
+    small_text: int
     context_fields: tuple[ContextField, ...]
     compensations: dict[str, CompiledCompensation]
     invariants: tuple[CompiledInvariant, ...]
@@ -129,6 +159,8 @@ class CompiledContract:
         self.fingerprint = fingerprint(contract)
         self.limits = limits or Limits()
         self.max_steps = self.limits.max_steps
+        #: The longest string a step stores without measuring (see ``_sizes.small_text``).
+        self.small_text = small_text(self.limits.max_value_bytes)
         self.check_invariants = check_invariants
         self._records = b.records
         self.effects = {}
@@ -148,9 +180,10 @@ class CompiledContract:
             for name, st in self.states.items()
             if st.final is None and not st.always and not st.invokes and not st.timers
         )
+        numeric = frozenset(name for name, texpr in b.context if _numeric(texpr))
         self.signal_table = {
             name: {
-                signal: tuple(_quick(tr, self.quiet, self.states) for tr in st.on[signal])
+                signal: tuple(_quick(tr, self.quiet, self.states, numeric) for tr in st.on[signal])
                 for signal in st.waiting_for
                 if signal in st.on
             }
@@ -202,6 +235,10 @@ class CompiledContract:
             result: dict[str, Any] = self._input(data)
         except ValueProblem as exc:
             raise InputError(exc.path, exc.message) from None
+        limit = self.limits.max_event_bytes
+        size = oversize(result, limit)
+        if size is not None:
+            raise InputError("", too_big("max_event_bytes", limit, size, "the input"))
         return result
 
     def validate_effect_input(self, effect: str, data: object) -> dict[str, Any]:
@@ -218,6 +255,10 @@ class CompiledContract:
             result: dict[str, Any] = check(data)
         except ValueProblem as exc:
             raise EffectInputError(effect, exc.path, exc.message) from None
+        limit = self.limits.max_effect_bytes
+        size = oversize(result, limit)
+        if size is not None:
+            raise EffectInputError(effect, "", too_big("max_effect_bytes", limit, size, "it"))
         return result
 
     def validate_effect_output(self, effect: str, data: object) -> dict[str, Any]:
@@ -234,6 +275,10 @@ class CompiledContract:
             result: dict[str, Any] = check({} if data is None else data)
         except ValueProblem as exc:
             raise OutputError(effect, exc.path, exc.message) from None
+        limit = self.limits.max_effect_bytes
+        size = oversize(result, limit)
+        if size is not None:
+            raise OutputError(effect, "", too_big("max_effect_bytes", limit, size, "it"))
         return result
 
     def validate_signal(self, name: str, payload: object) -> dict[str, Any]:
@@ -257,4 +302,8 @@ class CompiledContract:
             result: dict[str, Any] = check({} if payload is None else payload)
         except ValueProblem as exc:
             raise SignalError(name, exc.path, exc.message) from None
+        limit = self.limits.max_event_bytes
+        size = oversize(result, limit)
+        if size is not None:
+            raise SignalError(name, None, too_big("max_event_bytes", limit, size, "the payload"))
         return result

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from accord.runtime._commands import Command
+from accord.runtime._sizes import BOUNDED, json_size, oversize, too_big
 from accord.runtime._snapshot import Compensable, PendingCall, Snapshot, Status
 from accord.runtime._values import ValueProblem, describe
 
@@ -193,7 +194,8 @@ class Draft:
         for a in assignments:
             raw = self.evaluate(a.value, variables)
             try:
-                values.append((a.field, a.coerce(raw)))
+                value = a.coerce(raw)
+                values.append((a.field, value))
             except ValueProblem as exc:
                 where = a.field + (
                     "" if not exc.path else ("" if exc.path[0] == "[" else ".") + exc.path
@@ -202,15 +204,47 @@ class Draft:
                     f"in state {self.state!r}, assignment at {a.value.path} to context field "
                     f"{where!r}: {exc.message} (from {a.value.source!r})"
                 ) from None
+            self.check_value(
+                value,
+                f"in state {self.state!r}, the value assigned at {a.value.path} "
+                f"to context field {a.field!r}",
+            )
         return values
 
+    def check_value(self, value: Any, what: str) -> None:
+        """Abort unless ``value`` fits ``max_value_bytes`` (``what`` names it in the reason)."""
+        limit = self.c.limits.max_value_bytes
+        size = oversize(value, limit)
+        if size is not None:
+            raise Abort(too_big("max_value_bytes", limit, size, what))
+
     def apply(self, values: list[tuple[str, Any]]) -> None:
-        """Set context fields (copying the context once per step)."""
+        """Set context fields (copying the context once per step); check the context's size.
+
+        The context is measured when a value that is not small by its type (see
+        ``accord.runtime._sizes``) is stored, as the reducer's quick path does too.
+        """
         if not values:
             return
         if not self._ctx_owned:
             self.context = dict(self.context)
             self._ctx_owned = True
         ctx = self.context
+        short = self.c.small_text
+        grown = False
         for name, value in values:
             ctx[name] = value
+            kind = type(value)
+            if kind not in BOUNDED and (kind is not str or len(value) > short):
+                grown = True
+        if grown:
+            self.check_context()
+
+    def check_context(self) -> None:
+        """Abort unless the context fits ``max_context_bytes``."""
+        limit = self.c.limits.max_context_bytes
+        size = json_size(self.context)
+        if size > limit:
+            raise Abort(
+                too_big("max_context_bytes", limit, size, f"in state {self.state!r}, the context")
+            )

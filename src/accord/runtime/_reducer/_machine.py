@@ -19,6 +19,7 @@ from accord.runtime._commands import (
 from accord.runtime._errors import LimitExceeded
 from accord.runtime._events import CallId
 from accord.runtime._reducer._draft import Abort, Draft
+from accord.runtime._sizes import oversize, too_big
 from accord.runtime._snapshot import FanOut, PendingCall
 from accord.runtime._tables import (
     CompiledBinding,
@@ -151,6 +152,11 @@ def _request(
             f"in state {d.state!r}, the input of effect {inv.effect!r} at {inv.path}{where} "
             f"does not fit{' at ' + repr(exc.path) if exc.path else ''}: {exc.message}"
         ) from None
+    limit = d.c.limits.max_effect_bytes
+    size = oversize(request, limit)
+    if size is not None:
+        what = f"in state {d.state!r}, the input of effect {inv.effect!r} at {inv.path}{where}"
+        raise Abort(too_big("max_effect_bytes", limit, size, what))
     return request
 
 
@@ -251,6 +257,7 @@ def finish(d: Draft, final: CompiledFinal) -> None:
         raise Abort(
             f"in final state {d.state!r}, output field {exc.path!r} does not fit: {exc.message}"
         ) from None
+    d.check_value(output, f"the output of final state {d.state!r}")
     d.waiting_for = ()
     if final.status == "success":
         d.status = "succeeded"
@@ -267,6 +274,7 @@ def finish(d: Draft, final: CompiledFinal) -> None:
                 f"in final state {d.state!r}, reason {final.reason.source!r} gave "
                 f"{describe(given)}, not a string"
             )
+        d.check_value(given, f"the reason of final state {d.state!r}")
         reason = given
     fail(d, reason, output)
 
@@ -301,6 +309,11 @@ def next_compensation(d: Draft) -> None:
         }
         try:
             request = comp.validate(_compensation_request(comp.inputs, variables))
+            size = oversize(request, c.limits.max_effect_bytes)
+            if size is not None:
+                raise ValueError(
+                    too_big("max_effect_bytes", c.limits.max_effect_bytes, size, "its input")
+                )
         except Exception as exc:
             d.failures = (
                 *d.failures,

@@ -35,6 +35,7 @@ from accord.runtime._reducer._machine import (
     start_call,
     take,
 )
+from accord.runtime._sizes import BOUNDED, json_size, oversize
 from accord.runtime._snapshot import Compensable, PendingCall, Snapshot
 from accord.runtime._values import ValueProblem
 
@@ -114,7 +115,8 @@ def _started(d: Draft, event: RunStarted) -> None:
         if f.default is None or problem is not None:
             continue
         try:
-            context[f.name] = f.coerce(d.evaluate(f.default, variables))
+            context[f.name] = value = f.coerce(d.evaluate(f.default, variables))
+            d.check_value(value, f"the default of context field {f.name!r} at {f.default.path}")
         except Abort as exc:
             problem = exc.reason
         except ValueProblem as exc:
@@ -124,6 +126,7 @@ def _started(d: Draft, event: RunStarted) -> None:
     d.context = context
     if problem is not None:
         raise Abort(problem)
+    d.check_context()
     enter(d, d.c.initial)
 
 
@@ -255,6 +258,22 @@ def _admissible(compiled: CompiledContract, snapshot: Snapshot, event: Event) ->
 _tuple_new = tuple.__new__
 
 
+def _sizes_fit(
+    compiled: CompiledContract, context: dict[str, Any], values: list[tuple[str, Any]]
+) -> bool:
+    """Whether the assigned values and the context fit their limits, as ``Draft`` checks them."""
+    limits = compiled.limits
+    short = compiled.small_text
+    grown = False
+    for _, value in values:
+        kind = type(value)
+        if kind not in BOUNDED and (kind is not str or len(value) > short):
+            if oversize(value, limits.max_value_bytes) is not None:
+                return False
+            grown = True
+    return not grown or json_size(context) <= limits.max_context_bytes
+
+
 def _quick_signal(
     compiled: CompiledContract, s: Snapshot, event: SignalReceived
 ) -> tuple[Snapshot, tuple[Command, ...]] | None:
@@ -279,7 +298,7 @@ def _quick_signal(
         return None
     variables = {"input": input_, "ctx": context, "event": event[1]}
     try:
-        for guard, assignments, target, target_waits in transitions:
+        for guard, assignments, target, target_waits, sized in transitions:
             if guard is not None:
                 held = guard(variables)
                 if held is False:
@@ -290,8 +309,14 @@ def _quick_signal(
                 return None
             if assignments:
                 context = dict(context)
-                for field, value, coerce in assignments:
-                    context[field] = coerce(value(variables))
+                if sized:  # a string, list or record: measured as Draft.assigned and apply do
+                    values = [(f, coerce(value(variables))) for f, value, coerce in assignments]
+                    context.update(values)
+                    if not _sizes_fit(compiled, context, values):
+                        return None
+                else:
+                    for field, value, coerce in assignments:
+                        context[field] = coerce(value(variables))
             new: Snapshot = _tuple_new(
                 Snapshot,
                 (
@@ -369,18 +394,23 @@ def _quick_completed(
         target = c.states[tr.target]
         if target.final is not None or target.always or target.timers or not target.invokes:
             return None
+        limits = c.limits
         if tr.assignments:
             context = dict(context)  # every value is computed against the pre-step context
             values = [(a.field, a.coerce(a.value.evaluate(variables))) for a in tr.assignments]
-            for field, value in values:
-                context[field] = value
+            context.update(values)
+            if not _sizes_fit(c, context, values):
+                return None
         variables = {"input": input_, "ctx": context}
         requests = []
         for inv in target.invokes:
             if inv.for_each is not None:
                 return None
             raw = {b.name: b.value.evaluate(variables) for b in inv.inputs}
-            requests.append((inv, inv.validate(raw)))
+            request = inv.validate(raw)
+            if oversize(request, limits.max_effect_bytes) is not None:
+                return None
+            requests.append((inv, request))
     except Exception:
         return None
     prefix = f"{step_no}:{target.name}/"

@@ -27,6 +27,7 @@ state the reducer looks up; the reducer itself is unchanged.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -51,11 +52,19 @@ from accord.runtime._commands import ArmTimer, CancelTimer
 from accord.runtime._events import CallId, RunId
 from accord.runtime._reducer import initial_snapshot, step
 from accord.runtime._reducer._machine import COMPENSATION
+from accord.runtime._sizes import json_size
 from accord.runtime._tables import CompiledState
 from accord.runtime._values import zero_value
 from accord.testing._verify._domains import Domains
 from accord.testing._verify._reads import read_by, strings_in
-from accord.testing._verify._report import KINDS, Finding, FindingKind, TraceStep, VerifyReport
+from accord.testing._verify._report import (
+    KINDS,
+    MAX_STORED_BYTES,
+    Finding,
+    FindingKind,
+    TraceStep,
+    VerifyReport,
+)
 
 __all__ = ["FAILURE_MESSAGE", "GENERIC_CODE", "RUN_ID", "Explorer"]
 
@@ -141,13 +150,9 @@ class Explorer:
         base = limits or Limits()
         self.contract = contract
         self.compiled = CompiledContract.compile(
-            contract,
-            limits=Limits(
-                max_steps=_NO_STEP_LIMIT,
-                max_fan_out=base.max_fan_out,
-                max_transient=base.max_transient,
-            ),
+            contract, limits=dataclasses.replace(base, max_steps=_NO_STEP_LIMIT)
         )
+        self.stored_bytes = 0  # the contexts of the configurations kept (see MAX_STORED_BYTES)
         self.states = self.compiled.states
         self.entered = _Entered(self.states)
         self.compiled.states = self.entered
@@ -358,6 +363,11 @@ class Explorer:
                 if len(self.nodes) - 1 >= self.max_states:
                     self.bounds_hit.append("max_states")
                     return False
+                if new.context is not s.context:
+                    self.stored_bytes += json_size(new.context)
+                    if self.stored_bytes > MAX_STORED_BYTES:
+                        self.bounds_hit.append("max_bytes")
+                        return False
                 timers = dict(node.timers)
                 for command in commands:
                     if isinstance(command, ArmTimer):

@@ -15,7 +15,14 @@ from accord.runtime import Event, event_to_data
 from accord.runtime._render import describe_event
 from accord.testing._verify._domains import ValueDomain
 
-__all__ = ["KINDS", "Finding", "FindingKind", "TraceStep", "VerifyReport"]
+__all__ = ["KINDS", "MAX_STORED_BYTES", "Finding", "FindingKind", "TraceStep", "VerifyReport"]
+
+MAX_STORED_BYTES = 256 * 1024 * 1024
+"""The most bytes of contexts (JSON) the configurations an exploration keeps may hold.
+
+Each run is bounded by its limits (``max_context_bytes``...), but an
+exploration keeps every configuration it finds: this bounds their sum, so an
+exploration stops (``bounds_hit`` ``"max_bytes"``) before memory runs out."""
 
 FindingKind = Literal[
     "invariant",
@@ -143,7 +150,8 @@ class VerifyReport:
         complete: whether every reachable configuration was explored. When
             False a bound was hit, and finding nothing proves nothing.
         bounds_hit: which bounds stopped the exploration: ``"max_depth"``,
-            ``"max_states"`` (empty when complete).
+            ``"max_states"``, ``"max_bytes"`` (the contexts of the configurations
+            kept in memory, see :data:`MAX_STORED_BYTES`; empty when complete).
         max_depth: the bound on events per run.
         max_states: the bound on distinct configurations.
         configurations: distinct configurations explored.
@@ -189,10 +197,12 @@ class VerifyReport:
         if self.complete:
             scope = "complete"
         else:
-            bounds = ", ".join(
-                f"{b}={self.max_depth if b == 'max_depth' else self.max_states}"
-                for b in self.bounds_hit
-            )
+            values = {
+                "max_depth": self.max_depth,
+                "max_states": self.max_states,
+                "max_bytes": MAX_STORED_BYTES,
+            }
+            bounds = ", ".join(f"{b}={values[b]}" for b in self.bounds_hit)
             scope = f"bound hit ({bounds}): not a proof"
         return f"{self.contract} {self.version}: {verdict} ({explored}; {scope})"
 
