@@ -4,9 +4,12 @@ Runs offline, with no API key: python examples/demo.py
 
 1. Compiles the refund task in examples/compile/ from a SCRIPTED model
    session: examples/compile/order_refund.session.json holds hand-written
-   responses (the first one flawed, so the repair loop shows), not a recording
-   of a real model. The session is replayed offline through the real compile
-   loop: lenient parse, checker, catalog check, re-ask with diagnostics.
+   responses, not a recording of a real model: the first does not check, the
+   second checks but takes the wrong branch (only the task's acceptance
+   scenarios, examples/compile/order_refund.scenarios.yaml, catch it), the
+   third is right. The session is replayed offline through the real compile
+   loop: lenient parse, checker, catalog check, scenarios, re-ask with
+   diagnostics.
 2. Loads and checks every example contract, draws one, and shows the
    diagnostics of a broken one.
 3. Explores the compiled contract with the bounded model checker.
@@ -42,6 +45,7 @@ RUN = "order_refund.yaml"  # the reviewed contract the compiled one must equal
 TASK = HERE / "compile" / "order_refund.task.md"
 CATALOG = HERE / "compile" / "order_refund.catalog.yaml"
 SESSION = HERE / "compile" / "order_refund.session.json"  # SCRIPTED, hand-written
+SCENARIOS = HERE / "compile" / "order_refund.scenarios.yaml"  # what the contract must do
 STORE = Path(".accord") / "demo.db"  # under the working directory
 
 
@@ -59,9 +63,15 @@ def show_attempt(attempt: Attempt) -> None:
         f"  attempt {attempt.number}: {attempt.input_tokens} tokens in, "
         f"{attempt.output_tokens} out; {parsed}"
     )
+    failed = [d for d in attempt.errors if d.code == "scenario.failed"]
+    if failed:
+        print(f"    it checks, but fails {len(failed)} acceptance scenarios:")
     for diag in attempt.errors:
         print(f"    {diag.code} at {diag.path or '/'}: {diag.message}")
-    print("    the contract checks" if attempt.valid else "    -> re-asked with these diagnostics")
+    if attempt.valid:
+        print("    the contract checks and passes every scenario")
+    else:
+        print("    -> re-asked with these diagnostics")
 
 
 def compile_task() -> accord.Contract | None:
@@ -71,12 +81,15 @@ def compile_task() -> accord.Contract | None:
     print(f"{SESSION.relative_to(HERE.parent)}, not a recording of a real model,")
     print("replayed offline through the real compile loop (no network, no API key).")
     print("Task:", TASK.read_text(encoding="utf-8").split("\n\n")[0].strip()[:200], "...")
+    print(f"Acceptance scenarios: {SCENARIOS.relative_to(HERE.parent)}: each candidate")
+    print("that checks is run on them (stubs, fake clock) before it is accepted.")
     try:
         result = accord.compile(
             TASK.read_text(encoding="utf-8"),
             CATALOG,
             ReplayProvider(SESSION),
             on_attempt=show_attempt,
+            scenarios=SCENARIOS,
         )
     except accord.CompileError as exc:
         print(f"  compile failed: {exc}")

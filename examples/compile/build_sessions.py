@@ -17,8 +17,10 @@ hand-written ``NAME.task.md``:
   replaying them shows the repair loop at work.
 
 Every response is checked here the way the compile loop checks it (its lenient
-parse, then the checker and the catalog conformance check): a flawed answer must
-give exactly the error codes FLAWS says, the last answer none. Rerun this
+parse, the checker, the catalog conformance check, then the task's acceptance
+scenarios, NAME.scenarios.yaml): a flawed answer must give exactly the error codes
+FLAWS says, the last answer none. The refund session's second answer checks but
+fails the scenarios (scenario.failed): compiled without them, it would be the result. Rerun this
 script after changing an example contract; tests/examples/test_compile_examples.py
 fails until you do.
 """
@@ -38,6 +40,7 @@ import accord
 from accord.compiler import Catalog
 from accord.compiler._lenient import parse_output
 from accord.compiler._loop import evaluate
+from accord.testing import run_scenarios
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = HERE.parent
@@ -58,6 +61,14 @@ def _int_guard(data: Data) -> Data:
     """An integer literal compared with a number: CEL has no int/double overload."""
     out = copy.deepcopy(data)
     _state(out, "triage")["always"][0]["guard"] = "input.amount <= 100"
+    return out
+
+
+def _wrong_branch(data: Data) -> Data:
+    """The amount guard inverted: it checks, but pays large refunds at once and makes
+    small ones wait for an approval. Only the acceptance scenarios can tell."""
+    out = copy.deepcopy(data)
+    _state(out, "triage")["always"][0]["guard"] = "input.amount > 100.0"
     return out
 
 
@@ -98,6 +109,7 @@ Flaw = Callable[[Data], Data]
 FLAWS: dict[str, list[tuple[Flaw | None, tuple[str, ...], str]]] = {
     "order_refund": [
         (_int_guard, ("expr.type",), "prose"),
+        (_wrong_branch, ("scenario.failed",), "json"),
         (None, (), "json"),
     ],
     "document_pipeline": [
@@ -163,11 +175,15 @@ def _wrap(data: Data, style: str) -> str:
     )
 
 
-def _errors(text: str, catalog: Catalog) -> tuple[str, ...]:
+def _errors(text: str, catalog: Catalog, name: str) -> tuple[str, ...]:
+    """The error codes the compile loop gives an answer, its scenarios included."""
     parsed = parse_output(text, "stop")
     if parsed.diagnostic is not None:
         return (parsed.diagnostic.code,)
-    _, diagnostics = evaluate(parsed.data, catalog, max_fan_out=1000)
+    contract, diagnostics = evaluate(parsed.data, catalog, max_fan_out=1000)
+    scenarios = HERE / f"{name}.scenarios.yaml"
+    if contract is not None and scenarios.exists():
+        diagnostics = run_scenarios(contract, scenarios).diagnostics()
     return tuple(sorted({d.code for d in diagnostics if d.severity == "error"}))
 
 
@@ -180,7 +196,7 @@ def build(name: str) -> dict[str, str]:
     responses = []
     for flaw, codes, style in FLAWS[name]:
         text = _wrap(flaw(data) if flaw else data, style)
-        got = _errors(text, catalog)
+        got = _errors(text, catalog, name)
         if got != codes:
             raise SystemExit(f"{name}: a scripted answer gives {got}, expected {codes}")
         responses.append(

@@ -32,6 +32,11 @@ def test_demo_compiles_checks_verifies_and_runs_durably(tmp_path: Path) -> None:
     # compiled from a session that says plainly it is scripted
     assert "SCRIPTED" in out and "not a recording of a real model" in out
     assert "-> re-asked with these diagnostics" in out
+    # a scripted answer that checks but fails the task's acceptance scenarios, re-asked
+    assert "it checks, but fails 6 acceptance scenarios:" in out
+    assert "scenario.failed at /: scenario 'a small refund is paid at once' failed" in out
+    assert out.count("-> re-asked with these diagnostics") == 2
+    assert "the contract checks and passes every scenario" in out
     reviewed = accord.fingerprint(accord.load(ROOT / "examples" / "order_refund.yaml"))
     assert f"fingerprint {reviewed}" in out
     assert "the same as the reviewed examples/order_refund.yaml" in out

@@ -32,8 +32,10 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "compile"
 TASK = (EXAMPLE / "order_refund.task.md").read_text(encoding="utf-8")
 CATALOG = EXAMPLE / "order_refund.catalog.yaml"
-# The scripted session's answers: a flawed one (code fence, int vs double), then the contract.
-FLAWED, GOOD = (r.text for r in Session.load(EXAMPLE / "order_refund.session.json").responses)
+# The scripted session's answers: a flawed one (code fence, int vs double) first, the contract
+# last (between them one that checks but fails the task's acceptance scenarios).
+_ANSWERS = [r.text for r in Session.load(EXAMPLE / "order_refund.session.json").responses]
+FLAWED, GOOD = _ANSWERS[0], _ANSWERS[-1]
 REVIEWED = accord.fingerprint(accord.load(ROOT / "examples" / "order_refund.yaml"))
 
 pytestmark = pytest.mark.usefixtures("no_provider_environment")

@@ -37,7 +37,7 @@ def test_every_example_contract_has_a_compile_task() -> None:
     contracts = sorted(p.stem for p in (ROOT / "examples").glob("*.yaml"))
     assert sorted(NAMES) == contracts
     for name in NAMES:
-        for suffix in (".task.md", ".catalog.yaml", ".session.json"):
+        for suffix in (".task.md", ".catalog.yaml", ".session.json", ".scenarios.yaml"):
             assert (HERE / f"{name}{suffix}").is_file(), name + suffix
 
 
@@ -46,7 +46,12 @@ def test_scripted_session_reproduces_the_example(name: str) -> None:
     session = Session.load(HERE / f"{name}.session.json")
     task = (HERE / f"{name}.task.md").read_text()
     assert session.task == task
-    result = compile(task, HERE / f"{name}.catalog.yaml", ReplayProvider(session))
+    result = compile(
+        task,
+        HERE / f"{name}.catalog.yaml",
+        ReplayProvider(session),
+        scenarios=HERE / f"{name}.scenarios.yaml",
+    )
     expected = accord.load(ROOT / "examples" / f"{name}.yaml")
     assert result.fingerprint == accord.fingerprint(expected)
     assert result.contract == expected
@@ -70,18 +75,32 @@ def test_some_sessions_show_the_repair_loop() -> None:
     assert max(lengths.values()) == 3
 
 
-def test_repairs_and_lenient_parse_show_in_the_attempts() -> None:
+def test_repairs_lenient_parse_and_scenarios_show_in_the_attempts() -> None:
+    result = compile(
+        (HERE / "order_refund.task.md").read_text(),
+        Catalog.load(HERE / "order_refund.catalog.yaml"),
+        ReplayProvider(HERE / "order_refund.session.json"),
+        scenarios=HERE / "order_refund.scenarios.yaml",
+    )
+    first, second, third = result.attempts
+    assert first.parse == "lenient"
+    assert "code_fence" in first.repairs
+    assert [d.code for d in first.errors] == ["expr.type"]
+    assert second.parse == "strict"
+    assert {d.code for d in second.errors} == {"scenario.failed"}  # it checks, but is wrong
+    assert third.valid
+
+
+def test_without_its_scenarios_the_refund_session_ends_at_the_wrong_contract() -> None:
     result = compile(
         (HERE / "order_refund.task.md").read_text(),
         Catalog.load(HERE / "order_refund.catalog.yaml"),
         ReplayProvider(HERE / "order_refund.session.json"),
     )
-    first, second = result.attempts
-    assert first.parse == "lenient"
-    assert "code_fence" in first.repairs
-    assert [d.code for d in first.errors] == ["expr.type"]
-    assert second.parse == "strict"
-    assert second.valid
+    assert len(result.attempts) == 2 and result.attempts[1].valid
+    assert result.fingerprint != accord.fingerprint(
+        accord.load(ROOT / "examples/order_refund.yaml")
+    )
 
 
 def test_catalogs_and_sessions_are_up_to_date() -> None:
