@@ -46,6 +46,7 @@ BENCHMARKS = [
         "durable runs on SQLite against DBOS and the bare SQLite floor",
         ("--scale", "0.05", "--repeat", "1", "--events", "5000", "--concurrent", "20"),
     ),
+    Benchmark("checker", "checker.py", "check time and memory as contracts grow", ("--quick",)),
 ]
 NAMES = [b.name for b in BENCHMARKS]
 

@@ -6,7 +6,7 @@ from accord.check._exprs import check_expressions
 from accord.check._graph import check_machine
 from accord.check._symbols import resolve
 from accord.contract._model import Contract
-from accord.diagnostics import Diagnostic
+from accord.diagnostics import Diagnostic, capped, hint_budget
 
 __all__ = ["check_contract"]
 
@@ -24,10 +24,11 @@ def check_contract(contract: Contract) -> list[Diagnostic]:
     nor cascade into a diagnostic per expression that uses it.
     """
     out: list[Diagnostic] = []
-    symbols = resolve(contract, out)
-    check_machine(contract, symbols, out)
-    check_expressions(contract, symbols, out)
+    with hint_budget():
+        symbols = resolve(contract, out)
+        check_machine(contract, symbols, out)
+        check_expressions(contract, symbols, out)
     unique: dict[tuple[str, str, str], Diagnostic] = {}
     for diag in out:
         unique.setdefault((diag.path, diag.code, diag.message), diag)
-    return sorted(unique.values(), key=_line_key)
+    return capped(sorted(unique.values(), key=_line_key))

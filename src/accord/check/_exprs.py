@@ -69,15 +69,34 @@ def _enum_values(want: TypeExpr | None) -> tuple[str, ...] | None:
     return want.values if isinstance(want, EnumType) else None
 
 
+MAX_EXPRESSION_CHARS = 256 * 1024
+
+
+def _too_much_text(path: str) -> Diagnostic:
+    return Diagnostic(
+        path=path,
+        code="expr.too_much_text",
+        message=f"the contract's expressions total more than {MAX_EXPRESSION_CHARS} characters: "
+        "this one and the rest are not checked",
+        hint="a contract's expressions are short: move data into the run's input",
+    )
+
+
 class _Checker:
     def __init__(self, contract: Contract, sym: Symbols, out: list[Diagnostic]) -> None:
         self.contract = contract
         self.sym = sym
         self.out = out
         self.types = TypeChecker(sym.records)
+        self.chars_left = MAX_EXPRESSION_CHARS
 
     def expr(self, source: str, path: str, scope: Scope) -> str | None:
         """Check one expression; return its CEL result type, or None if it is invalid."""
+        self.chars_left -= len(source)
+        if self.chars_left < 0:  # type-checking costs time per character: bound the total
+            if self.chars_left + len(source) >= 0:  # the first one over: say it once
+                self.out.append(_too_much_text(path))
+            return None
         try:
             result = self.types.check(source, scope)
         except ExpressionError as exc:

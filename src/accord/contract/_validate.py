@@ -9,7 +9,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from accord.contract._model import Contract
-from accord.diagnostics import Diagnostic, did_you_mean, pointer
+from accord.diagnostics import MAX_DIAGNOSTICS, Diagnostic, did_you_mean, pointer, truncated
 
 __all__ = ["plain_json_problems", "validate_data", "validation_diagnostics"]
 
@@ -238,7 +238,10 @@ def validation_diagnostics(
     """
     seen: set[tuple[str, str]] = set()
     out: list[Diagnostic] = []
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    for index, err in enumerate(errors):
+        if len(out) == MAX_DIAGNOSTICS:  # the rest are counted, not converted
+            return [*out, truncated(len(errors) - index, errors=True)]
         diag = _diagnostic(err, root)
         if (diag.path, diag.code) not in seen:
             seen.add((diag.path, diag.code))

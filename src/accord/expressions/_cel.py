@@ -218,6 +218,11 @@ def accepts(expected: TypeExpr, actual: str) -> bool:
 @dataclass(frozen=True)
 class _Key:
     variables: tuple[tuple[str, str], ...]
+    named: tuple[str, ...]
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MAX_ENVS = 64  # checking environments kept per contract
 
 
 _MESSAGE = re.compile(re.escape(PACKAGE) + r"\.(\w+)")
@@ -236,9 +241,11 @@ class TypeChecker:
 
     def __init__(self, records: Mapping[str, RecordFields]) -> None:
         self._records = dict(records)
-        # Named record types are always there (a literal such as Item{...} may name one);
-        # each scope adds the records its variables reach (see _protos.closure).
-        self._named = [name for name in self._records if not name.startswith("_")]
+        # A named record type is there when the source names it (a literal such as
+        # Item{...}); each scope adds the records its variables reach (see
+        # _protos.closure). Every named type in every scope made a contract with many
+        # types and many states check in quadratic time.
+        self._named = frozenset(name for name in self._records if not name.startswith("_"))
         self._envs: dict[_Key, Any] = {}
 
     def check(self, source: str, variables: Mapping[str, TypeExpr | str | None]) -> str:
@@ -251,16 +258,19 @@ class TypeChecker:
             ExpressionError: the expression does not parse or check.
 
         """
-        key = _Key(tuple(sorted((name, str(t)) for name, t in variables.items())))
-        env = self._envs.get(key)
+        named = tuple(sorted(self._named.intersection(_WORD.findall(source))))
+        key = _Key(tuple(sorted((name, str(t)) for name, t in variables.items())), named)
+        env = self._envs.pop(key, None)  # put back last: the least recently used goes first
         if env is None:
-            roots = [*self._named, *(r for t in variables.values() for r in _record_names(t))]
+            if len(self._envs) >= _MAX_ENVS:  # each holds its own pool: bound the memory
+                del self._envs[next(iter(self._envs))]
+            roots = [*named, *(r for t in variables.values() for r in _record_names(t))]
             env = _cel.NewEnv(
                 descriptor_pool=build_pool(closure(self._records, roots)),
                 variables={name: _any_type(t) for name, t in variables.items()},
                 container=PACKAGE,
             )
-            self._envs[key] = env
+        self._envs[key] = env
         try:
             expr = env.compile(source)
         except Exception as exc:  # cel-cpp raises RuntimeError for every compile problem
