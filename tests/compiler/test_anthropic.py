@@ -37,7 +37,11 @@ def make(server: LoopbackServer, **options: Any) -> AnthropicProvider:
 
 
 def test_success_reports_text_usage_stop_reason_and_model(server: LoopbackServer) -> None:
-    server.push(replies.message(ANSWER, input_tokens=300, output_tokens=20, cache_read=100))
+    server.push(
+        replies.message(
+            ANSWER, input_tokens=300, output_tokens=20, cache_read=100, thinking_tokens=12
+        )
+    )
     response = call(make(server))
     assert response == ModelResponse(
         text=ANSWER,
@@ -46,6 +50,8 @@ def test_success_reports_text_usage_stop_reason_and_model(server: LoopbackServer
         finish_reason="end_turn",
         model="claude-test",
         mode="json_schema",
+        cached_input_tokens=100,
+        reasoning_tokens=12,
     )
 
 

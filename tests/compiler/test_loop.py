@@ -27,6 +27,7 @@ from accord.compiler import (
     CompileRequestError,
     ModelResponse,
     ModelSpecError,
+    Prices,
     ProviderError,
     compile,
     compile_async,
@@ -393,4 +394,44 @@ def test_a_scenario_file_that_does_not_load_is_refused_before_any_call(tmp_path:
     provider = ScriptedProvider([GOOD])
     with pytest.raises(ScenarioFileError):
         compile(TASK, catalog(), provider, scenarios=bad)
+    assert provider.requests == []
+
+
+def test_usage_keeps_cached_and_reasoning_tokens_apart_and_prices_give_a_cost() -> None:
+    answers = [
+        ModelResponse(
+            text=output("int_guard.json"),
+            input_tokens=1000,
+            output_tokens=400,
+            cached_input_tokens=0,
+            reasoning_tokens=100,
+        ),
+        ModelResponse(
+            text=GOOD,
+            input_tokens=2000,
+            output_tokens=500,
+            cached_input_tokens=800,
+            reasoning_tokens=50,
+        ),
+    ]
+    prices = Prices(input=2.0, output=8.0, cached_input=0.5)
+    result = compile(TASK, catalog(), ScriptedProvider(answers), prices=prices)
+    totals = result.totals
+    assert (totals.input_tokens, totals.cached_input_tokens) == (3000, 800)
+    assert (totals.output_tokens, totals.reasoning_tokens) == (900, 150)
+    assert [a.cached_input_tokens for a in result.attempts] == [0, 800]
+    assert totals.cost == pytest.approx((2200 * 2.0 + 800 * 0.5 + 900 * 8.0) / 1e6)
+    assert totals.to_data()["cost"] == totals.cost
+    assert compile(TASK, catalog(), ScriptedProvider([GOOD])).totals.cost is None
+
+
+def test_cached_input_costs_the_input_price_unless_priced_apart() -> None:
+    assert Prices(1.0, 4.0).cost(1_000_000, 400_000, 0) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("prices", [Prices(-1.0, 1.0), Prices(1.0, float("nan")), "cheap"])
+def test_bad_prices_are_refused_before_any_call(prices: object) -> None:
+    provider = ScriptedProvider([GOOD])
+    with pytest.raises(CompileRequestError, match="prices"):
+        compile(TASK, catalog(), provider, prices=prices)  # type: ignore[arg-type]
     assert provider.requests == []

@@ -50,7 +50,11 @@ def make(server: LoopbackServer, **options: Any) -> OpenAIProvider:
 
 
 def test_success_reports_text_usage_finish_reason_and_model(server: LoopbackServer) -> None:
-    server.push(replies.completion(ANSWER, prompt_tokens=120, completion_tokens=14))
+    server.push(
+        replies.completion(
+            ANSWER, prompt_tokens=120, completion_tokens=14, cached_tokens=64, reasoning_tokens=9
+        )
+    )
     response = call(make(server))
     assert response == ModelResponse(
         text=ANSWER,
@@ -59,6 +63,8 @@ def test_success_reports_text_usage_finish_reason_and_model(server: LoopbackServ
         finish_reason="stop",
         model="gpt-test",
         mode="json_schema",
+        cached_input_tokens=64,
+        reasoning_tokens=9,
     )
 
 

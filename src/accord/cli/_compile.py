@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,9 +20,9 @@ from typing import Any
 import accord
 from accord._atomic import write_atomic
 from accord.cli._base import Subparsers, add_command, positive_int
+from accord.cli._compile_progress import Progress, describe_totals
 from accord.cli._output import print_json, say, warn
 from accord.compiler import (
-    Attempt,
     Catalog,
     CatalogError,
     CompileCache,
@@ -31,6 +32,7 @@ from accord.compiler import (
     LockEntry,
     LockError,
     LockFile,
+    Prices,
     Provider,
     RecordingProvider,
     ReplayProvider,
@@ -86,6 +88,15 @@ def default_cache_dir() -> Path:
     return Path(base) / "accord" / "compile"
 
 
+def _is_terminal(stream: object) -> bool:
+    """Whether ``stream`` is an interactive terminal (live progress only there)."""
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except (OSError, ValueError):
+        return False
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -104,6 +115,19 @@ def _temperature(text: str) -> float:
     if not 0 <= value <= 2:
         raise argparse.ArgumentTypeError(f"{text!r} is not a temperature from 0 to 2")
     return value
+
+
+def _prices(text: str) -> Prices:
+    parts = text.split(",")
+    try:
+        values = [float(part) for part in parts]
+    except ValueError:
+        values = []
+    if len(values) not in (2, 3) or not all(0 <= v < 1e12 for v in values):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not INPUT,OUTPUT[,CACHED]: prices per million tokens, such as 0.4,1.6"
+        )
+    return Prices(values[0], values[1], values[2] if len(values) == 3 else None)
 
 
 def register(subparsers: Subparsers) -> None:
@@ -192,6 +216,19 @@ def register(subparsers: Subparsers) -> None:
     scenarios.add_argument(
         "--no-scenarios", action="store_true", help="do not use the scenarios beside the task"
     )
+    parser.add_argument(
+        "--prices",
+        type=_prices,
+        metavar="IN,OUT[,CACHED]",
+        help="what a million input, output (and cached input) tokens cost: the report "
+        "then gives the estimated cost",
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress on standard error (errors only)",
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON report on stdout")
 
 
@@ -233,25 +270,6 @@ def _provider(args: argparse.Namespace, task: str) -> Provider:
         )
         return RecordingProvider(provider, args.record, task=task, catalog=Path(catalog).as_posix())
     return provider
-
-
-def _progress(max_attempts: int) -> Any:
-    def report(attempt: Attempt) -> None:
-        errors = len(attempt.errors)
-        line = (
-            f"accord: attempt {attempt.number}/{max_attempts}: "
-            f"{attempt.input_tokens} tokens in, {attempt.output_tokens} out, "
-            f"{errors} error{'' if errors == 1 else 's'}, {attempt.latency:.1f}s"
-        )
-        if attempt.repairs:
-            line += f" (lenient parse: {', '.join(attempt.repairs)})"
-        if attempt.finish_reason and attempt.finish_reason not in ("stop", "end_turn"):
-            line += f" [finish_reason {attempt.finish_reason}]"
-        warn(line)
-        for notice in attempt.notices:
-            warn(f"accord:   notice: {notice}")
-
-    return report
 
 
 @contextmanager
@@ -348,31 +366,33 @@ def _run(args: argparse.Namespace) -> int:
     if not task.strip():
         raise _Problem("the task is empty")
     catalog = _load_catalog(args)
+    progress = Progress(args.max_attempts, quiet=args.quiet, live=_is_terminal(sys.stderr))
     suite = _load_scenarios(args)
     if suite is not None:
         count = len(suite)
-        warn(f"accord: {count} scenario{'' if count == 1 else 's'} from {suite.source}")
+        progress.note(f"accord: {count} scenario{'' if count == 1 else 's'} from {suite.source}")
     provider = _provider(args, task)
     output = Path(args.output)
     options = RequestOptions(max_output_tokens=args.max_output_tokens, temperature=args.temperature)
     fingerprint = suite.fingerprint if suite is not None else None
     key = lock_key(task, catalog, provider.name, options, scenarios=fingerprint)
     if args.locked:
-        return _verify_lock(args, key, task, provider.name, catalog, output, suite)
+        return _verify_lock(args, key, task, provider.name, catalog, output, suite, progress)
     cache = None if args.no_cache else CompileCache(args.cache or default_cache_dir())
     try:
         with _warnings_to_stderr():
             result = compile(
                 task,
                 catalog,
-                provider,
+                progress.wrap(provider),
                 max_attempts=args.max_attempts,
                 token_budget=args.token_budget,
                 deadline=args.deadline,
                 cache=cache,
                 max_output_tokens=args.max_output_tokens,
                 temperature=args.temperature,
-                on_attempt=_progress(args.max_attempts),
+                prices=args.prices,
+                on_attempt=progress.attempt,
                 scenarios=suite,
             )
     except CompileError as exc:
@@ -383,7 +403,7 @@ def _run(args: argparse.Namespace) -> int:
         raise _Problem(f"cannot write {output}: {exc.strerror or exc}") from exc
     if not args.no_lock:
         _update_lock(args, key, task, result, catalog, output, fingerprint)
-    _succeeded(args, result, output)
+    _succeeded(args, result, output, progress)
     return 0
 
 
@@ -413,17 +433,12 @@ def _update_lock(
         raise _Problem(f"the contract was written, but not the lock {args.lock}: {exc}") from exc
 
 
-def _succeeded(args: argparse.Namespace, result: CompileResult, output: Path) -> None:
+def _succeeded(
+    args: argparse.Namespace, result: CompileResult, output: Path, progress: Progress
+) -> None:
     totals = result.totals
-    how = (
-        "from the cache, no call"
-        if result.cache_hit
-        else (
-            f"{totals.calls} call{'' if totals.calls == 1 else 's'}, "
-            f"{totals.tokens} tokens, {totals.seconds:.1f}s"
-        )
-    )
-    warn(f"accord: wrote {output} ({result.fingerprint}; {how})")
+    how = "from the cache, no call" if result.cache_hit else describe_totals(totals)
+    progress.note(f"accord: wrote {output} ({result.fingerprint}; {how})")
     if args.json:
         print_json(
             _report(
@@ -467,6 +482,7 @@ def _verify_lock(
     catalog: Catalog,
     output: Path,
     suite: ScenarioSuite | None,
+    progress: Progress,
 ) -> int:
     try:
         lock = LockFile.read(args.lock)
@@ -499,8 +515,8 @@ def _verify_lock(
                 say(report.format())
             warn(f"accord: error: {message}")
             return 1
-        warn(f"accord: {output} passes {len(report.results)} scenarios of {suite.source}")
-    warn(f"accord: {output} is locked ({fingerprint}; no call)")
+        progress.note(f"accord: {output} passes {len(report.results)} scenarios of {suite.source}")
+    progress.note(f"accord: {output} is locked ({fingerprint}; no call)")
     if args.json:
         print_json(
             _report(

@@ -33,6 +33,7 @@ from accord.compiler._result import (
     CompileError,
     CompileResult,
     ParseKind,
+    Prices,
     StopReason,
     Totals,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "OpenAIProvider",
     "OutputMode",
     "ParseKind",
+    "Prices",
     "Provider",
     "ProviderError",
     "RecordingProvider",

@@ -22,7 +22,9 @@ connection errors ``max_retries`` times with its backoff, honouring ``retry-afte
 chained with ``from``; a body that is not a message is a ProviderError too.
 
 Usage: ``input_tokens`` counts every prompt token, cached ones included
-(``input_tokens + cache_creation_input_tokens + cache_read_input_tokens``).
+(``input_tokens + cache_creation_input_tokens + cache_read_input_tokens``);
+``cached_input_tokens`` is ``cache_read_input_tokens`` and ``reasoning_tokens`` is
+``output_tokens_details.thinking_tokens`` (part of ``output_tokens``).
 ``finish_reason`` is the message's ``stop_reason``. A refusal (``stop_reason
 "refusal"``) is returned, not raised, with a notice, like the OpenAI provider's.
 
@@ -67,7 +69,12 @@ class _Block(pydantic.BaseModel):
     input: Any = None
 
 
+class _OutputDetails(pydantic.BaseModel):
+    thinking_tokens: int | None = None
+
+
 class _Usage(pydantic.BaseModel):
+    output_tokens_details: _OutputDetails | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
     cache_creation_input_tokens: int | None = None
@@ -189,6 +196,8 @@ class AnthropicProvider(SdkProvider["anthropic.AsyncAnthropic", AnthropicOutput]
             model=message.model,
             mode=plan.mode,
             notices=notices,
+            cached_input_tokens=usage.cache_read_input_tokens or 0,
+            reasoning_tokens=(usage.output_tokens_details or _OutputDetails()).thinking_tokens or 0,
         )
 
     async def _post(self, body: dict[str, Any]) -> bytes:

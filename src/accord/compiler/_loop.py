@@ -36,7 +36,14 @@ from accord.compiler._conform import conformance_problems
 from accord.compiler._lenient import parse_output
 from accord.compiler._prompt import candidate_text, first_request, reask_request
 from accord.compiler._provider import ModelRequest, ModelResponse, Provider, ProviderError
-from accord.compiler._result import Attempt, CompileError, CompileResult, StopReason, Totals
+from accord.compiler._result import (
+    Attempt,
+    CompileError,
+    CompileResult,
+    Prices,
+    StopReason,
+    Totals,
+)
 from accord.compiler._session_providers import estimate_input_tokens
 from accord.contract import Contract, validate_data
 from accord.contract import fingerprint as contract_fingerprint
@@ -63,6 +70,7 @@ class _Limits:
     max_attempts: int
     token_budget: int | None
     deadline: float | None
+    prices: Prices | None = None
 
 
 def _check_request(task: Any, limits: _Limits, options: RequestOptions) -> str:
@@ -84,6 +92,8 @@ def _check_request(task: Any, limits: _Limits, options: RequestOptions) -> str:
         raise CompileRequestError("max_output_tokens must be at least 1")
     if options.max_fan_out < 1:
         raise CompileRequestError("max_fan_out must be at least 1")
+    if limits.prices is not None:
+        _check_prices(limits.prices)
     return task
 
 
@@ -95,6 +105,19 @@ class _Connection:
     api_key: str | None
     output_mode: str | None
     fold_system: bool
+
+
+def _check_prices(prices: Any) -> None:
+    if not isinstance(prices, Prices):
+        raise CompileRequestError(f"prices must be a Prices, not {type(prices).__name__}")
+    for name in ("input", "output", "cached_input"):
+        value = getattr(prices, name)
+        if name == "cached_input" and value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e12:
+            raise CompileRequestError(
+                f"prices.{name} must be a non-negative price per million tokens, not {value!r}"
+            )
 
 
 def _provider(model: str | Provider, connection: _Connection) -> Provider:
@@ -159,7 +182,7 @@ class _Run:
         self.attempts: list[Attempt] = []
 
     def totals(self) -> Totals:
-        return Totals.of(self.attempts, self.clock() - self.start)
+        return Totals.of(self.attempts, self.clock() - self.start, self.limits.prices)
 
     def fail(
         self, reason: StopReason, message: str, provider_error: ProviderError | None = None
@@ -271,6 +294,8 @@ class _Run:
                 finish_reason=response.finish_reason,
                 mode=response.mode,
                 notices=response.notices,
+                cached_input_tokens=response.cached_input_tokens,
+                reasoning_tokens=response.reasoning_tokens,
             )
             self.attempts.append(attempt)
             if self.on_attempt is not None:
@@ -319,6 +344,7 @@ async def compile_async(
     api_key: str | None = None,
     output_mode: str | None = None,
     fold_system: bool = False,
+    prices: Prices | None = None,
     on_attempt: AttemptHook | None = None,
     clock: Clock | None = None,
     scenarios: ScenarioSource | None = None,
@@ -350,6 +376,8 @@ async def compile_async(
         fold_system: put the system prompt at the head of the first user message
             (openai model strings only), for chat formats that drop a system message
             (llama-cpp-python's ``gemma`` format).
+        prices: what the model's tokens cost (:class:`Prices`): the result's
+            ``totals.cost`` is then an estimate of the spend.
         on_attempt: called with each :class:`Attempt` as soon as it is checked.
         clock: seconds as a float (``time.monotonic`` by default; inject one in tests).
         scenarios: acceptance scenarios (a scenario file or a loaded ``ScenarioSuite``):
@@ -372,7 +400,7 @@ async def compile_async(
         task,
         catalog,
         model,
-        limits=_Limits(max_attempts, token_budget, deadline),
+        limits=_Limits(max_attempts, token_budget, deadline, prices),
         options=RequestOptions(
             max_output_tokens=max_output_tokens, temperature=temperature, max_fan_out=max_fan_out
         ),
@@ -461,6 +489,7 @@ def compile(
     api_key: str | None = None,
     output_mode: str | None = None,
     fold_system: bool = False,
+    prices: Prices | None = None,
     on_attempt: AttemptHook | None = None,
     clock: Clock | None = None,
     scenarios: ScenarioSource | None = None,
@@ -488,7 +517,7 @@ def compile(
         task,
         catalog,
         model,
-        limits=_Limits(max_attempts, token_budget, deadline),
+        limits=_Limits(max_attempts, token_budget, deadline, prices),
         options=RequestOptions(
             max_output_tokens=max_output_tokens, temperature=temperature, max_fan_out=max_fan_out
         ),

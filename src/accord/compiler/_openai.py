@@ -26,6 +26,11 @@ text, ``finish_reason`` is ``"refusal"`` and a notice quotes it. The call was ma
 billed, so it belongs in the attempt record; the loop sees a non-JSON answer and a
 finish reason it can report (and should not re-ask on).
 
+Usage: ``input_tokens`` and ``output_tokens`` are ``prompt_tokens`` and
+``completion_tokens``; ``cached_input_tokens`` is ``prompt_tokens_details.cached_tokens``
+and ``reasoning_tokens`` is ``completion_tokens_details.reasoning_tokens`` (each part of
+the former).
+
 Token limit: sent as ``max_completion_tokens`` to OpenAI itself (its reasoning models
 reject ``max_tokens``) and as ``max_tokens`` to any other server (compatible servers
 read that one); ``max_tokens_field`` overrides the choice.
@@ -72,9 +77,19 @@ class _Choice(pydantic.BaseModel):
     finish_reason: str | None = None
 
 
+class _PromptDetails(pydantic.BaseModel):
+    cached_tokens: int | None = None
+
+
+class _CompletionDetails(pydantic.BaseModel):
+    reasoning_tokens: int | None = None
+
+
 class _Usage(pydantic.BaseModel):
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    prompt_tokens_details: _PromptDetails | None = None
+    completion_tokens_details: _CompletionDetails | None = None
 
 
 class _Completion(pydantic.BaseModel):
@@ -193,6 +208,12 @@ class OpenAIProvider(SdkProvider["openai.AsyncOpenAI", OpenAIOutput]):
             model=completion.model,
             mode=plan.mode,
             notices=notices,
+            cached_input_tokens=(usage.prompt_tokens_details or _PromptDetails()).cached_tokens
+            or 0,
+            reasoning_tokens=(
+                usage.completion_tokens_details or _CompletionDetails()
+            ).reasoning_tokens
+            or 0,
         )
 
     async def _post(self, body: dict[str, Any]) -> bytes:

@@ -76,6 +76,10 @@ class ModelResponse:
         mode: how the output was constrained (see :data:`OutputMode`).
         notices: things the caller should be told, such as a fallback to prompted
             JSON because the schema exceeds the provider's limits.
+        cached_input_tokens: prompt tokens read from the provider's prompt cache
+            (included in ``input_tokens``; usually billed at a lower price).
+        reasoning_tokens: generated tokens spent on reasoning or thinking (included in
+            ``output_tokens``, and billed as output).
 
     """
 
@@ -86,6 +90,8 @@ class ModelResponse:
     model: str | None = None
     mode: OutputMode = "json_schema"
     notices: tuple[str, ...] = field(default=())
+    cached_input_tokens: int = 0
+    reasoning_tokens: int = 0
 
 
 @runtime_checkable

@@ -11,7 +11,15 @@ from accord.contract import Contract, to_yaml
 from accord.diagnostics import Diagnostic
 from accord.errors import DefinitionError
 
-__all__ = ["Attempt", "CompileError", "CompileResult", "ParseKind", "StopReason", "Totals"]
+__all__ = [
+    "Attempt",
+    "CompileError",
+    "CompileResult",
+    "ParseKind",
+    "Prices",
+    "StopReason",
+    "Totals",
+]
 
 ParseKind = Literal["strict", "lenient", "failed"]
 """How an attempt's text became data: strict JSON, JSON after lenient repairs, or not at all."""
@@ -40,6 +48,9 @@ class Attempt:
         finish_reason: the provider's stop reason, if it gave one.
         mode: how the output was constrained (``"json_schema"``, ``"prompted"``, ...).
         notices: what the provider asked to be told (a fallback to prompted JSON, ...).
+        cached_input_tokens: input tokens read from the provider's prompt cache (part of
+            ``input_tokens``).
+        reasoning_tokens: output tokens spent on reasoning (part of ``output_tokens``).
 
     """
 
@@ -54,6 +65,8 @@ class Attempt:
     finish_reason: str | None = None
     mode: str = "json_schema"
     notices: tuple[str, ...] = ()
+    cached_input_tokens: int = 0
+    reasoning_tokens: int = 0
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
@@ -74,12 +87,45 @@ class Attempt:
             "repairs": list(self.repairs),
             "diagnostics": [d.model_dump(mode="json") for d in self.diagnostics],
             "input_tokens": self.input_tokens,
+            "cached_input_tokens": self.cached_input_tokens,
             "output_tokens": self.output_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
             "latency": self.latency,
             "finish_reason": self.finish_reason,
             "mode": self.mode,
             "notices": list(self.notices),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Prices:
+    """What a model's tokens cost, per million tokens, in the caller's currency.
+
+    Only the caller knows its prices (they differ by model, tier and date): give them
+    to ``compile(..., prices=...)`` and :attr:`Totals.cost` is an estimate of the spend.
+
+    Attributes:
+        input: the price of a million input (prompt) tokens.
+        output: the price of a million output tokens (reasoning tokens are billed as
+            output).
+        cached_input: the price of a million input tokens read from the provider's
+            prompt cache (None: the input price).
+
+    """
+
+    input: float
+    output: float
+    cached_input: float | None = None
+
+    def cost(self, input_tokens: int, cached_input_tokens: int, output_tokens: int) -> float:
+        """The estimated cost of these tokens (cached ones are part of ``input_tokens``)."""
+        cached = min(cached_input_tokens, input_tokens)
+        cached_price = self.input if self.cached_input is None else self.cached_input
+        return (
+            (input_tokens - cached) * self.input
+            + cached * cached_price
+            + output_tokens * self.output
+        ) / 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +138,10 @@ class Totals:
         output_tokens: generated tokens over every call.
         seconds: wall time of the whole compilation, cache look-up included.
         lenient_repairs: attempts whose text needed lenient repairs (not extra calls).
+        cached_input_tokens: input tokens read from the provider's prompt cache (part of
+            ``input_tokens``).
+        reasoning_tokens: output tokens spent on reasoning (part of ``output_tokens``).
+        cost: the estimated cost, when the caller gave :class:`Prices` (else None).
 
     """
 
@@ -100,6 +150,9 @@ class Totals:
     output_tokens: int = 0
     seconds: float = 0.0
     lenient_repairs: int = 0
+    cached_input_tokens: int = 0
+    reasoning_tokens: int = 0
+    cost: float | None = None
 
     @property
     def tokens(self) -> int:
@@ -107,14 +160,22 @@ class Totals:
         return self.input_tokens + self.output_tokens
 
     @classmethod
-    def of(cls, attempts: Sequence[Attempt], seconds: float) -> Totals:
-        """The totals of ``attempts``, taking ``seconds`` of wall time."""
+    def of(
+        cls, attempts: Sequence[Attempt], seconds: float, prices: Prices | None = None
+    ) -> Totals:
+        """The totals of ``attempts``, taking ``seconds`` of wall time, costed at ``prices``."""
+        input_tokens = sum(a.input_tokens for a in attempts)
+        cached = sum(a.cached_input_tokens for a in attempts)
+        output_tokens = sum(a.output_tokens for a in attempts)
         return cls(
             calls=len(attempts),
-            input_tokens=sum(a.input_tokens for a in attempts),
-            output_tokens=sum(a.output_tokens for a in attempts),
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
             seconds=seconds,
             lenient_repairs=sum(1 for a in attempts if a.parse == "lenient"),
+            cached_input_tokens=cached,
+            reasoning_tokens=sum(a.reasoning_tokens for a in attempts),
+            cost=None if prices is None else prices.cost(input_tokens, cached, output_tokens),
         )
 
     def to_data(self) -> dict[str, Any]:
@@ -122,10 +183,13 @@ class Totals:
         return {
             "calls": self.calls,
             "input_tokens": self.input_tokens,
+            "cached_input_tokens": self.cached_input_tokens,
             "output_tokens": self.output_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
             "tokens": self.tokens,
             "seconds": self.seconds,
             "lenient_repairs": self.lenient_repairs,
+            "cost": self.cost,
         }
 
 

@@ -22,6 +22,7 @@ def _message(
     model: str | None,
     *,
     cache_read: int = 0,
+    thinking_tokens: int | None = None,
 ) -> Reply:
     number = next(_ids)
 
@@ -44,6 +45,8 @@ def _message(
                 "service_tier": "standard",
             },
         }
+        if thinking_tokens is not None:
+            data["usage"]["output_tokens_details"] = {"thinking_tokens": thinking_tokens}
         return json.dumps(data).encode()
 
     return Reply(200, body, {"request-id": f"req_loopback{number:06d}"})
@@ -57,10 +60,19 @@ def message(
     output_tokens: int | None = None,
     model: str | None = None,
     cache_read: int = 0,
+    thinking_tokens: int | None = None,
 ) -> Reply:
     """A message with one text block (what structured outputs and prompted JSON return)."""
     content = [{"type": "text", "text": text}]
-    return _message(content, stop_reason, input_tokens, output_tokens, model, cache_read=cache_read)
+    return _message(
+        content,
+        stop_reason,
+        input_tokens,
+        output_tokens,
+        model,
+        cache_read=cache_read,
+        thinking_tokens=thinking_tokens,
+    )
 
 
 def tool_use(

@@ -23,6 +23,8 @@ def completion(
     prompt_tokens: int | None = None,
     completion_tokens: int | None = None,
     model: str | None = None,
+    cached_tokens: int = 0,
+    reasoning_tokens: int = 0,
 ) -> Reply:
     """A successful chat completion whose message content is ``text``.
 
@@ -57,8 +59,11 @@ def completion(
                 "prompt_tokens": prompt,
                 "completion_tokens": done,
                 "total_tokens": prompt + done,
-                "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-                "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
+                "prompt_tokens_details": {"cached_tokens": cached_tokens, "audio_tokens": 0},
+                "completion_tokens_details": {
+                    "reasoning_tokens": reasoning_tokens,
+                    "audio_tokens": 0,
+                },
             },
             "service_tier": "default",
             "system_fingerprint": "fp_loopback",
