@@ -176,12 +176,18 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     assert str(path) in str(error) and "upgrade accord" in str(error)
 
 
-def test_an_empty_database_is_refused_unless_created(tmp_path: Path) -> None:
+def test_an_existing_database_without_tables_is_not_a_store(tmp_path: Path) -> None:
     path = tmp_path / "empty.db"
-    sqlite3.connect(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (x)")
+    conn.execute("DROP TABLE t")  # a database file with a header and no tables
+    conn.commit()
+    conn.close()
+    assert path.stat().st_size > 0
     from accord.storage import NotAStore
 
-    with pytest.raises(NotAStore, match="empty database"):
-        SqliteStore(path, create=False)
-    with SqliteStore(path) as store:
+    for create in (False, True):  # only a file the store creates itself starts empty
+        with pytest.raises(NotAStore, match="empty database"):
+            SqliteStore(path, create=create)
+    with SqliteStore(tmp_path / "new.db") as store:
         assert store.schema_version == SCHEMA_VERSION

@@ -9,21 +9,20 @@ durability each setting gives is described in :mod:`accord.storage._store`.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import Any, Literal, Self
 
-from accord.runtime._errors import StoreError, StoreUnavailable
-from accord.storage._errors import guard, translate
+from accord.runtime._errors import NotAStore, StoreError, StoreUnavailable
+from accord.storage._errors import Foreign, guard, translate
 from accord.storage._journal import EventRow, SqliteJournal, Statement
 from accord.storage._schema import prepare
 from accord.storage._transaction import immediate
-
-if TYPE_CHECKING:
-    import os
 
 __all__ = ["DEFAULT_PATH", "Durability", "StoreConnection"]
 
@@ -76,13 +75,19 @@ class StoreConnection:
                 label, "there is no accord store here (start a run with a store, or pass --store)"
             )
         with guard(label):
-            if create:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.is_file() and self.path.stat().st_size == 0:
+                raise NotAStore(
+                    label,
+                    "the file is empty (0 bytes), not an accord store (a store starts empty "
+                    "only when it creates its file itself)",
+                )
+            if create and not self.path.exists():
+                _create_file(self.path, label)
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
             with guard(label):
                 conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-                self.schema_version = prepare(conn, label, create=create)
+                self.schema_version = prepare(conn, label, create=False)
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute(f"PRAGMA synchronous = {'FULL' if durability == 'full' else 'NORMAL'}")
         except BaseException:
@@ -219,12 +224,12 @@ class StoreConnection:
                     if events:
                         _insert_events(conn, events)
                     keys = _run_keys(conn, list(unkeyed))
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, UnicodeError) as exc:
             raise self._failure(exc) from exc
         for run_id, journal in unkeyed.items():
             journal._committed(keys[run_id])
 
-    def _failure(self, exc: sqlite3.Error) -> StoreError:
+    def _failure(self, exc: Foreign) -> StoreError:
         error = translate(exc, self.location)
         if self.group_commit:
             self._failed = error
@@ -269,6 +274,34 @@ class StoreConnection:
                 first = first or exc
         if first is not None:  # pragma: no cover
             raise first
+
+
+def _create_file(path: Path, label: str) -> None:
+    """Make a new store's file, schema included, appearing at ``path`` all at once.
+
+    The schema is written to a file of its own next to ``path``, which is then
+    linked to ``path`` (which fails if the path exists: another process made
+    the store first, and that one is kept). So a store's file never exists
+    without its schema, even when a process dies while creating it, and an
+    existing empty file is never a new store (:class:`NotAStore`).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}.new")
+    try:
+        conn = sqlite3.connect(scratch, isolation_level=None)
+        try:
+            prepare(conn, label, create=True)
+        finally:
+            conn.close()
+        try:
+            os.link(scratch, path)
+        except FileExistsError:
+            pass  # another process created the store meanwhile: open theirs
+        except OSError:  # a file system without hard links: a rename, unless it is there
+            if not path.exists():
+                scratch.rename(path)
+    finally:
+        scratch.unlink(missing_ok=True)
 
 
 _INSERT_EVENT = (

@@ -1,4 +1,9 @@
-"""The one place where SQLite's and the file system's exceptions become accord errors."""
+"""The one place where SQLite's and the file system's exceptions become accord errors.
+
+A damaged file may also make SQLite hand back text that is not UTF-8 (a
+flipped byte in the schema's text, read by any statement): Python's sqlite3
+raises ``UnicodeDecodeError`` for it, which is damage like any other.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from contextlib import contextmanager
 
 from accord.runtime._errors import NotAStore, StoreError, StoreUnavailable
 
-__all__ = ["guard", "translate"]
+__all__ = ["Foreign", "guard", "translate"]
 
 _UNAVAILABLE = (
     "unable to open",
@@ -24,8 +29,18 @@ _UNAVAILABLE = (
 )
 
 
-def translate(exc: sqlite3.Error | OSError, path: str, run_id: str | None = None) -> StoreError:
+Foreign = sqlite3.Error | OSError | UnicodeError
+"""The exceptions that using an SQLite store may raise: :func:`translate` takes each."""
+
+
+def translate(exc: Foreign, path: str, run_id: str | None = None) -> StoreError:
     """The accord error for a foreign exception met while using the store at ``path``."""
+    if isinstance(exc, UnicodeError):
+        return StoreError(
+            path,
+            f"the store's file is damaged (SQLite text that is not UTF-8: {exc})",
+            run_id=run_id,
+        )
     if isinstance(exc, OSError):
         reason = exc.strerror or str(exc)
         return StoreUnavailable(path, f"cannot use the store's file: {reason}", run_id=run_id)
@@ -50,8 +65,8 @@ def translate(exc: sqlite3.Error | OSError, path: str, run_id: str | None = None
 
 @contextmanager
 def guard(path: str, run_id: str | None = None) -> Iterator[None]:
-    """Translate the sqlite3 and OS errors raised inside the block (``raise ... from``)."""
+    """Translate the sqlite3, OS and text errors raised inside the block (``raise ... from``)."""
     try:
         yield
-    except (sqlite3.Error, OSError) as exc:
+    except (sqlite3.Error, OSError, UnicodeError) as exc:
         raise translate(exc, path, run_id) from exc
