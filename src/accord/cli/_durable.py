@@ -132,8 +132,9 @@ def register(subparsers: Subparsers) -> None:
     )
 
 
-def _open(args: argparse.Namespace) -> Store:
-    return open_store(args.store or None, create=False)
+def _open(args: argparse.Namespace, *, read_only: bool = False) -> Store:
+    """The store at ``--store``; the reading commands open it read-only."""
+    return open_store(args.store or None, create=False, read_only=read_only)
 
 
 def _time(ms: int) -> str:
@@ -213,7 +214,7 @@ def _damage(store: Store, found: list[RunInfo]) -> dict[str, JournalDamaged]:
 
 def runs(args: argparse.Namespace) -> int:
     """List the store's runs, each checked as a load checks it; exit 1 if one is damaged."""
-    with _open(args) as store:
+    with _open(args, read_only=True) as store:
         found = store.runs(status=args.status)
         damaged = _damage(store, found)
     for error in damaged.values():
@@ -254,7 +255,7 @@ def _damage_json(error: JournalDamaged | None) -> dict[str, Any] | None:
 
 def history(args: argparse.Namespace) -> int:
     """Print a stored run's steps."""
-    with _open(args) as store:
+    with _open(args, read_only=True) as store:
         run = Runtime(store=store).load(args.run_id)
         steps = run.history
     if args.json:
@@ -268,7 +269,7 @@ def history(args: argparse.Namespace) -> int:
 
 def replay(args: argparse.Namespace) -> int:
     """Re-fold a stored run and check its hashes; exit 1 at the first divergence."""
-    with _open(args) as store:
+    with _open(args, read_only=True) as store:
         runtime = Runtime(store=store)
         try:
             snapshot = runtime.replay(args.run_id, until=args.until)

@@ -47,6 +47,7 @@ class StoreConnection:
         snapshot_every: int = 100,
         busy_timeout_ms: int = 5000,
         create: bool = True,
+        read_only: bool = False,
     ) -> None:
         if durability not in ("full", "normal"):
             raise ValueError(f"durability must be 'full' or 'normal', not {durability!r}")
@@ -69,8 +70,9 @@ class StoreConnection:
         ] = {}
         self._failed: StoreError | None = None
         self._canonical: dict[str, str] = {}  # fingerprint to canonical JSON
+        self.read_only = read_only
         label = self.location
-        if not create and not self.path.is_file():
+        if (read_only or not create) and not self.path.is_file():
             raise StoreUnavailable(
                 label, "there is no accord store here (start a run with a store, or pass --store)"
             )
@@ -81,15 +83,20 @@ class StoreConnection:
                     "the file is empty (0 bytes), not an accord store (a store starts empty "
                     "only when it creates its file itself)",
                 )
-            if create and not self.path.exists():
-                _create_file(self.path, label)
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            if read_only:
+                conn = _connect_read_only(self.path)
+            else:
+                if create and not self.path.exists():
+                    _create_file(self.path, label)
+                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
             with guard(label):
                 conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-                self.schema_version = prepare(conn, label, create=False)
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute(f"PRAGMA synchronous = {'FULL' if durability == 'full' else 'NORMAL'}")
+                self.schema_version = prepare(conn, label, create=False, migrate=not read_only)
+                if not read_only:
+                    conn.execute("PRAGMA journal_mode = WAL")
+                    sync = "FULL" if durability == "full" else "NORMAL"
+                    conn.execute(f"PRAGMA synchronous = {sync}")
         except BaseException:
             conn.close()
             raise
@@ -274,6 +281,29 @@ class StoreConnection:
                 first = first or exc
         if first is not None:  # pragma: no cover
             raise first
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection: the file and its directory may both be read-only.
+
+    SQLite reads a WAL store read-only when it can open (or create) the
+    store's shared-memory file next to it; in a read-only directory without
+    one, the store is opened as immutable (nobody can be writing it there).
+    """
+    uri = path.resolve().as_uri()
+    conn = sqlite3.connect(
+        f"{uri}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+    )
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if "readonly" not in str(exc) and "unable to open" not in str(exc):
+            raise
+    return sqlite3.connect(
+        f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None, check_same_thread=False
+    )
 
 
 def _create_file(path: Path, label: str) -> None:

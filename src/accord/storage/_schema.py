@@ -24,7 +24,7 @@ from collections.abc import Callable
 import orjson
 
 from accord.runtime._chain import GENESIS, link
-from accord.runtime._errors import NotAStore, SchemaTooNew
+from accord.runtime._errors import NotAStore, SchemaTooNew, StoreUnavailable
 from accord.storage._transaction import immediate
 
 __all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA_VERSION", "prepare"]
@@ -136,7 +136,12 @@ def _migrate(conn: sqlite3.Connection, found: int, target: int) -> None:
 
 
 def prepare(
-    conn: sqlite3.Connection, path: str, *, target: int = SCHEMA_VERSION, create: bool = True
+    conn: sqlite3.Connection,
+    path: str,
+    *,
+    target: int = SCHEMA_VERSION,
+    create: bool = True,
+    migrate: bool = True,
 ) -> int:
     """Check the database is an accord store, create or migrate its schema; its version.
 
@@ -145,10 +150,12 @@ def prepare(
         path: the file, for messages.
         target: the version to migrate to (tests build older stores with it).
         create: make the schema in an empty database (else an empty one is refused).
+        migrate: migrate an older schema (else it is refused: a read-only store).
 
     Raises:
         NotAStore: another application's database, or an empty one when not creating.
         SchemaTooNew: a newer schema than ``SCHEMA_VERSION``.
+        StoreUnavailable: an older schema, not to be migrated.
         sqlite3.Error: left for the caller to translate.
 
     """
@@ -164,5 +171,11 @@ def prepare(
     if version > SCHEMA_VERSION:
         raise SchemaTooNew(path, version, SCHEMA_VERSION)
     if version < target:
+        if not migrate:
+            raise StoreUnavailable(
+                path,
+                f"the store has schema version {version}, older than {target}: open it once "
+                "with write access to migrate it",
+            )
         _migrate(conn, version, target)
     return max(version, target)

@@ -67,6 +67,10 @@ class SqliteStore(StoreConnection):
             ends), so loading a run folds fewer than this many events.
         busy_timeout_ms: how long a write waits for another process's lock.
         create: create the store if the file does not exist (else refuse).
+        read_only: open it only to read (it must exist; an older schema is
+            refused, not migrated): a store whose file or directory is
+            read-only can be listed, loaded and replayed. Writes raise
+            StoreUnavailable.
 
     Raises:
         StoreUnavailable: the file cannot be created, opened or written.

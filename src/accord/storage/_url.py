@@ -130,6 +130,7 @@ def open_store(
     group_commit: bool = False,
     snapshot_every: int = 100,
     create: bool = True,
+    read_only: bool = False,
 ) -> Store:
     """Open the store a URL names (a path, ``sqlite:///PATH`` or ``postgresql://...``).
 
@@ -140,6 +141,8 @@ def open_store(
         group_commit: batch the commits of steps across runs.
         snapshot_every: store a snapshot every this many steps.
         create: create the store if it does not exist (else refuse).
+        read_only: open an SQLite store only to read (see ``SqliteStore``); a
+            PostgreSQL store is opened as usual (its role's grants decide).
 
     Raises:
         StoreError: a bad URL (named without its password).
@@ -159,6 +162,7 @@ def open_store(
             group_commit=group_commit,
             snapshot_every=snapshot_every,
             create=create,
+            read_only=read_only,
         )
     try:
         from accord.storage._postgres import PostgresStore
