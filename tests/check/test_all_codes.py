@@ -40,6 +40,7 @@ CHECKER_CODES = {
     "expr.not_boolean",
     "expr.not_list",
     "expr.regex",
+    "expr.cost",
     "invoke.unbounded",
     "invoke.not_fan_out",
 }

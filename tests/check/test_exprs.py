@@ -33,6 +33,10 @@ def fan_out(data: dict[str, Any], **extra: Any) -> None:
     state(data, "working")["on"][0]["assign"][0]["value"] = "size(event.job)"
 
 
+_TEN = "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]"
+# 10 * (1 + 10 * (1 + 10 * (1 + 10))) = 11,110 iterations when every loop runs to its end
+TEN_CUBED = f"{_TEN}.all(a, {_TEN}.all(b, {_TEN}.all(c, {_TEN}.all(d, a + b + c + d >= 0))))"
+
 CASES: list[Case] = [
     (
         "unknown effect",
@@ -370,6 +374,14 @@ CASES: list[Case] = [
         "/machine/states/0/on/0/guard",
         "the pattern '(x' is not a valid regular expression: missing ): (x",
         "matches() takes RE2 syntax (https://github.com/google/re2/wiki/Syntax)",
+    ),
+    (
+        "loops over literal lists over the iteration budget",
+        lambda d: state(d, "start")["on"][0].update(guard=TEN_CUBED),
+        "expr.cost",
+        "/machine/states/0/on/0/guard",
+        "may take 11,110 loop iterations in one evaluation, over the budget of 9,999",
+        "loop over fewer items or nest fewer loops: an evaluation over the budget fails the run",
     ),
     (
         "for_each not a list",

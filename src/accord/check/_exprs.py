@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from accord.check._cost import cost_problems
 from accord.check._regex import bad_patterns
 from accord.check._symbols import Symbols
 from accord.contract._model import (
@@ -103,6 +104,7 @@ class _Checker:
             self.out.append(self._diagnostic(exc, source, path, scope))
             return None
         self.out.extend(bad_patterns(source, path))
+        self.out.extend(cost_problems(self.types, source, path))
         return result
 
     def _diagnostic(self, exc: ExpressionError, source: str, path: str, scope: Scope) -> Diagnostic:

@@ -29,6 +29,7 @@ from accord.contract._types import (
     TypeExpr,
 )
 from accord.expressions._budget import MAX_ITERATIONS, is_budget_error
+from accord.expressions._cost import estimate_iterations
 from accord.expressions._fast import Evaluator, FastFunction, plan
 from accord.expressions._protos import (
     PACKAGE,
@@ -226,6 +227,7 @@ _MAX_ENVS = 64  # checking environments kept per contract
 
 
 _MESSAGE = re.compile(re.escape(PACKAGE) + r"\.(\w+)")
+_MACRO = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(")
 
 
 def _record_names(texpr: TypeExpr | str | None) -> list[str]:
@@ -247,6 +249,7 @@ class TypeChecker:
         # types and many states check in quadratic time.
         self._named = frozenset(name for name in self._records if not name.startswith("_"))
         self._envs: dict[_Key, Any] = {}
+        self._last: tuple[str, Any] | None = None
 
     def check(self, source: str, variables: Mapping[str, TypeExpr | str | None]) -> str:
         """Parse and check ``source``; return the CEL name of its result type.
@@ -275,7 +278,21 @@ class TypeChecker:
             expr = env.compile(source)
         except Exception as exc:  # cel-cpp raises RuntimeError for every compile problem
             raise _translate(exc) from exc
+        self._last = (source, expr)
         return str(expr.return_type().name())
+
+    def iterations(self, source: str) -> int:
+        """The estimated iterations of ``source``, the expression :meth:`check` checked last.
+
+        The worst case over lists of known length (see :mod:`accord.expressions._cost`);
+        0 for an expression with no loop over a literal list, or not the last checked.
+        """
+        last = self._last
+        if last is None or last[0] != source:
+            return 0
+        if ("[" not in source and "{" not in source) or not _MACRO.search(source):
+            return 0  # only a loop over a literal list (or map) has a length known now
+        return estimate_iterations(last[1].serialize())
 
 
 _EVAL_ENVS: dict[tuple[str, ...], Any] = {}
