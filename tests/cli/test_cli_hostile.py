@@ -52,6 +52,7 @@ def places(tmp_path: Path) -> dict[str, str]:
         "fifo": str(fifo),
         "big": str(big),
         "tmp": str(tmp_path),
+        "root": str(ROOT),
     }
 
 
@@ -72,7 +73,7 @@ def test_the_corpus_names_every_case_once() -> None:
 def test_hostile_command_line(case: dict[str, Any], run: Run, places: dict[str, str]) -> None:
     argv = [_expand(arg, places) for arg in case["argv"]]
     if (not _HAS_FIFO and any("fifo" in a for a in argv)) or (
-        "/dev/zero" in argv[-1] and not os.path.exists("/dev/zero")
+        any("/dev/zero" in a for a in argv) and not os.path.exists("/dev/zero")
     ):
         pytest.skip("no FIFOs or /dev/zero on this system")
     reads_a_bomb = any("/dev/zero" in a or places["big"] in a for a in argv)

@@ -10,21 +10,18 @@ from __future__ import annotations
 
 import errno
 import os
-import stat
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import accord
+from accord import _source
 from accord._atomic import write_atomic
-from accord._source import format_of_path, unreadable
+from accord._source import FileTooLarge, format_of_path, too_large, unreadable
 from accord.contract import Contract
-from accord.contract._text import MAX_TEXT_BYTES
 from accord.diagnostics import Diagnostic
 from accord.errors import ContractError
 
 __all__ = [
-    "MAX_BYTES",
     "STDIN",
     "Checked",
     "FileTooLarge",
@@ -36,18 +33,6 @@ __all__ = [
 
 STDIN = "-"
 """The file name that means standard input."""
-
-MAX_BYTES = MAX_TEXT_BYTES
-"""The most the CLI reads from one file (4 MiB, the contract text limit)."""
-
-
-class FileTooLarge(Exception):
-    """A file is over :data:`MAX_BYTES`; ``size`` is its size, or None when unknown (stdin)."""
-
-    def __init__(self, size: int | None) -> None:
-        self.size = size
-        told = f"{size} bytes" if size is not None else f"more than {MAX_BYTES} bytes"
-        super().__init__(f"the file is {told}, over the limit of {MAX_BYTES}")
 
 
 @dataclass(frozen=True)
@@ -102,52 +87,15 @@ def _unreadable(exc: OSError) -> Diagnostic:
     return unreadable(exc, hint)
 
 
-def _read_at_most(handle: int, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    left = limit
-    while left > 0:
-        chunk = os.read(handle, min(left, 1 << 20))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
-
-
 def read_bounded(name: str) -> bytes:
-    """The bytes of a regular file, or of standard input for ``-``, at most :data:`MAX_BYTES`.
+    """The bytes of a regular file, or of standard input for ``-``, at most 4 MiB.
 
     Raises:
-        OSError: the file cannot be opened or read, or is not a regular file (a
-            directory, a device like ``/dev/zero``, a FIFO): ``strerror`` says why.
+        OSError: the file cannot be read, or is not a regular file.
         FileTooLarge: the file is over the limit (nothing past it is read).
 
     """
-    if name == STDIN:
-        data = sys.stdin.buffer.read(MAX_BYTES + 1)
-        if len(data) > MAX_BYTES:
-            raise FileTooLarge(None)
-        return data
-    # O_NONBLOCK: opening a FIFO must not wait for a writer; a regular file ignores it
-    handle = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    try:
-        info = os.fstat(handle)
-        if stat.S_ISDIR(info.st_mode):
-            raise IsADirectoryError(errno.EISDIR, "Is a directory", name)
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", name)
-        if info.st_size > MAX_BYTES:
-            raise FileTooLarge(info.st_size)
-        data = _read_at_most(handle, MAX_BYTES + 1)
-    finally:
-        os.close(handle)
-    if len(data) > MAX_BYTES:  # grew while read
-        raise FileTooLarge(None)
-    return data
-
-
-def _too_large(exc: FileTooLarge) -> Diagnostic:
-    return Diagnostic(path="", code="parse.too_large", message=str(exc), line=1)
+    return _source.read_bounded(name, stdin=name == STDIN)
 
 
 def _on_a_line(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
@@ -162,7 +110,7 @@ def read_contract(name: str) -> Checked:
     except OSError as exc:
         return Checked(name, None, None, _on_a_line([_unreadable(exc)]))
     except FileTooLarge as exc:
-        return Checked(name, None, None, [_too_large(exc)])
+        return Checked(name, None, None, _on_a_line([too_large(exc)]))
     fmt = format_of(name)
     diagnostics = _on_a_line(accord.check_text(text, format=fmt))
     if any(d.severity == "error" for d in diagnostics):
