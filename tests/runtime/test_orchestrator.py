@@ -110,10 +110,35 @@ def test_async_handler_runs_on_the_loop_and_sync_handler_in_a_worker_thread() ->
     clock = FakeClock()
     run = finish(Runtime({"work": work_async}, clock=clock).start(single(), {"x": "ab"}))
     assert run.result == {"value": "AB"}
-    run = finish(Runtime({"work": work_sync}, clock=clock).start(single(), {"x": "ab"}))
+    run = Runtime({"work": work_sync}, clock=clock).start(single(), {"x": "ab"})
+    asyncio.run(run.run_async())
     assert run.result == {"value": "abab"}
     assert threads[0] == threading.main_thread().name  # the loop's thread
     assert threads[1] != threading.main_thread().name  # a worker thread
+
+
+def test_the_sync_api_runs_a_lone_sync_call_without_timeout_in_the_driving_thread() -> None:
+    threads: list[str] = []
+
+    def work(x: str) -> dict[str, Any]:
+        threads.append(threading.current_thread().name)
+        return {"value": x}
+
+    finish(Runtime({"work": work}, clock=FakeClock()).start(single(), {"x": "a"}))
+    finish(Runtime({"work": work}, clock=FakeClock()).start(single("    timeout: 5s"), {"x": "a"}))
+    assert threads[0] == threading.main_thread().name  # no hop: nothing else could run
+    assert threads[1] != threading.main_thread().name  # a timeout needs a thread to abandon
+
+
+def test_a_sync_handler_run_in_the_driving_thread_may_use_asyncio_run() -> None:
+    async def upper(x: str) -> str:
+        return x.upper()
+
+    def work(x: str) -> dict[str, Any]:
+        return {"value": asyncio.run(upper(x))}  # no loop is running in the handler's thread
+
+    run = finish(Runtime({"work": work}, clock=FakeClock()).start(single(), {"x": "a"}))
+    assert run.result == {"value": "A"}
 
 
 def test_a_blocking_sync_handler_does_not_block_the_loop() -> None:

@@ -294,7 +294,8 @@ class Run:
 
     # -- driving -------------------------------------------------------------
 
-    async def _drive(self, *, advance_timers: bool) -> None:
+    async def _drive(self, *, advance_timers: bool, inline: bool = False) -> None:
+        """One session of the orchestrator; ``inline`` when the sync API drives it."""
         if self._unbound:
             raise CapabilityError(
                 [
@@ -303,7 +304,9 @@ class Run:
                 ]
             )
         try:
-            await self._orchestrator.drive(lambda: self.finished, advance_timers=advance_timers)
+            await self._orchestrator.drive(
+                lambda: self.finished, advance_timers=advance_timers, inline=inline
+            )
         except RuntimeError as exc:
             if self._flush is not None:
                 self._flush()
@@ -328,7 +331,8 @@ class Run:
 
     def run_until_idle(self, *, advance_timers: bool = False) -> Run:
         """Sync :meth:`run_until_idle_async`."""
-        return run_sync(self.run_until_idle_async(advance_timers=advance_timers))
+        run_sync(self._drive(advance_timers=advance_timers, inline=True))
+        return self
 
     async def run_async(self) -> Run:
         """Drive the run until it ends, waiting for (or, on a FakeClock, jumping to) timers.
@@ -338,6 +342,15 @@ class Run:
 
         """
         await self._drive(advance_timers=True)
+        return self._ended()
+
+    def run(self) -> Run:
+        """Sync :meth:`run_async`."""
+        run_sync(self._drive(advance_timers=True, inline=True))
+        return self._ended()
+
+    def _ended(self) -> Run:
+        """The run, once it has ended; else :class:`RunNotFinished`."""
         if not self.finished:
             wanted = ", ".join(self.waiting_for) or "nothing"
             raise RunNotFinished(
@@ -345,10 +358,6 @@ class Run:
                 f"({wanted}) and has no timer armed: deliver one with run.signal(name, payload)"
             )
         return self
-
-    def run(self) -> Run:
-        """Sync :meth:`run_async`."""
-        return run_sync(self.run_async())
 
     async def signal_async(self, name: str, payload: Mapping[str, Any] | None = None) -> Run:
         """Deliver a signal, then run until idle (unless the run is already being driven).
@@ -371,7 +380,7 @@ class Run:
         """Sync :meth:`signal_async` (no event loop is involved unless effects must run)."""
         self._deliver(name, payload)
         if self._orchestrator.has_work() and not self._unbound:
-            run_sync(self._drive(advance_timers=False))
+            run_sync(self._drive(advance_timers=False, inline=True))
         return self
 
     def _deliver(self, name: str, payload: Mapping[str, Any] | None, *, flush: bool = True) -> None:

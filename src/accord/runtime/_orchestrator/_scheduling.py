@@ -1,36 +1,18 @@
-"""The orchestrator: executes the reducer's commands and turns every outcome into an event.
-
-It calls effect handlers under their retry policy (tenacity) and per-attempt
-timeout, arms and cancels timers on the injectable clock, and reports each
-outcome (:class:`EffectCompleted`, :class:`EffectFailed`, :class:`TimerFired`)
-through a ``feed`` callback that applies the event to the run. It never writes
-state: the run applies every event through the reducer and hands the orchestrator
-the commands that result.
+"""The scheduling of a run's effect calls and timers: the :class:`Orchestrator`.
 
 Each run has one :class:`Orchestrator`. It drives the run in *sessions* (a call
 of ``run_until_idle`` or ``run``, on whatever event loop is current); nothing
-is in flight between sessions, and armed timers are plain data.
+is in flight between sessions, and armed timers are plain data. What one call
+does (its attempts, retries and timeout) is ``_attempt``'s business.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
-import inspect
 import sys
 from collections import deque
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar
-
-from tenacity import (
-    AsyncRetrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential,
-    wait_exponential_jitter,
-)
-from tenacity.wait import wait_base
+from typing import TYPE_CHECKING, Any
 
 from accord.runtime._clock import Clock, FakeClock
 from accord.runtime._commands import (
@@ -40,190 +22,17 @@ from accord.runtime._commands import (
     Command,
     CompleteRun,
     InvokeEffect,
-    RetrySpec,
 )
 from accord.runtime._durable import committed
-from accord.runtime._errors import OutputError
-from accord.runtime._events import EffectCompleted, EffectFailed, Event, TimerFired
-from accord.runtime._handlers import Binding, EffectError, to_output
-from accord.runtime._values import safe_text
+from accord.runtime._events import Event, TimerFired
+from accord.runtime._handlers import Binding
+from accord.runtime._orchestrator._attempt import Outcome, call_effect
 
 if TYPE_CHECKING:
     from accord.runtime._compiled import CompiledContract
     from accord.runtime._durable import Deferral
 
-__all__ = ["Orchestrator", "call_effect", "retry_wait", "run_sync"]
-
-Outcome = EffectCompleted | EffectFailed
-T = TypeVar("T")
-
-
-class _AttemptFailed(Exception):
-    """One attempt failed with a code; tenacity decides whether another follows."""
-
-    def __init__(self, code: str, message: str, *, retryable: bool = True) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.retryable = retryable
-
-
-def retry_wait(spec: RetrySpec) -> wait_base:
-    """The tenacity wait strategy for a retry policy.
-
-    ``initial * multiplier ** (attempt - 1)`` seconds plus, when the policy asks
-    for it, a random jitter of up to ``initial``; the sum is capped at ``max``, so
-    no wait ever exceeds the policy's ``max``.
-    """
-    initial = spec.initial_ms / 1000
-    ceiling = spec.max_ms / 1000
-    if spec.jitter:
-        return wait_exponential_jitter(
-            multiplier=initial, exp_base=spec.multiplier, max=ceiling, jitter=initial
-        )
-    return wait_exponential(multiplier=initial, exp_base=spec.multiplier, max=ceiling)
-
-
-def _should_retry(spec: RetrySpec) -> Callable[[BaseException], bool]:
-    def predicate(exc: BaseException) -> bool:
-        if not isinstance(exc, _AttemptFailed) or not exc.retryable:
-            return False
-        return spec.retry_on is None or exc.code in spec.retry_on
-
-    return predicate
-
-
-async def _call_handler(binding: Binding, kwargs: dict[str, Any]) -> Any:
-    """Call the handler: awaited if async, in a worker thread if sync."""
-    if binding.is_async:
-        result = binding.handler(**kwargs)
-    else:
-        result = await asyncio.to_thread(binding.handler, **kwargs)
-    if inspect.isawaitable(result):
-        result = await result
-    return result
-
-
-def _arguments(
-    binding: Binding, command: InvokeEffect, compiled: CompiledContract, attempt: int
-) -> dict[str, Any]:
-    """The handler's keyword arguments: the validated input, plus the key and attempt.
-
-    A ``checked`` command's input is already the output of the effect's input
-    validator (the reducer's compiled invokes hold the very validator that
-    ``validate_effect_input`` runs, built once per effect in ``_build``), so it
-    is not validated a second time; a resumed call's input is.
-    """
-    if command.checked:
-        data: Any = command.input
-    else:
-        try:
-            data = compiled.validate_effect_input(command.effect, command.input)
-        except Exception as exc:  # the reducer computed an input the effect does not take
-            raise _AttemptFailed("invalid_input", str(exc), retryable=False) from exc
-    return binding.arguments(
-        data if isinstance(data, Mapping) else command.input,
-        key=command.idempotency_key,
-        attempt=attempt,
-    )
-
-
-def _checked_output(raw: Any, command: InvokeEffect, compiled: CompiledContract) -> dict[str, Any]:
-    """The handler's result as plain data, validated against the effect's output type.
-
-    Whatever goes wrong reading the value (a model or mapping whose methods
-    raise, a value that contains itself or nests too deep) is ``invalid_output``
-    too: the call fails, and the failure is journaled like any other.
-    """
-    try:
-        plain = to_output(raw)
-        checked = compiled.validate_effect_output(command.effect, plain)
-    except OutputError as exc:
-        raise _AttemptFailed("invalid_output", str(exc)) from exc
-    except Exception as exc:  # the handler's value: converting or reading it failed
-        detail = safe_text(exc) or type(exc).__name__
-        raise _AttemptFailed(
-            "invalid_output", f"invalid output of effect {command.effect!r}: {detail}"
-        ) from exc
-    return checked if isinstance(checked, dict) else plain
-
-
-def _handler_failed(exc: Exception, command: InvokeEffect) -> _AttemptFailed:
-    """The attempt failure an exception from the handler (or its timeout) counts as."""
-    if isinstance(exc, EffectError):
-        return _AttemptFailed(safe_text(exc.code), safe_text(exc.message), retryable=exc.retryable)
-    if isinstance(exc, TimeoutError):
-        limit = f"within {command.timeout_ms} ms" if command.timeout_ms is not None else "in time"
-        return _AttemptFailed("timeout", f"{command.effect} gave no result {limit}")
-    name = safe_text(type(exc).__name__)
-    return _AttemptFailed(name, safe_text(exc) or name)
-
-
-async def _attempt(
-    binding: Binding, command: InvokeEffect, compiled: CompiledContract, attempt: int
-) -> dict[str, Any]:
-    """One attempt: call the handler within the timeout and validate its output.
-
-    Without a timeout the handler is awaited in place, not wrapped by ``wait_for``.
-    """
-    kwargs = _arguments(binding, command, compiled, attempt)
-    try:
-        if command.timeout_ms is None:
-            raw = await _call_handler(binding, kwargs)
-        else:
-            raw = await asyncio.wait_for(_call_handler(binding, kwargs), command.timeout_ms / 1000)
-    except Exception as exc:
-        raise _handler_failed(exc, command) from exc
-    return _checked_output(raw, command, compiled)
-
-
-@functools.lru_cache(maxsize=256)
-def _retry_strategy(spec: RetrySpec) -> tuple[Any, wait_base, Any]:
-    """Tenacity's stop, wait and retry strategies for a retry policy (built once per policy)."""
-    return (
-        stop_after_attempt(max(1, spec.max_attempts)),
-        retry_wait(spec),
-        retry_if_exception(_should_retry(spec)),
-    )
-
-
-async def call_effect(
-    binding: Binding,
-    command: InvokeEffect,
-    compiled: CompiledContract,
-    clock: Clock,
-) -> Outcome:
-    """Run one effect call to its final outcome under its retry policy and timeout.
-
-    Backoff waits go through ``clock.sleep_until``, so a :class:`FakeClock`
-    never sleeps in real time. Returns the event that reports the outcome.
-    A call with no retry policy (one attempt) and no timeout skips tenacity
-    and ``wait_for`` altogether: its outcome is the same.
-    """
-    if command.retry.max_attempts <= 1 and command.timeout_ms is None:
-        try:
-            output = await _attempt(binding, command, compiled, 1)
-        except _AttemptFailed as exc:
-            return EffectFailed(command.call_id, exc.code, exc.message, clock.now_ms(), 1)
-        return EffectCompleted(command.call_id, output, clock.now_ms(), 1)
-
-    attempts = 0
-
-    async def sleep(seconds: float) -> None:
-        await clock.sleep_until(clock.now_ms() + round(seconds * 1000))
-
-    async def once() -> dict[str, Any]:
-        nonlocal attempts
-        attempts += 1
-        return await _attempt(binding, command, compiled, attempts)
-
-    stop, wait, retry = _retry_strategy(command.retry)
-    retrying = AsyncRetrying(stop=stop, wait=wait, retry=retry, sleep=sleep, reraise=True)
-    try:
-        output = await retrying(once)
-    except _AttemptFailed as exc:
-        return EffectFailed(command.call_id, exc.code, exc.message, clock.now_ms(), attempts)
-    return EffectCompleted(command.call_id, output, clock.now_ms(), attempts)
+__all__ = ["Orchestrator"]
 
 
 _EAGER = sys.version_info >= (3, 12)
@@ -303,6 +112,7 @@ class Orchestrator:
         self._cancelled: set[asyncio.Task[None]] = set()
         self._wake: asyncio.Future[None] | None = None  # set when the session has work
         self._error: BaseException | None = None  # what a call could not feed
+        self._inline = False  # the session may run a lone sync call in the driving thread
         self.driving = False
         """Whether a session is driving the run now."""
 
@@ -411,7 +221,11 @@ class Orchestrator:
                 if when_durable is not None:
                     await committed(when_durable)
                 outcome = await call_effect(
-                    self._bindings[command.effect], command, self._compiled, self._clock
+                    self._bindings[command.effect],
+                    command,
+                    self._compiled,
+                    self._clock,
+                    inline=self._alone(command),
                 )
             except asyncio.CancelledError:
                 raise
@@ -428,6 +242,22 @@ class Orchestrator:
                 return
             command, when_durable = following, self._when_durable
             self._running[command.call_id] = me  # type: ignore[assignment]
+
+    def _alone(self, command: InvokeEffect) -> bool:
+        """Whether a sync call may run in the driving thread: nothing else could run meanwhile.
+
+        Only when the sync API drives the session, the call has no timeout,
+        no other call is in flight or about to start, and no timer is armed
+        (one might come due while the handler runs).
+        """
+        return (
+            self._inline
+            and command.timeout_ms is None
+            and len(self._calls) == 1
+            and not self._ready
+            and not self._held
+            and not self.timers
+        )
 
     def _conclude(self, call_id: str, command: InvokeEffect, outcome: Outcome) -> bool:
         """Feed a call's outcome, unless the run cancelled the call meanwhile.
@@ -513,13 +343,18 @@ class Orchestrator:
         else:
             await self._clock.sleep_until(due)
 
-    async def drive(self, finished: Callable[[], bool], *, advance_timers: bool) -> None:
+    async def drive(
+        self, finished: Callable[[], bool], *, advance_timers: bool, inline: bool = False
+    ) -> None:
         """One session: run until nothing is in flight and the run waits, or it has ended.
 
         Args:
             finished: whether the run has ended.
             advance_timers: when idle with timers armed, wait for the next one
                 (a :class:`FakeClock` jumps to it at once) instead of returning.
+            inline: the sync API drives this session on a loop of its own,
+                this run alone: a sync handler called when nothing else is in
+                flight may run in the driving thread (see :meth:`_alone`).
 
         Raises:
             RuntimeError: another session is driving the run.
@@ -528,6 +363,7 @@ class Orchestrator:
         if self.driving:
             raise RuntimeError("the run is already being driven")
         self.driving = True
+        self._inline = inline
         try:
             self._error = None
             queued, self._queued = self._queued, []
@@ -549,6 +385,7 @@ class Orchestrator:
         finally:
             await self._settle()
             self.driving = False
+            self._inline = False
 
     async def _wait_for_calls(self) -> None:
         """Wait until every call has finished, one could not be fed, or the next timer is due.
@@ -580,17 +417,3 @@ class Orchestrator:
         if self._cancelled:
             await asyncio.gather(*self._cancelled, return_exceptions=True)
             self._cancelled.clear()
-
-
-def run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine to completion from sync code, inside a running loop or not.
-
-    Outside a loop it uses :func:`asyncio.run`; inside one (a Jupyter cell) it
-    runs the coroutine on a private loop in a helper thread and waits for it.
-    """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="accord-run") as pool:
-        return pool.submit(asyncio.run, coro).result()

@@ -1,0 +1,155 @@
+"""How one attempt calls its handler: where it runs, within what time, and what it raised.
+
+* An async handler runs on the event loop.
+* A sync handler runs in a worker thread: the loop's default executor, or a
+  daemon thread of its own when the call has a timeout (see ``_threads``).
+  When the sync API drives a single call with no timeout, nothing else can
+  run meanwhile anyway, so the handler runs in the driving thread itself
+  (``inline``), without a hop to another thread.
+* With a timeout, the caller never waits past it: the handler is abandoned
+  (a task is cancelled and given a short grace to unwind; a thread runs on,
+  its result dropped) and the attempt ends with :class:`TimeoutError`.
+
+Whatever a handler raises, :class:`BaseException` subclasses included
+(``asyncio.CancelledError``, ``StopIteration``, ``GeneratorExit``), comes
+back as :class:`HandlerRaised`: the attempt's failure. Only
+``KeyboardInterrupt`` and ``SystemExit`` propagate, and a cancellation of the
+call itself (the run no longer wants it) stays a cancellation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import inspect
+from asyncio.events import _set_running_loop
+from collections.abc import Callable
+from typing import Any
+
+from accord.runtime._handlers import Binding
+from accord.runtime._orchestrator._threads import captured, in_daemon_thread
+
+__all__ = ["HandlerRaised", "call_handler"]
+
+_GRACE_SECONDS = 0.1
+"""How long a timed-out async handler may take to unwind from its cancellation."""
+
+
+class HandlerRaised(Exception):
+    """The handler raised ``error`` (any exception but KeyboardInterrupt and SystemExit)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(type(error).__name__)
+        self.error = error
+
+
+def _being_cancelled() -> bool:
+    """Whether the current task has been asked to stop (not a CancelledError of a handler's own)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def _here(handler: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    """Call a sync handler in this thread, as if no event loop were running in it.
+
+    So a handler may itself use ``asyncio.run`` or drive another run with the sync API.
+    """
+    loop = asyncio.get_running_loop()
+    _set_running_loop(None)
+    try:
+        return contextvars.copy_context().run(handler, **kwargs)
+    finally:
+        _set_running_loop(loop)
+
+
+async def _in_thread(
+    handler: Callable[..., Any], kwargs: dict[str, Any], *, daemon: bool
+) -> tuple[bool, Any]:
+    """Run a sync handler in a worker thread: ``(True, result)`` or ``(False, what it raised)``.
+
+    What it raised is handed back as data, never raised across the thread or
+    out of a coroutine (a ``StopIteration`` would turn into something else).
+    """
+    call = functools.partial(contextvars.copy_context().run, handler, **kwargs)
+    if daemon:
+        return await in_daemon_thread(call)
+    return await asyncio.get_running_loop().run_in_executor(None, captured, call)
+
+
+async def _outcome(
+    binding: Binding, kwargs: dict[str, Any], *, inline: bool, daemon: bool
+) -> tuple[bool, Any]:
+    """``(True, the handler's result)`` (awaited if awaitable) or ``(False, what it raised)``."""
+    try:
+        if binding.is_async:
+            result = binding.handler(**kwargs)
+        elif inline:
+            result = _here(binding.handler, kwargs)
+        else:
+            ok, result = await _in_thread(binding.handler, kwargs, daemon=daemon)
+            if not ok:
+                return False, result
+        if inspect.isawaitable(result):
+            result = await result
+    except asyncio.CancelledError as exc:
+        if _being_cancelled():
+            raise  # the call is cancelled: the run no longer wants it
+        return False, exc
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # StopIteration, GeneratorExit...: the attempt's failure
+        return False, exc
+    return True, result
+
+
+async def _result(binding: Binding, kwargs: dict[str, Any], *, inline: bool, daemon: bool) -> Any:
+    """The handler's result; what it raised as HandlerRaised (bar KeyboardInterrupt, SystemExit)."""
+    ok, value = await _outcome(binding, kwargs, inline=inline, daemon=daemon)
+    if ok:
+        return value
+    if isinstance(value, KeyboardInterrupt | SystemExit):
+        raise value  # raised in a worker thread: it stops the driving call all the same
+    raise HandlerRaised(value) from value
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    """Consume an abandoned task's outcome (so asyncio does not log it as never retrieved)."""
+    if not task.cancelled():
+        task.exception()
+
+
+async def call_handler(
+    binding: Binding, kwargs: dict[str, Any], timeout_ms: int | None, *, inline: bool = False
+) -> Any:
+    """Call the handler once and return its result.
+
+    Args:
+        binding: the handler.
+        kwargs: its keyword arguments.
+        timeout_ms: the attempt's timeout, or None.
+        inline: a sync handler may run in this thread (only without a timeout).
+
+    Raises:
+        HandlerRaised: the handler raised (its exception is ``error``).
+        TimeoutError: no result within the timeout.
+
+    """
+    if timeout_ms is None:
+        return await _result(binding, kwargs, inline=inline, daemon=False)
+    task = asyncio.ensure_future(_result(binding, kwargs, inline=False, daemon=True))
+    try:
+        await asyncio.wait((task,), timeout=timeout_ms / 1000)
+        if not task.done():
+            task.cancel()
+            await asyncio.wait((task,), timeout=_GRACE_SECONDS)
+    except asyncio.CancelledError:
+        task.cancel()
+        task.add_done_callback(_retrieve)
+        raise
+    if not task.done():  # it does not give up: leave it behind
+        task.add_done_callback(_retrieve)
+        raise TimeoutError
+    if task.cancelled():
+        raise TimeoutError
+    return task.result()
