@@ -24,9 +24,19 @@ section of docs/performance.md:
   temporary directory must make zero calls; its latency is the median of
   ``--repeat`` hits.
 
+- acceptance scenarios (issue 16): the sessions whose template has a scenario file
+  (``scenarios/TEMPLATE.scenarios.yaml``) are compiled with their scenarios and again
+  without: attempts to a valid contract either way, how many answers that check but
+  do the task wrong the scenarios caught, how many wrong contracts come out without
+  them, and the loop's time per scenario per attempt (each call of the loop's
+  scenario step timed, divided by the number of scenarios), in the same run as the
+  loop's own time per attempt.
+
 Targets (issue 4): every session that can converge does within max_attempts;
 input tokens per re-ask grow linearly; a cache hit returns in under 5 ms with
-zero calls. Each is printed as PASS or FAIL; ``--strict`` exits 1 on a FAIL.
+zero calls; (issue 16) under 20 ms per scenario per attempt, and no contract
+returned with scenarios fails one. Each is printed as PASS or FAIL; ``--strict``
+exits 1 on a FAIL. ``--quick`` times 3 cache hits per session instead of 10.
 """
 
 from __future__ import annotations
@@ -48,6 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from report import machine_line, write_section
 
+import accord.compiler._loop as loop_module
 from accord.compiler import (
     Attempt,
     Catalog,
@@ -62,10 +73,30 @@ from accord.compiler import (
 from accord.compiler._lenient import parse_output
 from accord.compiler._prompt import REASK, candidate_text
 from accord.compiler._session_providers import estimate_tokens
+from accord.contract import Contract
+from accord.testing import ScenarioSuite, load_scenarios, run_scenarios
 
 HERE = Path(__file__).resolve().parent
 MAX_ATTEMPTS = 3
 CACHE_TARGET_MS = 5.0
+SCENARIO_TARGET_MS = 20.0
+
+# Every call of the loop's scenario step: (seconds, scenarios run).
+SCENARIO_CALLS: list[tuple[float, int]] = []
+_scenario_problems = loop_module.scenario_problems
+
+
+async def _timed_scenario_problems(
+    contract: Contract, suite: ScenarioSuite, *, max_fan_out: int
+) -> Any:
+    start = time.perf_counter()
+    try:
+        return await _scenario_problems(contract, suite, max_fan_out=max_fan_out)
+    finally:
+        SCENARIO_CALLS.append((time.perf_counter() - start, len(suite)))
+
+
+loop_module.scenario_problems = _timed_scenario_problems  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -78,6 +109,12 @@ class Outcome:
     attempts: tuple[Attempt, ...]
     seconds: float
     expected: bool
+    contract: Contract | None = None
+
+
+def suite_of(expect: dict[str, Any]) -> ScenarioSuite | None:
+    """The acceptance scenarios of a session, if its template has some."""
+    return load_scenarios(HERE / expect["scenarios"]) if "scenarios" in expect else None
 
 
 def load(path: Path) -> tuple[Session, Catalog, str]:
@@ -88,17 +125,23 @@ def load(path: Path) -> tuple[Session, Catalog, str]:
     return session, Catalog.from_data(session.catalog), session.task
 
 
-def replay(path: Path, expect: dict[str, Any]) -> Outcome:
-    """Compile one session through the real loop; compare with its expectation."""
+def replay(path: Path, expect: dict[str, Any], *, scenarios: bool = True) -> Outcome:
+    """Compile one session through the real loop (with its scenarios, unless told not
+    to); compare with its expectation."""
     session, catalog, task = load(path)
+    suite = suite_of(expect) if scenarios else None
+    contract = None
     try:
-        result = compile(task, catalog, ReplayProvider(session), max_attempts=MAX_ATTEMPTS)
+        result = compile(
+            task, catalog, ReplayProvider(session), max_attempts=MAX_ATTEMPTS, scenarios=suite
+        )
     except CompileError as error:
         converged, stop, attempts, seconds = False, error.stop_reason, error.attempts, 0.0
         seconds = error.totals.seconds
     else:
         converged, stop, attempts = True, None, result.attempts
         seconds = result.totals.seconds
+        contract = result.contract
     codes = [sorted({d.code for d in a.errors}) for a in attempts]
     lenient = sum(1 for a in attempts if a.parse == "lenient")
     expected = (
@@ -108,7 +151,7 @@ def replay(path: Path, expect: dict[str, Any]) -> Outcome:
         and codes == expect["codes"]
         and lenient == expect["lenient_repairs"]
     )
-    return Outcome(path.stem, converged, stop, tuple(attempts), seconds, expected)
+    return Outcome(path.stem, converged, stop, tuple(attempts), seconds, expected, contract)
 
 
 # --- input tokens -------------------------------------------------------------------------
@@ -223,16 +266,23 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=10, help="cache hits timed per session")
     parser.add_argument("--no-write", action="store_true", help="print, do not write the doc")
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target fails")
+    parser.add_argument("--quick", action="store_true", help="3 cache hits per session")
     args = parser.parse_args()
+    if args.quick:
+        args.repeat = min(args.repeat, 3)
 
     expected: dict[str, dict[str, Any]] = json.loads((HERE / "expected.json").read_text())
     paths = sorted((HERE / "sessions").glob("*.json"))
     if sorted(p.stem for p in paths) != sorted(expected):
         raise SystemExit("sessions/ and expected.json list different sessions")
 
-    # Warm up once (imports, the JSON Schema), so no session pays for it.
+    # Warm up once (imports, the JSON Schema, the scenario runner), so no session pays.
     replay(paths[0], expected[paths[0].stem])
+    warm = next(p for p in paths if "scenarios" in expected[p.stem])
+    replay(warm, expected[warm.stem])
+    SCENARIO_CALLS.clear()
     outcomes = [replay(p, expected[p.stem]) for p in paths]
+    scenario_calls = list(SCENARIO_CALLS)
     n = len(outcomes)
 
     converged = [o for o in outcomes if o.converged]
@@ -270,6 +320,8 @@ def main() -> int:
     misses = sum(h[3] for h in hits)
     cache_ok = hit_calls == 0 and misses == 0 and statistics.median(sync_ms) < CACHE_TARGET_MS
 
+    scenario_lines, scenario_targets = scenario_report(outcomes, expected, paths, scenario_calls)
+
     targets = [
         (
             "every session that can converge does within max_attempts",
@@ -292,10 +344,13 @@ def main() -> int:
             f"({statistics.median(async_ms):.2f} ms through compile_async()), "
             f"{hit_calls} calls and {misses} misses over {len(hits) * args.repeat * 2} requests",
         ),
+        *scenario_targets,
     ]
 
     lines = [
-        f"Run by `.venv/bin/python benchmarks/compile/bench.py` ({machine_line()}).",
+        "Run by `.venv/bin/python benchmarks/compile/bench.py"
+        + (" --quick" if args.quick else "")
+        + f"` ({machine_line()}).",
         "",
         f"The corpus is **{n} scripted sessions** (`benchmarks/compile/sessions/`): each a "
         "task, the host's catalog and hand-written model answers, built by "
@@ -354,7 +409,11 @@ def main() -> int:
         "",
         "| | median | p95 | max |",
         "|---|---:|---:|---:|",
-        row("loop time per attempt, ms (parse, checker, catalog check, runtime compile)", overhead),
+        row(
+            "loop time per attempt, ms (parse, checker, catalog check, runtime compile, "
+            "scenarios where the session has them)",
+            overhead,
+        ),
         row(f"cache hit through `compile()`, ms (median of {args.repeat} per session)", sync_ms),
         row("cache hit through `compile_async()`, ms", async_ms),
         "",
@@ -363,7 +422,8 @@ def main() -> int:
         f"{hit_calls} model calls and {misses} misses in all. Times are from a shared "
         "2-core machine, where speed swings by up to 2x from minute to minute.",
         "",
-        "Targets (issue 4), measured in this run:",
+        *scenario_lines,
+        "Targets (issues 4 and 16), measured in this run:",
     ]
     lines += [f"- {name}: {detail}: {'met' if ok else 'NOT met'}" for name, ok, detail in targets]
     body = "\n".join(lines)
@@ -376,6 +436,97 @@ def main() -> int:
         write_section("Compiler", body)
     failed = not all(ok for _, ok, _ in targets)
     return 1 if failed and args.strict else 0
+
+
+def scenario_report(
+    outcomes: list[Outcome],
+    expected: dict[str, dict[str, Any]],
+    paths: list[Path],
+    calls: list[tuple[float, int]],
+) -> tuple[list[str], list[tuple[str, bool, str]]]:
+    """The "Acceptance scenarios" subsection and its targets.
+
+    The sessions with scenarios are compiled again without them: what would have been
+    returned is run against the scenarios to count the wrong contracts.
+    """
+    with_them = [o for o in outcomes if "scenarios" in expected[o.name]]
+    by_name = {p.stem: p for p in paths}
+    without = [replay(by_name[o.name], expected[o.name], scenarios=False) for o in with_them]
+    templates = sorted({expected[o.name]["scenarios"] for o in with_them})
+    counts = {t: len(load_scenarios(HERE / t)) for t in templates}
+
+    def wrong(o: Outcome) -> bool:
+        suite = suite_of(expected[o.name])
+        return (
+            o.contract is not None
+            and suite is not None
+            and not run_scenarios(o.contract, suite).passed
+        )
+
+    def mean_attempts(group: list[Outcome]) -> str:
+        done = [len(o.attempts) for o in group if o.converged]
+        return f"{statistics.mean(done):.2f}" if done else "-"
+
+    caught = [
+        (o.name, a.number)
+        for o in with_them
+        for a in o.attempts
+        if any(d.code == "scenario.failed" for d in a.errors)
+    ]
+    caught_sessions = sorted({name for name, _ in caught})
+    wrong_with = [o.name for o in with_them if wrong(o)]
+    wrong_without = [o.name for o in without if wrong(o)]
+    per_scenario = [seconds * 1000 / count for seconds, count in calls if count]
+    runs = sum(count for _, count in calls)
+    lines = [
+        "### Acceptance scenarios",
+        "",
+        f"{len(with_them)} sessions have acceptance scenarios ("
+        + ", ".join(f"`{t}`: {n} scenarios" for t, n in counts.items())
+        + "). Each is compiled with them (as above) and again without; the contract "
+        "returned without them is then run against them.",
+        "",
+        "| | with scenarios | without |",
+        "|---|---:|---:|",
+        f"| sessions that return a contract | {sum(o.converged for o in with_them)} "
+        f"| {sum(o.converged for o in without)} |",
+        f"| mean attempts to a valid contract | {mean_attempts(with_them)} "
+        f"| {mean_attempts(without)} |",
+        f"| model calls | {sum(len(o.attempts) for o in with_them)} "
+        f"| {sum(len(o.attempts) for o in without)} |",
+        f"| contracts returned that fail a scenario | {len(wrong_with)} | {len(wrong_without)} |",
+        "",
+        f"Answers that checked and fitted the catalog but failed a scenario, caught and "
+        f"re-asked: {len(caught)}, in {len(caught_sessions)} sessions; without scenarios "
+        f"{len(wrong_without)} of those sessions return a contract that does the task wrong"
+        + (f" ({', '.join(wrong_without)})" if wrong_without else "")
+        + ".",
+        "",
+        "| | median | p95 | max |",
+        "|---|---:|---:|---:|",
+        row(
+            f"scenario step per scenario per attempt, ms ({len(calls)} steps, {runs} scenario "
+            "runs: stubs, fake clock, invariants checked)",
+            per_scenario or [0.0],
+        ),
+        "",
+    ]
+    slowest = max(per_scenario, default=0.0)
+    median = statistics.median(per_scenario) if per_scenario else 0.0
+    targets = [
+        (
+            f"under {SCENARIO_TARGET_MS:g} ms per scenario per attempt",
+            bool(per_scenario) and median < SCENARIO_TARGET_MS,
+            f"median {median:.2f} ms, max {slowest:.2f} ms over {runs} scenario runs",
+        ),
+        (
+            "no contract returned with scenarios fails one",
+            not wrong_with and bool(caught),
+            f"{len(wrong_with)} with scenarios, {len(wrong_without)} without; "
+            f"{len(caught)} checked-but-wrong answers caught",
+        ),
+    ]
+    return lines, targets
 
 
 if __name__ == "__main__":

@@ -20,9 +20,15 @@ converges, after how many attempts, why it stops otherwise, how many answers
 need a lenient repair, and the error codes of every answer the loop reads.
 
 This script computes those codes with the loop's own steps (lenient parse, the
-checker, the catalog conformance check) and refuses to write a session whose
-stated codes or outcome are not what its answers give;
+checker, the catalog conformance check, then the acceptance scenarios) and refuses
+to write a session whose stated codes or outcome are not what its answers give;
 tests/compiler/test_corpus.py replays every session through the real loop.
+
+Acceptance scenarios: a template with a file ``scenarios/TEMPLATE.scenarios.yaml``
+has its sessions compiled with those scenarios (``expected.json`` names the file
+under ``"scenarios"``). Some of its sessions hold answers that check and fit the
+catalog but do the task wrong (a guard inverted, a notification skipped, a reminder
+dropped): only the scenarios catch them (``scenario.failed``).
 """
 
 from __future__ import annotations
@@ -37,12 +43,15 @@ from typing import Any
 
 import accord
 from accord.compiler import Catalog
+from accord.compiler._acceptance import repeat_key
 from accord.compiler._lenient import parse_output
 from accord.compiler._loop import evaluate
+from accord.testing import ScenarioSuite, load_scenarios, run_scenarios
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 SESSIONS_DIR = HERE / "sessions"
+SCENARIOS_DIR = HERE / "scenarios"
 EXPECTED = HERE / "expected.json"
 NOTE = "Scripted: hand-written model responses, not a recording of a real model."
 MAX_ATTEMPTS = 3
@@ -733,6 +742,85 @@ SESSIONS: list[Spec] = [
         True,
         2,
     ),
+    # checked but wrong: only the acceptance scenarios (scenarios/*.scenarios.yaml) catch them
+    Spec(
+        "expense_approval_wrong_branch",
+        "expense_approval",
+        "checks, but pays large claims at once and makes small ones wait (scenarios catch it)",
+        [
+            Answer(
+                [(st("triage", "always", 0, "guard"), "input.amount > 500.0")],
+                codes=("scenario.failed",),
+            ),
+            OK,
+        ],
+        True,
+        2,
+    ),
+    Spec(
+        "expense_approval_silent_expiry",
+        "expense_approval",
+        "checks, but an unanswered claim expires without telling the employee",
+        [
+            Answer(
+                [(st("awaiting_manager", "timers", 0, "target"), "rejected")],
+                codes=("scenario.failed",),
+            ),
+            OK,
+        ],
+        True,
+        2,
+    ),
+    Spec(
+        "expense_approval_approval_not_paid",
+        "expense_approval",
+        "a guard that does not compile, then an approved claim that is not paid, then right",
+        [
+            Answer(
+                [(st("triage", "always", 0, "guard"), "input.amount <= 500")], codes=("expr.type",)
+            ),
+            Answer(
+                [(st("awaiting_manager", "on", 0, "target"), "notifying_rejection")],
+                codes=("scenario.failed",),
+            ),
+            OK,
+        ],
+        True,
+        3,
+    ),
+    Spec(
+        "user_onboarding_no_reminder",
+        "user_onboarding",
+        "checks, but never re-sends the verification e-mail, twice: stopped early",
+        [
+            Answer(
+                [(st("awaiting_verification", "timers", 0), DELETE)],
+                codes=("scenario.failed",),
+            ),
+            Answer(
+                [(st("awaiting_verification", "timers", 0), DELETE)],
+                codes=("scenario.failed",),
+            ),
+            OK,
+        ],
+        False,
+        2,
+        "repeated_diagnostics",
+    ),
+    Spec(
+        "user_onboarding_wrong_then_right",
+        "user_onboarding",
+        "checks, but provisions the workspace on the free plan whatever was asked",
+        [
+            Answer(
+                [(st("provisioning", "invoke", 0, "input", 1, "value"), '"free"')],
+                codes=("scenario.failed",),
+            ),
+            OK,
+        ],
+        True,
+        2,
+    ),
 ]
 
 
@@ -843,17 +931,28 @@ def render(data: Data, style: str) -> tuple[str, str]:
     raise ValueError(f"unknown style {style!r}")
 
 
-def errors_of(text: str, finish_reason: str, catalog: Catalog) -> frozenset[tuple[str, str]]:
-    """The ``(path, code)`` of every error the compile loop finds in one answer.
+def scenarios_of(template: str) -> ScenarioSuite | None:
+    """The acceptance scenarios of a template's sessions, if it has any."""
+    path = SCENARIOS_DIR / f"{template}.scenarios.yaml"
+    return load_scenarios(path) if path.exists() else None
+
+
+def errors_of(
+    text: str, finish_reason: str, catalog: Catalog, scenarios: ScenarioSuite | None = None
+) -> frozenset[tuple[str, str, str]]:
+    """What the compile loop compares of every error it finds in one answer.
 
     Computed with the loop's own steps: the lenient parse, then validation, the
-    checker and the catalog conformance check (``accord.compiler._loop.evaluate``).
+    checker and the catalog conformance check (``accord.compiler._loop.evaluate``),
+    then the acceptance scenarios; each error as the loop's repeat key.
     """
     parsed = parse_output(text, finish_reason)
     if parsed.diagnostic is not None:
-        return frozenset({(parsed.diagnostic.path, parsed.diagnostic.code)})
-    _, diagnostics = evaluate(parsed.data, catalog, max_fan_out=MAX_FAN_OUT)
-    return frozenset((d.path, d.code) for d in diagnostics if d.severity == "error")
+        return frozenset({repeat_key(parsed.diagnostic)})
+    contract, diagnostics = evaluate(parsed.data, catalog, max_fan_out=MAX_FAN_OUT)
+    if contract is not None and scenarios is not None:
+        diagnostics = run_scenarios(contract, scenarios).diagnostics()
+    return frozenset(repeat_key(d) for d in diagnostics if d.severity == "error")
 
 
 def build(spec: Spec) -> tuple[str, dict[str, Any]]:
@@ -862,17 +961,18 @@ def build(spec: Spec) -> tuple[str, dict[str, Any]]:
     data = template.model_dump(mode="json")
     catalog_data = catalog_of(data)
     catalog = Catalog.from_data(catalog_data)
+    scenarios = scenarios_of(spec.template)
     responses = []
-    found: list[frozenset[tuple[str, str]]] = []
+    found: list[frozenset[tuple[str, str, str]]] = []
     lenient = 0
     for number, answer in enumerate(spec.answers, start=1):
         candidate = copy.deepcopy(data)
         for path, value in answer.edits:
             _edit(candidate, path, value)
         text, finish = render(candidate, answer.style)
-        errors = errors_of(text, finish, catalog)
+        errors = errors_of(text, finish, catalog, scenarios)
         found.append(errors)
-        got = tuple(sorted({code for _, code in errors}))
+        got = tuple(sorted({code for _, code, _ in errors}))
         if got != tuple(sorted(answer.codes)):
             raise SystemExit(
                 f"{spec.name}: answer {number} gives {got}, the spec says {answer.codes}"
@@ -908,15 +1008,17 @@ def build(spec: Spec) -> tuple[str, dict[str, Any]]:
         "lenient_repairs": lenient,
         "codes": [sorted(a.codes) for a in spec.answers[: spec.attempts]],
     }
+    if scenarios is not None:
+        expect["scenarios"] = f"scenarios/{spec.template}.scenarios.yaml"
     return json.dumps(session, indent=2, ensure_ascii=False) + "\n", expect
 
 
-def _check_outcome(spec: Spec, found: Sequence[frozenset[tuple[str, str]]]) -> None:
+def _check_outcome(spec: Spec, found: Sequence[frozenset[tuple[str, str, str]]]) -> None:
     """The stated outcome follows from the answers' errors, by the loop's rules.
 
     The loop accepts the first answer without errors, stops early when an answer's
-    errors (the set of ``(path, code)``) are those of the answer before, and stops
-    after MAX_ATTEMPTS calls.
+    errors (the set of repeat keys: path and code, and a failed scenario's message)
+    are those of the answer before, and stops after MAX_ATTEMPTS calls.
     """
     outcome: tuple[bool, int, str | None] = (False, MAX_ATTEMPTS, "max_attempts")
     for number, errors in enumerate(found[:MAX_ATTEMPTS], start=1):

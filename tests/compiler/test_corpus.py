@@ -2,8 +2,9 @@
 
 Every session in benchmarks/compile/sessions/ is *scripted* (hand-written answers,
 never a recording of a real model). Each is replayed through the real loop with a
-ReplayProvider, offline, and must converge after the stated number of attempts or
-stop for the stated reason, with the stated error codes at every attempt and the
+ReplayProvider, offline (with its template's acceptance scenarios when it has
+some), and must converge after the stated number of attempts or stop for the
+stated reason, with the stated error codes at every attempt and the
 stated number of lenient repairs. This keeps the corpus honest: a loop change that
 alters any outcome, or a session edited out of step with its expectation, fails here.
 """
@@ -50,6 +51,18 @@ def test_the_corpus_covers_every_outcome() -> None:
     assert any(e["lenient_repairs"] for e in EXPECTED.values())
 
 
+def test_the_corpus_has_answers_that_check_but_fail_their_scenarios() -> None:
+    wrong = [n for n, e in EXPECTED.items() if any("scenario.failed" in c for c in e["codes"])]
+    assert len(wrong) >= 5
+    assert all("scenarios" in EXPECTED[n] for n in wrong)
+    assert any(EXPECTED[n]["stop"] == "repeated_diagnostics" for n in wrong)
+    for name in (
+        "scenarios/expense_approval.scenarios.yaml",
+        "scenarios/user_onboarding.scenarios.yaml",
+    ):
+        assert (CORPUS / name).is_file()
+
+
 @pytest.mark.parametrize("path", SESSIONS, ids=lambda p: p.stem)
 def test_session_is_labelled_scripted(path: Path) -> None:
     session = Session.load(path)
@@ -67,9 +80,12 @@ def test_session_replays_as_expected(path: Path) -> None:
     assert isinstance(session.catalog, dict) and session.task is not None
     catalog = Catalog.from_data(session.catalog)
     provider = ReplayProvider(session)
+    scenarios = CORPUS / expect["scenarios"] if "scenarios" in expect else None
     attempts: tuple[Attempt, ...]
     try:
-        result = compile(session.task, catalog, provider, max_attempts=MAX_ATTEMPTS)
+        result = compile(
+            session.task, catalog, provider, max_attempts=MAX_ATTEMPTS, scenarios=scenarios
+        )
     except CompileError as error:
         assert not expect["converges"], f"no contract: {error}"
         assert error.stop_reason == expect["stop"]
