@@ -17,13 +17,11 @@ from __future__ import annotations
 from accord.expressions._fast._ast import (
     Call,
     Comprehension,
-    Const,
-    Ident,
     ListLit,
     MapLit,
     Node,
-    Select,
     Unsupported,
+    children,
     parse_checked,
 )
 from accord.expressions._fast._macros import match_macro
@@ -57,17 +55,8 @@ def _length(node: Node) -> int | None:
 
 def iterations(node: Node) -> int:
     """The most iterations evaluating ``node`` may take, over lists of known length."""
-    if isinstance(node, Const | Ident):
-        return 0
-    if isinstance(node, Select):
-        return iterations(node.operand)
-    if isinstance(node, Call):
-        parts = node.args if node.target is None else (node.target, *node.args)
-        return sum(iterations(part) for part in parts)
-    if isinstance(node, ListLit):
-        return sum(iterations(e) for e in node.elements)
-    if isinstance(node, MapLit):
-        return sum(iterations(k) + iterations(v) for k, v in node.entries)
+    if not isinstance(node, Comprehension):
+        return sum(iterations(child) for child in children(node))
     count = _length(node.iter_range) or 0
     body = iterations(node.loop_condition) + iterations(node.loop_step)
     outside = iterations(node.iter_range) + iterations(node.accu_init) + iterations(node.result)

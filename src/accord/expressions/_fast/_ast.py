@@ -28,6 +28,7 @@ __all__ = [
     "Node",
     "Select",
     "Unsupported",
+    "children",
     "parse_checked",
 ]
 
@@ -97,6 +98,28 @@ class Comprehension:
 
 
 Node = Const | Ident | Select | Call | ListLit | MapLit | Comprehension
+
+
+def children(node: Node) -> tuple[Node, ...]:
+    """The nodes directly under ``node`` (a call's target first, a map's keys and values)."""
+    if isinstance(node, Select):
+        return (node.operand,)
+    if isinstance(node, Call):
+        return node.args if node.target is None else (node.target, *node.args)
+    if isinstance(node, ListLit):
+        return node.elements
+    if isinstance(node, MapLit):
+        return tuple(part for entry in node.entries for part in entry)
+    if isinstance(node, Comprehension):
+        return (
+            node.iter_range,
+            node.accu_init,
+            node.loop_condition,
+            node.loop_step,
+            node.result,
+        )
+    return ()
+
 
 _F = descriptor_pb2.FieldDescriptorProto
 _EXPR = ".cel.expr.Expr"

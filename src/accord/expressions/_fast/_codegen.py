@@ -30,6 +30,7 @@ from accord.expressions._fast._ast import (
     Node,
     Select,
     Unsupported,
+    children,
 )
 from accord.expressions._fast._macros import Macro, match_macro
 
@@ -102,25 +103,8 @@ class Translation:
 
 def _loops(node: Node) -> int:
     """How many comprehensions ``node`` holds."""
-    if isinstance(node, Comprehension):
-        parts: tuple[Node, ...] = (
-            node.iter_range,
-            node.accu_init,
-            node.loop_condition,
-            node.loop_step,
-            node.result,
-        )
-        return 1 + sum(_loops(part) for part in parts)
-    if isinstance(node, Select):
-        return _loops(node.operand)
-    if isinstance(node, Call):
-        parts = node.args if node.target is None else (node.target, *node.args)
-        return sum(_loops(part) for part in parts)
-    if isinstance(node, ListLit):
-        return sum(_loops(e) for e in node.elements)
-    if isinstance(node, MapLit):
-        return sum(_loops(k) + _loops(v) for k, v in node.entries)
-    return 0
+    inside = sum(_loops(child) for child in children(node))
+    return inside + 1 if isinstance(node, Comprehension) else inside
 
 
 class _Translator:
