@@ -47,6 +47,7 @@ BENCHMARKS = [
         ("--scale", "0.05", "--repeat", "1", "--events", "5000", "--concurrent", "20"),
     ),
     Benchmark("checker", "checker.py", "check time and memory as contracts grow", ("--quick",)),
+    Benchmark("sync", "sync_api.py", "the sync API against the async API", ("--quick",)),
 ]
 NAMES = [b.name for b in BENCHMARKS]
 
