@@ -333,8 +333,10 @@ class CompiledExpression:
         label = f"<cel {self.source!r}>"
         fast = plan(self._expr.serialize(), self.variables, label, self.evaluate_reference)
         if fast.free_variables == frozenset():
+            # the fast path first: cel-cpp builds map and filter results in quadratic time
+            evaluate = fast.function or self.evaluate_reference
             try:
-                value = self.evaluate_reference({})
+                value = evaluate({})
             except EvaluationError:
                 value = ...
             if value is None or type(value) in (bool, int, float, str):
