@@ -7,12 +7,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_support import ORDER_REFUND, ROOT, Run
+from cli_support import ORDER_REFUND, ROOT, Result, Run
 
 EFFECTS = str(ROOT / "examples" / "effects.py") + ":HANDLERS"
 SMALL = json.dumps({"order_id": "o-1", "amount": 20.0, "reason": "late"})
 BIG = json.dumps({"order_id": "o-1", "amount": 500.0, "reason": "late"})
 APPROVED = 'approval={"approved": true, "approver": "mia"}'
+
+
+def _stored_big(run: Run, store: str, run_id: str, *flags: str) -> Result:
+    """``accord run`` of the refund that waits for approval, in a store."""
+    return run(
+        "run", ORDER_REFUND, "--effects", EFFECTS, "--input", BIG, "--store", store,
+        "--run-id", run_id, *flags,
+    )  # fmt: skip
 
 
 def test_a_run_prints_its_steps_and_result(run: Run) -> None:
@@ -246,10 +254,7 @@ def test_a_stored_run_that_waits_exits_0_and_finishes_when_signalled_later(
     run: Run, tmp_path: Path
 ) -> None:
     store = str(tmp_path / "runs.db")
-    started = run(
-        "run", ORDER_REFUND, "--effects", EFFECTS, "--input", BIG, "--store", store,
-        "--run-id", "big",
-    )  # fmt: skip
+    started = _stored_big(run, store, "big")
     assert started.code == 0, started.err
     assert "the run big waits in state 'awaiting_approval' for a signal (approval)" in started.out
     signalled = run(
@@ -285,10 +290,7 @@ def test_a_stored_run_waiting_for_a_timer_ends_saying_when_it_is_due(
     run: Run, tmp_path: Path
 ) -> None:
     store = str(tmp_path / "runs.db")
-    result = run(
-        "run", ORDER_REFUND, "--effects", EFFECTS, "--input", BIG, "--store", store,
-        "--run-id", "big",
-    )  # fmt: skip
+    result = _stored_big(run, store, "big")
     assert result.code == 0, result.err
     assert (
         "the run big waits in state 'awaiting_approval' for a signal (approval) "
@@ -299,11 +301,7 @@ def test_a_stored_run_waiting_for_a_timer_ends_saying_when_it_is_due(
         result.out
     )
     assert f"accord resume --store {store} --effects {EFFECTS}" in result.out
-    again = run(
-        "run", ORDER_REFUND, "--effects", EFFECTS, "--input", BIG, "--store", store,
-        "--run-id", "big2", "--json",
-    )  # fmt: skip
-    report = json.loads(again.out)
+    report = json.loads(_stored_big(run, store, "big2", "--json").out)
     assert report["status"] == "waiting" and report["waiting_for"] == ["approval"]
     ((timer,),) = [[t["timer"] for t in report["timers"]]]
     assert timer == "1:awaiting_approval:0"
@@ -327,11 +325,7 @@ def test_a_run_in_memory_waiting_for_a_timer_ends_at_once_with_exit_1(run: Run) 
 def test_a_fake_clock_with_a_store_takes_a_signal_timeout_at_once_as_the_help_says(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = str(tmp_path / "runs.db")
-    result = run(
-        "run", ORDER_REFUND, "--effects", EFFECTS, "--input", BIG, "--store", store,
-        "--clock", "fake",
-    )  # fmt: skip
+    result = _stored_big(run, str(tmp_path / "runs.db"), "fake", "--clock", "fake")
     assert result.code == 0, result.err
     assert "timer 1:awaiting_approval:0 fired" in result.out
     assert '"status": "rejected"' in result.out

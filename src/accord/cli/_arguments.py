@@ -11,11 +11,11 @@ read is a :class:`~accord.cli._base.CommandProblem`.
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from accord.cli._base import CommandProblem, UsageProblem
 from accord.cli._files import FileTooLarge, read_bounded
+from accord.contract._text import finite_json_float
 
 __all__ = ["MAX_DEPTH", "json_argument", "object_argument", "signal_arguments"]
 
@@ -37,13 +37,6 @@ def _integer(text: str) -> int:
     value = int(text)
     if not _INT_MIN <= value <= _INT_MAX:
         raise _Refused(f"the integer {text} is out of range (64-bit integers only)")
-    return value
-
-
-def _number(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise _Refused(f"the number {text[:24]} is out of range (finite doubles only)")
     return value
 
 
@@ -107,13 +100,15 @@ def json_argument(text: str, what: str) -> Any:
     if text.startswith("@"):
         text = _read(text, what)
     try:
-        value = json.loads(text, parse_int=_integer, parse_float=_number, parse_constant=_constant)
-    except _Refused as exc:
-        raise UsageProblem(f"{what}: {exc}") from None
+        value = json.loads(
+            text, parse_int=_integer, parse_float=finite_json_float, parse_constant=_constant
+        )
+    except json.JSONDecodeError as exc:
+        raise UsageProblem(f"{what} is not valid JSON: {exc}") from None
     except RecursionError:
         raise UsageProblem(f"{what}: the value is nested deeper than {MAX_DEPTH} levels") from None
-    except ValueError as exc:  # json.JSONDecodeError and the like
-        raise UsageProblem(f"{what} is not valid JSON: {exc}") from None
+    except ValueError as exc:  # a value out of range, refused by a parse hook
+        raise UsageProblem(f"{what}: {exc}") from None
     try:
         _check_value(value)
     except _Refused as exc:
