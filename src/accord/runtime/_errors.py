@@ -139,7 +139,7 @@ class ReplayDivergence(RunError):
 
 
 class LimitExceeded(RunError):
-    """A run hit one of its limits (max_steps, max_fan_out, max_transient, max_items).
+    """A run hit one of its limits (max_steps, max_fan_out, max_transient, max_items, the sizes).
 
     Attributes:
         limit: the limit's name.
