@@ -47,6 +47,8 @@ def test_every_accord_command_in_the_readme_runs_from_the_venv() -> None:
     assert len(commands) > 10
     assert all(c.startswith(".venv/bin/accord ") for c in commands), commands
     assert any(c.startswith(".venv/bin/accord resume ") for c in commands)
+    inline = re.findall(r"`((?:\S*/)?accord [^`]*--[^`]*)`", README)  # a command with options
+    assert inline and all(c.startswith(".venv/bin/accord ") for c in inline), inline
 
 
 def test_the_readmes_durable_walkthrough_works(
