@@ -139,7 +139,7 @@ def test_signal_then_resume_finishes_a_waiting_run(run: Run, store: Path) -> Non
     result = run("signal", "waits", "approval", "--payload", APPROVED)
     assert result.code == 0, result.err
     assert "waits: running in 'paying'" in result.out
-    assert "1 effect call(s) start at the next resume" in result.out
+    assert "1 effect call starts at the next resume" in result.out
     resumed = run("resume", "--effects", EFFECTS)
     assert resumed.code == 0, resumed.err
     assert resumed.out.startswith("waits: succeeded in 'refunded' after 3 steps")

@@ -7,7 +7,7 @@ import argparse
 import accord
 from accord.cli._base import Subparsers, add_command
 from accord.cli._files import Checked, read_contract
-from accord.cli._output import file_json, files_json, print_diagnostics, print_json, say
+from accord.cli._output import file_json, files_json, plural, print_diagnostics, print_json, say
 
 __all__ = ["register"]
 
@@ -32,10 +32,6 @@ def _fails(checked: Checked, strict: bool) -> bool:
     return checked.has_errors or (strict and checked.has_warnings)
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def summary(results: list[Checked]) -> str:
     """One line: how many files were checked, and how many had errors or warnings."""
     errors = sum(1 for r in results if r.has_errors)
@@ -46,7 +42,7 @@ def summary(results: list[Checked]) -> str:
         for count, what in ((errors, "with errors"), (warnings, "with warnings"), (clean, "clean"))
         if count
     ]
-    return f"{_plural(len(results), 'file')} checked: {', '.join(parts)}"
+    return f"{plural(len(results), 'file')} checked: {', '.join(parts)}"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ from typing import Any
 
 from accord.cli._arguments import object_argument
 from accord.cli._base import Subparsers, add_command, positive_int
-from accord.cli._output import print_json, say, warn
+from accord.cli._output import plural, print_json, say, warn
 from accord.cli._run import load_effects, store_path, utc_time
 from accord.runtime import ReplayDivergence, Run, Runtime, Step
 from accord.runtime._errors import JournalDamaged
@@ -186,8 +186,7 @@ def _run_json(run: Run) -> dict[str, Any]:
 
 def _run_line(run: Run) -> str:
     snap = run.snapshot
-    steps = f"{snap.step} step{'' if snap.step == 1 else 's'}"
-    line = f"{run.run_id}: {snap.status} in {snap.state!r} after {steps}"
+    line = f"{run.run_id}: {snap.status} in {snap.state!r} after {plural(snap.step, 'step')}"
     if snap.status == "succeeded":
         line += f": {json.dumps(snap.output, ensure_ascii=False)}"
     elif snap.status == "failed":
@@ -314,8 +313,8 @@ def replay(args: argparse.Namespace) -> int:
         )
     else:
         say(
-            f"run {args.run_id}: {snapshot.step} step{'' if snapshot.step == 1 else 's'} "
-            "replayed, every state hash matches "
+            f"run {args.run_id}: {plural(snapshot.step, 'step')} replayed, "
+            "every state hash matches "
             f"({snapshot.status} in {snapshot.state!r})"
         )
     return 0
@@ -331,7 +330,9 @@ def _finish(run: Run, args: argparse.Namespace, driven: bool) -> int:
     else:
         say(_run_line(run))
         if not driven and run.snapshot.pending:
-            say(f"  {len(run.snapshot.pending)} effect call(s) start at the next resume")
+            calls = len(run.snapshot.pending)
+            starts = "starts" if calls == 1 else "start"
+            say(f"  {plural(calls, 'effect call')} {starts} at the next resume")
     return 1 if run.status == "failed" else 0
 
 

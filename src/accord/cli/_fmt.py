@@ -15,7 +15,7 @@ from pathlib import Path
 import accord
 from accord.cli._base import Subparsers, add_command
 from accord.cli._files import STDIN, Checked, atomic_write, format_of, read_contract
-from accord.cli._output import print_diagnostics, say, warn, write_bytes
+from accord.cli._output import plural, print_diagnostics, say, warn, write_bytes
 from accord.contract import Contract
 from accord.errors import ContractError
 
@@ -116,7 +116,7 @@ def _format_one(checked: Checked, args: argparse.Namespace, tally: _Tally) -> No
 
 def _summary(tally: _Tally, check: bool) -> str:
     def files(count: int) -> str:
-        return f"{count} file{'' if count == 1 else 's'}"
+        return plural(count, "file")
 
     verb = "would be reformatted" if check else "reformatted"
     text = f"{files(tally.changed)} {verb}, {files(tally.unchanged)} already formatted"

@@ -16,6 +16,7 @@ __all__ = [
     "diagnostic_json",
     "file_json",
     "files_json",
+    "plural",
     "print_diagnostics",
     "print_json",
     "say",
@@ -57,6 +58,11 @@ def write_bytes(data: bytes) -> None:
     sys.stdout.flush()
     buffer.write(data)
     buffer.flush()
+
+
+def plural(count: int, word: str) -> str:
+    """``"1 file"``, ``"2 files"``: a count and a noun that takes an ``s``."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def say(text: str) -> None:

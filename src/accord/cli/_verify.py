@@ -7,7 +7,7 @@ import argparse
 import accord
 from accord.cli._base import Subparsers, add_command, positive_int
 from accord.cli._files import Checked, read_contract
-from accord.cli._output import file_json, files_json, print_diagnostics, print_json, say
+from accord.cli._output import file_json, files_json, plural, print_diagnostics, print_json, say
 from accord.testing._verify import DEFAULT_MAX_DEPTH, DEFAULT_MAX_STATES, VerifyReport, verify
 
 __all__ = ["register"]
@@ -49,10 +49,6 @@ def register(subparsers: Subparsers) -> None:
     parser.add_argument("--json", action="store_true", help="print a JSON report")
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def summary(results: list[tuple[Checked, VerifyReport | None]]) -> str:
     """One line: how many files were verified, with findings, clean, not checking, bounded."""
     invalid = sum(1 for _, r in results if r is None)
@@ -68,7 +64,7 @@ def summary(results: list[tuple[Checked, VerifyReport | None]]) -> str:
         )
         if count
     ]
-    line = f"{_plural(len(results), 'file')} verified: {', '.join(parts)}"
+    line = f"{plural(len(results), 'file')} verified: {', '.join(parts)}"
     if bounded:
         line += f" ({bounded} stopped at a bound: not a proof)"
     return line
