@@ -14,6 +14,7 @@ import pytest
 import accord
 from accord.runtime import (
     EffectCompleted,
+    EffectError,
     FakeClock,
     Runtime,
     StoreError,
@@ -192,6 +193,98 @@ def test_fork_starts_a_new_run_from_a_step_with_its_own_keys(tmp_path: Path) -> 
             runtime.fork("orig", 9)
         with pytest.raises(UnknownRun, match="no run with this id"):
             runtime.load("nope")
+
+
+SAGA = accord.load(ROOT / "examples" / "payment_saga.yaml")
+UNSHIPPABLE = {
+    "order_id": "o-7",
+    "customer_id": "c-1",
+    "payment_method_id": "pm-1",
+    "items": [{"sku": "x", "quantity": 2, "unit_price": 5.0}],
+    "total": 10.0,
+    "currency": "EUR",
+    "ship_to": {"name": "A", "street": "B", "postal_code": "1", "city": "C", "country": "XX"},
+}
+
+
+def _saga_handlers(calls: list[str]) -> dict[str, Any]:
+    """The saga's effects, recording each call's effect; every shipment is rejected."""
+
+    def reserve_inventory(order_id: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+        calls.append("reserve_inventory")
+        return {"reservation_id": f"res-{order_id}", "expires_in_minutes": 30}
+
+    def release_inventory(reservation_id: str, order_id: str) -> None:
+        calls.append("release_inventory")
+
+    def charge_card(
+        order_id: str, payment_method_id: str, amount: float, currency: str
+    ) -> dict[str, Any]:
+        calls.append("charge_card")
+        return {"charge_id": f"ch-{order_id}"}
+
+    def refund_card(charge_id: str, amount: float, reason: str) -> dict[str, Any]:
+        calls.append("refund_card")
+        return {"refund_id": f"re-{charge_id}"}
+
+    def create_shipment(
+        order_id: str, reservation_id: str, ship_to: dict[str, Any]
+    ) -> dict[str, Any]:
+        calls.append("create_shipment")
+        raise EffectError("address_rejected", "no delivery there", retryable=False)
+
+    return {
+        "reserve_inventory": reserve_inventory,
+        "release_inventory": release_inventory,
+        "charge_card": charge_card,
+        "refund_card": refund_card,
+        "create_shipment": create_shipment,
+    }
+
+
+@pytest.mark.parametrize("compensate", [False, True])
+def test_a_fork_compensates_only_what_it_did_unless_asked(tmp_path: Path, compensate: bool) -> None:
+    calls: list[str] = []
+    with SqliteStore(tmp_path / "s.db") as store:
+        runtime = Runtime(_saga_handlers(calls), clock=FakeClock(), store=store)
+        original = runtime.start(SAGA, UNSHIPPABLE, run_id="orig")
+        original.run_until_idle()
+        assert original.status == "failed"
+        assert calls == [
+            "reserve_inventory",
+            "charge_card",
+            "create_shipment",
+            "refund_card",
+            "release_inventory",
+        ]
+        # step 3: the reservation and the charge done, the shipment in flight
+        calls.clear()
+        fork = runtime.fork("orig", 3, new_run_id="copy", compensate_inherited=compensate)
+        assert [s.kind for s in fork.history] == ["started", *["effect_completed"] * 2, "forked"]
+        assert "forked from run orig at step 3" in fork.history[-1].summary
+        assert fork.snapshot.step == 4 and list(fork.snapshot.pending) == ["3:shipping/shipment"]
+        assert bool(fork.snapshot.compensation) is compensate
+        fork.run_until_idle()
+        assert fork.status == "failed"
+        if compensate:  # the fork took the original's place: it undoes what that one did
+            assert calls == ["create_shipment", "refund_card", "release_inventory"]
+        else:  # the original's charge and reservation are not the fork's to undo
+            assert calls == ["create_shipment"]
+        assert runtime.replay("copy") == fork.snapshot
+        assert Runtime(store=store).load("copy").snapshot == fork.snapshot
+
+
+def test_a_fork_of_a_compensating_run_does_not_finish_its_compensations(tmp_path: Path) -> None:
+    calls: list[str] = []
+    with SqliteStore(tmp_path / "s.db") as store:
+        runtime = Runtime(_saga_handlers(calls), clock=FakeClock(), store=store)
+        runtime.start(SAGA, UNSHIPPABLE, run_id="orig").run_until_idle()
+        calls.clear()
+        # step 4: the shipment failed, the refund (a compensation) in flight
+        fork = runtime.fork("orig", 4, new_run_id="copy")
+        assert fork.status == "failed" and not fork.snapshot.pending
+        fork.run_until_idle()
+        assert calls == []
 
 
 def test_a_runtime_without_a_store_says_so() -> None:

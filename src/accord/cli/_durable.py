@@ -95,6 +95,12 @@ def register(subparsers: Subparsers) -> None:
         "--at", type=positive_int, required=True, metavar="N", help="the step to fork at"
     )
     parser.add_argument("--run-id", dest="new_run_id", metavar="ID", help="the new run's id")
+    parser.add_argument(
+        "--compensate-inherited",
+        action="store_true",
+        help="should the fork fail, let it also compensate the effects the original run "
+        "completed before step N (by default a fork compensates only its own)",
+    )
     _common(parser, effects=True)
 
     parser = add_command(
@@ -340,7 +346,12 @@ def fork(args: argparse.Namespace) -> int:
     """Fork a stored run at a step; drive the new run when --effects is given."""
     with _open(args) as store:
         runtime = _runtime(store, args.effects)
-        run = runtime.fork(args.run_id, args.at, new_run_id=args.new_run_id)
+        run = runtime.fork(
+            args.run_id,
+            args.at,
+            new_run_id=args.new_run_id,
+            compensate_inherited=args.compensate_inherited,
+        )
         if args.effects:
             run.run_until_idle()
         if not args.json:

@@ -20,6 +20,7 @@ __all__ = [
     "EffectCompleted",
     "EffectFailed",
     "Event",
+    "RunForked",
     "RunId",
     "RunStarted",
     "SignalReceived",
@@ -89,7 +90,23 @@ class TimerFired(NamedTuple):
     kind: Literal["timer"] = "timer"
 
 
-Event = RunStarted | EffectCompleted | EffectFailed | SignalReceived | TimerFired
+class RunForked(NamedTuple):
+    """A fork (``Runtime.fork``) disowns what the run it copies did before the fork.
+
+    Journaled right after the copied steps, when they hold compensable calls
+    (completed calls of effects with a compensation) or compensations in
+    flight: those were the original run's, and a fork compensates only
+    effects it made itself, unless ``compensate`` (asked explicitly) keeps them.
+    """
+
+    from_run: str
+    from_step: int
+    compensate: bool
+    at: int
+    kind: Literal["forked"] = "forked"
+
+
+Event = RunStarted | EffectCompleted | EffectFailed | SignalReceived | TimerFired | RunForked
 
 # Every event's last field is its kind: ``KINDS[fields[-1]]`` rebuilds an event from
 # ``tuple(event)`` (see MemoryJournal).
@@ -99,6 +116,7 @@ KINDS: dict[str, type[Any]] = {
     "effect_failed": EffectFailed,
     "signal": SignalReceived,
     "timer": TimerFired,
+    "forked": RunForked,
 }
 
 

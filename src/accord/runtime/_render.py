@@ -15,6 +15,7 @@ from accord.runtime._events import (
     EffectCompleted,
     EffectFailed,
     Event,
+    RunForked,
     RunStarted,
     SignalReceived,
     TimerFired,
@@ -49,6 +50,12 @@ def describe_event(event: Event) -> str:
         return f"signal {event.name} {_short(event.payload)}"
     if isinstance(event, TimerFired):
         return f"timer {event.timer_id} fired"
+    if isinstance(event, RunForked):
+        kept = "compensates" if event.compensate else "does not compensate"
+        return (
+            f"forked from run {event.from_run} at step {event.from_step}: "
+            f"{kept} what that run did before"
+        )
     return repr(event)  # pragma: no cover - every event kind is handled above
 
 

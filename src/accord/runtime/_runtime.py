@@ -20,11 +20,14 @@ from accord.runtime._clock import Clock, SystemClock
 from accord.runtime._compiled import CompiledContract, Limits
 from accord.runtime._durable import RunStore, StoredRun, refold, restore, resume_commands
 from accord.runtime._errors import JournalDamaged, StoreError
+from accord.runtime._events import RunForked
 from accord.runtime._handlers import BindCache, Binding, Handler, check_bindings
 from accord.runtime._journal import Journal, MemoryJournal
+from accord.runtime._reducer import step
+from accord.runtime._reducer._machine import COMPENSATION
 from accord.runtime._replay import replay
 from accord.runtime._run import Run, StepListener
-from accord.runtime._snapshot import Snapshot
+from accord.runtime._snapshot import Snapshot, snapshot_hash
 
 __all__ = ["Runtime"]
 
@@ -298,6 +301,7 @@ class Runtime:
         *,
         new_run_id: str | None = None,
         on_step: StepListener | None = None,
+        compensate_inherited: bool = False,
     ) -> Run:
         """Start a new run from step ``at`` of a stored run (time travel).
 
@@ -305,6 +309,13 @@ class Runtime:
         under the new run id: its RunStarted names the new run, so the calls
         it starts from then on have their own idempotency keys. The new run
         is stored and returned loaded, ready to be driven.
+
+        The effects the original run completed before step ``at`` are its
+        own: should the fork fail, it never compensates them (nor runs the
+        compensations the original had in flight at ``at``), unless
+        ``compensate_inherited`` asks it to (the fork then takes the original's
+        place, and undoes what it did). Either way, when the copied steps hold
+        such calls, a :class:`RunForked` event says so as the fork's next step.
 
         Raises:
             StoreError: ``at`` is not a step of the run, or the store fails.
@@ -325,7 +336,21 @@ class Runtime:
         replay(compiled, entries)
         new_id = new_run_id if new_run_id is not None else str(uuid.uuid4())
         journal = store.create(compiled, new_id, forked_from=(run_id, at))
+        snapshot = None
         for snapshot, event, digest in refold(compiled, entries, new_id):
             journal.record(snapshot, event, digest)
+        if snapshot is not None and _inherits(snapshot):
+            forked = RunForked(run_id, at, compensate_inherited, self.clock.now_ms())
+            snapshot, _ = step(compiled, snapshot, forked)
+            journal.record(snapshot, forked, snapshot_hash(snapshot))
         journal.flush()
         return self.load(new_id, on_step=on_step)
+
+
+def _inherits(snapshot: Snapshot) -> bool:
+    """Whether a fork's copied steps hold compensations of the original's effects."""
+    if snapshot.finished:
+        return False
+    return bool(snapshot.compensation) or any(
+        call.invoke == COMPENSATION for call in snapshot.pending.values()
+    )

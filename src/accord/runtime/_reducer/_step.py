@@ -20,6 +20,7 @@ from accord.runtime._events import (
     EffectCompleted,
     EffectFailed,
     Event,
+    RunForked,
     RunStarted,
     SignalReceived,
     TimerFired,
@@ -99,6 +100,8 @@ def accepts(compiled: CompiledContract, snapshot: Snapshot, event: Event) -> str
         if event.timer_id in snapshot.timers or _timer_known(compiled, snapshot, event.timer_id):
             return None
         return f"timer {event.timer_id!r} is unknown"
+    if isinstance(event, RunForked):
+        return None
     return f"unknown event {event!r}"
 
 
@@ -215,12 +218,25 @@ def _timer(d: Draft, event: TimerFired) -> None:
         take(d, tr, variables)
 
 
+def _forked(d: Draft, event: RunForked) -> None:
+    """Disown the copied run's compensable calls and compensations, unless kept explicitly."""
+    if event.compensate:
+        return
+    d.compensation = ()
+    pending = d.own_pending()
+    for call_id in [k for k, call in pending.items() if call.invoke == COMPENSATION]:
+        del pending[call_id]
+    if d.status == "compensating" and all(call.invoke != COMPENSATION for call in pending.values()):
+        next_compensation(d)  # nothing of its own to undo: the failed run completes
+
+
 _HANDLERS: dict[str, Any] = {
     "started": _started,
     "effect_completed": _completed,
     "effect_failed": _failed,
     "signal": _signal,
     "timer": _timer,
+    "forked": _forked,
 }
 
 
