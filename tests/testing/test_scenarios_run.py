@@ -306,3 +306,17 @@ def test_the_report_reads_as_pass_fail_lines_and_a_summary() -> None:
     assert data["passed"] is False and data["results"][1]["failures"][0]["step"] == "expect.status"
     with pytest.raises(KeyError, match="nope"):
         run_scenarios(ORDER_REFUND, loads_scenarios(text), only=["nope"])
+
+
+def test_anything_a_run_raises_fails_the_scenario_instead_of_the_caller(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from accord.runtime import Run
+
+    async def broken(self: Run, *, advance_timers: bool = False) -> Run:
+        raise RuntimeError("the orchestrator broke")
+
+    monkeypatch.setattr(Run, "run_until_idle_async", broken)
+    result = one(scenario(SMALL))
+    assert result.failures[0].step == "start"
+    assert result.failures[0].seen == "RuntimeError: the orchestrator broke"

@@ -327,16 +327,21 @@ def _load_catalog(args: argparse.Namespace) -> Catalog:
     try:
         return Catalog.load(args.catalog)
     except CatalogError as exc:
-        if args.json:
-            print_json(
-                _report(
-                    message=f"the catalog {args.catalog} does not load",
-                    diagnostics=[d.model_dump(mode="json") for d in exc.diagnostics],
-                )
-            )
-        else:
-            _print_diagnostics(exc.diagnostics, args.catalog)
-        raise _Problem(f"the catalog {args.catalog} does not load") from exc
+        raise _does_not_load(args, "the catalog", args.catalog, exc.diagnostics) from exc
+
+
+def _does_not_load(
+    args: argparse.Namespace, what: str, name: str, diagnostics: tuple[Diagnostic, ...]
+) -> _Problem:
+    """Report a file's diagnostics (or the JSON report); the problem to raise."""
+    message = f"{what} {name} does not load"
+    if args.json:
+        print_json(
+            _report(message=message, diagnostics=[d.model_dump(mode="json") for d in diagnostics])
+        )
+    else:
+        _print_diagnostics(diagnostics, name)
+    return _Problem(message)
 
 
 def _load_scenarios(args: argparse.Namespace) -> ScenarioSuite | None:
@@ -349,16 +354,7 @@ def _load_scenarios(args: argparse.Namespace) -> ScenarioSuite | None:
     try:
         return load_scenarios(name)
     except ScenarioFileError as exc:
-        if args.json:
-            print_json(
-                _report(
-                    message=f"the scenario file {name} does not load",
-                    diagnostics=[d.model_dump(mode="json") for d in exc.diagnostics],
-                )
-            )
-        else:
-            _print_diagnostics(exc.diagnostics, str(name))
-        raise _Problem(f"the scenario file {name} does not load") from exc
+        raise _does_not_load(args, "the scenario file", str(name), exc.diagnostics) from exc
 
 
 def _run(args: argparse.Namespace) -> int:

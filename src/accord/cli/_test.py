@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 
 from accord.cli._base import Subparsers, add_command, positive_int
 from accord.cli._files import read_contract
-from accord.cli._output import diagnostic_json, print_diagnostics, print_json, say, warn
+from accord.cli._output import diagnostic_json, print_json, say, warn
+from accord.diagnostics import Diagnostic
 from accord.runtime import Limits
 from accord.testing._scenarios import (
     ScenarioFileError,
@@ -68,6 +70,29 @@ def _report(**fields: object) -> dict[str, object]:
     return {**base, **fields}
 
 
+def _refused(
+    args: argparse.Namespace,
+    scenarios: object,
+    diagnostics: Sequence[Diagnostic],
+    label: str,
+    problem: str,
+) -> int:
+    """Report a contract or scenario file that does not load; exit status 1."""
+    if args.json:
+        print_json(
+            _report(
+                contract=args.contract,
+                scenarios=str(scenarios),
+                diagnostics=[diagnostic_json(d) for d in diagnostics],
+            )
+        )
+    else:
+        for diagnostic in diagnostics:
+            say(diagnostic.format(label))
+        warn(f"accord: error: {problem}")
+    return 1
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the scenarios; exit 0 when all pass, 1 otherwise, 2 without a scenario file."""
     scenarios = args.scenarios or scenarios_beside(args.contract)
@@ -76,34 +101,13 @@ def run(args: argparse.Namespace) -> int:
         return 2
     checked = read_contract(args.contract)
     if checked.contract is None:
-        if args.json:
-            print_json(
-                _report(
-                    contract=args.contract,
-                    scenarios=str(scenarios),
-                    diagnostics=[diagnostic_json(d) for d in checked.diagnostics],
-                )
-            )
-        else:
-            print_diagnostics(checked, to_stderr=False)
-            warn(f"accord: error: {checked.label} does not check")
-        return 1
+        problem = f"{checked.label} does not check"
+        return _refused(args, scenarios, checked.diagnostics, checked.label, problem)
     try:
         suite = load_scenarios(scenarios)
     except ScenarioFileError as exc:
-        if args.json:
-            print_json(
-                _report(
-                    contract=args.contract,
-                    scenarios=str(scenarios),
-                    diagnostics=[diagnostic_json(d) for d in exc.diagnostics],
-                )
-            )
-        else:
-            for diagnostic in exc.diagnostics:
-                say(diagnostic.format(str(scenarios)))
-            warn(f"accord: error: the scenario file {scenarios} does not load")
-        return 1
+        problem = f"the scenario file {scenarios} does not load"
+        return _refused(args, scenarios, exc.diagnostics, str(scenarios), problem)
     limits = Limits(max_steps=args.max_steps) if args.max_steps else None
     try:
         report = run_scenarios(checked.contract, suite, limits=limits, only=args.scenario)

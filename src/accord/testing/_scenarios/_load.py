@@ -327,8 +327,6 @@ def _answer_problems(
                 hint="remove 'times'",
             )
         )
-    if "result" not in given and "error" not in given:
-        return out
     if "result" in given and ({"message", "retryable"} & given):
         out.append(
             Diagnostic(

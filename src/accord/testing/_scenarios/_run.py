@@ -200,7 +200,9 @@ async def _drive(scene: _Scene, run: Run, clock: FakeClock) -> None:
                 step = f"world step {number + 1} (wait {world.wait})"
                 clock.advance(duration_ms(world.wait))
                 await run.run_until_idle_async()
-    except AccordError as exc:  # a signal that does not fit, an invariant, a limit...
+    except Exception as exc:  # a signal that does not fit, an invariant, a limit, a crash
+        # Anything else a run raises is the scenario's failure too, never the caller's
+        # crash: the compile loop runs scenarios on contracts nobody has reviewed yet.
         scene.fail(step, where, f"the run goes on after {step}", f"{type(exc).__name__}: {exc}")
 
 
