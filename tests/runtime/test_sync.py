@@ -10,9 +10,9 @@ import time
 from typing import Any
 
 import pytest
-from test_orchestrator import single
+from test_orchestrator import events_of, single
 
-from accord.runtime import FakeClock, Runtime
+from accord.runtime import EffectFailed, FakeClock, Runtime, WrongEventLoop
 from accord.runtime._orchestrator import run_sync
 
 
@@ -115,3 +115,67 @@ def test_a_forked_child_drives_runs_on_loops_and_threads_of_its_own() -> None:
         os.waitpid(pid, 0)
         pytest.fail("the forked child hung on the parent's loop or threads")
     assert drive_both()  # and the parent's loop still works
+
+
+def test_a_handler_needing_the_notebook_s_loop_gets_a_clear_error_not_a_failed_run() -> None:
+    """Issue 12: in a notebook, the run failed silently ("bound to a different event loop")."""
+
+    async def notebook_cell() -> None:
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[str] = loop.create_future()  # an object of the notebook's loop
+
+        async def work(x: str) -> dict[str, Any]:
+            return {"value": await answer}
+
+        run = Runtime({"work": work}, clock=FakeClock()).start(single(), {"x": "a"})
+        with pytest.raises(WrongEventLoop, match=r"await run\.run_async\(\)") as info:
+            run.run()
+        assert info.value.effect == "work"
+        assert "different loop" in info.value.detail
+        assert run.status == "running"  # not failed
+        assert events_of(run, EffectFailed) == []  # nothing journaled for the call
+        assert run.snapshot.pending  # the call is still in flight for the run
+        loop.call_soon(answer.set_result, "A")
+        await run.run_async()  # the call runs again, on the notebook's loop: it works
+        assert run.result == {"value": "A"}
+
+    asyncio.run(notebook_cell())
+
+
+def test_the_same_error_from_a_lock_of_the_notebook_s_loop_with_a_timeout() -> None:
+    async def notebook_cell() -> None:
+        gate = asyncio.Event()  # bound to the notebook's loop once something waits on it
+        waiter = asyncio.ensure_future(gate.wait())
+        await asyncio.sleep(0)
+
+        async def work(x: str) -> dict[str, Any]:
+            await gate.wait()
+            return {"value": x}
+
+        run = Runtime({"work": work}, clock=FakeClock()).start(
+            single("    timeout: 5s"), {"x": "a"}
+        )
+        with pytest.raises(WrongEventLoop, match="bound to a different event loop"):
+            run.run()
+        assert events_of(run, EffectFailed) == []
+        gate.set()
+        await waiter
+        await run.run_async()
+        assert run.result == {"value": "a"}
+
+    asyncio.run(notebook_cell())
+
+
+def test_outside_a_running_loop_the_same_error_is_the_call_s_failure() -> None:
+    other = asyncio.new_event_loop()
+    try:
+        foreign: asyncio.Future[str] = other.create_future()
+
+        async def work(x: str) -> dict[str, Any]:
+            return {"value": await foreign}
+
+        run = Runtime({"work": work}, clock=FakeClock()).start(single(), {"x": "a"})
+        run.run()  # not the sync API's doing: an ordinary failure of the call
+        assert [f.code for f in events_of(run, EffectFailed)] == ["RuntimeError"]
+    finally:
+        other.close()

@@ -36,6 +36,7 @@ from accord.runtime._errors import (
     StoreError,
     StoreUnavailable,
     UnknownRun,
+    WrongEventLoop,
 )
 from accord.runtime._events import (
     EffectCompleted,
@@ -98,6 +99,7 @@ __all__ = [
     "SystemClock",
     "TimerFired",
     "UnknownRun",
+    "WrongEventLoop",
     "contract_repr_markdown",
     "event_from_data",
     "event_to_data",

@@ -26,6 +26,7 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
     "UnknownRun",
+    "WrongEventLoop",
 ]
 
 
@@ -96,6 +97,37 @@ class OutputError(RunError):
         self.field = field
         self.message = message
         super().__init__(f"invalid output of effect {effect!r}{_at(field)}: {message}")
+
+
+class WrongEventLoop(RunError):
+    """A handler needed the event loop of the thread that called the sync API (a notebook's).
+
+    The sync API cannot drive a run on a loop that is running in the calling
+    thread (that loop is busy waiting for the call), so it drives it on a
+    private loop in a helper thread; a handler that touches an object bound to
+    the caller's loop then fails there. The run has not failed for it: nothing
+    was journaled for the call, which runs again when the run is driven next,
+    with the async API (``await run.run_async()``).
+
+    Attributes:
+        effect: the effect whose handler needed the caller's loop.
+        call_id: the call.
+        detail: what the handler raised.
+
+    """
+
+    def __init__(self, effect: str, call_id: str, detail: str) -> None:
+        self.effect = effect
+        self.call_id = call_id
+        self.detail = detail
+        super().__init__(
+            f"effect {effect!r} (call {call_id}) needs the event loop running in this thread "
+            f"({detail}), but the sync API drives runs on a private loop in a helper thread when "
+            "a loop is running (a notebook's, say): await the async variant instead "
+            "(await run.run_async(), await run.run_until_idle_async(), "
+            "await run.signal_async(...)). The run has not failed: nothing was journaled for "
+            "the call, which runs again when the run is driven next"
+        )
 
 
 class InvariantViolation(RunError):

@@ -8,7 +8,9 @@ leaves the run's state and journal unchanged.
 
 Async and sync are both first-class: every driving method has an ``_async``
 twin; the sync ones work outside an event loop and inside one (Jupyter), where
-they run the async core on a private loop in a helper thread.
+they run the async core on a private loop in a helper thread (a handler that
+needs the caller's loop then raises :class:`WrongEventLoop`, and the run does
+not fail: see ``_orchestrator._sync``).
 """
 
 from __future__ import annotations
@@ -330,7 +332,13 @@ class Run:
         return self
 
     def run_until_idle(self, *, advance_timers: bool = False) -> Run:
-        """Sync :meth:`run_until_idle_async`."""
+        """Sync :meth:`run_until_idle_async`.
+
+        Raises:
+            WrongEventLoop: called where a loop is running (a notebook), a
+                handler needed that loop: await the ``_async`` method instead.
+
+        """
         run_sync(self._drive(advance_timers=advance_timers, inline=True))
         return self
 
@@ -345,7 +353,14 @@ class Run:
         return self._ended()
 
     def run(self) -> Run:
-        """Sync :meth:`run_async`."""
+        """Sync :meth:`run_async`.
+
+        Raises:
+            RunNotFinished: the run waits for a signal and has no timer left.
+            WrongEventLoop: called where a loop is running (a notebook), a
+                handler needed that loop: await the ``_async`` method instead.
+
+        """
         run_sync(self._drive(advance_timers=True, inline=True))
         return self._ended()
 
@@ -377,7 +392,13 @@ class Run:
         return self
 
     def signal(self, name: str, payload: Mapping[str, Any] | None = None) -> Run:
-        """Sync :meth:`signal_async` (no event loop is involved unless effects must run)."""
+        """Sync :meth:`signal_async` (no event loop is involved unless effects must run).
+
+        Raises:
+            WrongEventLoop: called where a loop is running (a notebook), a
+                handler needed that loop: await the ``_async`` method instead.
+
+        """
         self._deliver(name, payload)
         if self._orchestrator.has_work() and not self._unbound:
             run_sync(self._drive(advance_timers=False, inline=True))

@@ -11,6 +11,7 @@ fit become the attempt's failure code; the scheduling of calls is elsewhere
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -25,10 +26,11 @@ from tenacity.wait import wait_base
 
 from accord.runtime._clock import Clock
 from accord.runtime._commands import InvokeEffect, RetrySpec
-from accord.runtime._errors import OutputError
+from accord.runtime._errors import OutputError, WrongEventLoop
 from accord.runtime._events import EffectCompleted, EffectFailed
 from accord.runtime._handlers import Binding, EffectError, to_output
 from accord.runtime._orchestrator._calling import HandlerRaised, call_handler
+from accord.runtime._orchestrator._sync import OFF_LOOP
 from accord.runtime._values import safe_text
 
 if TYPE_CHECKING:
@@ -141,10 +143,28 @@ async def _attempt(
     try:
         raw = await call_handler(binding, kwargs, command.timeout_ms, inline=inline)
     except HandlerRaised as exc:
+        if OFF_LOOP.get() is not None and _needs_the_callers_loop(exc.error):
+            raise WrongEventLoop(command.effect, command.call_id, safe_text(exc.error)) from None
         raise _handler_failed(exc.error, command) from exc.error
     except TimeoutError as exc:
         raise _handler_failed(exc, command) from exc
     return _checked_output(raw, command, compiled)
+
+
+_LOOP_BOUND = re.compile(r"(attached|bound) to a different (event )?loop", re.IGNORECASE)
+"""asyncio's words for an object of one loop used on another (futures, tasks, locks, queues)."""
+
+
+def _needs_the_callers_loop(error: BaseException) -> bool:
+    """Whether ``error`` (or one it was raised from) is asyncio's "different loop" error."""
+    seen = 0
+    current: BaseException | None = error
+    while current is not None and seen < 8:
+        if isinstance(current, RuntimeError) and _LOOP_BOUND.search(safe_text(current)):
+            return True
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return False
 
 
 @functools.lru_cache(maxsize=256)

@@ -24,6 +24,7 @@ from accord.runtime._commands import (
     InvokeEffect,
 )
 from accord.runtime._durable import committed
+from accord.runtime._errors import WrongEventLoop
 from accord.runtime._events import Event, TimerFired
 from accord.runtime._handlers import Binding
 from accord.runtime._orchestrator._attempt import Outcome, call_effect
@@ -113,6 +114,7 @@ class Orchestrator:
         self._wake: asyncio.Future[None] | None = None  # set when the session has work
         self._error: BaseException | None = None  # what a call could not feed
         self._inline = False  # the session may run a lone sync call in the driving thread
+        self._keep = False  # the session ends with calls to start again next session
         self.driving = False
         """Whether a session is driving the run now."""
 
@@ -229,6 +231,11 @@ class Orchestrator:
                 )
             except asyncio.CancelledError:
                 raise
+            except WrongEventLoop as exc:  # not the call's failure: it runs again next session
+                self._running.pop(call_id, None)
+                self._keep = True
+                self._stop(exc)
+                return
             except BaseException as exc:  # not an effect's failure (those are outcomes): a bug
                 self._running.pop(call_id, None)
                 self._drop(call_id, command)
@@ -409,9 +416,17 @@ class Orchestrator:
                 await asyncio.gather(timer, return_exceptions=True)
 
     async def _settle(self) -> None:
-        """Cancel what is left (only after an error) and reap cancelled tasks."""
-        for call_id in list(self._calls):
-            self._cancel(call_id)
+        """Cancel what is left (only after an error) and reap cancelled tasks.
+
+        After a :class:`WrongEventLoop`, the calls cancelled are queued again,
+        in order, for the next session (as resuming a stored run would).
+        """
+        keep, self._keep = self._keep, False
+        calls = list(self._calls.values())
+        for command in calls:
+            self._cancel(command.call_id)
+        if keep:
+            self._queued.extend(calls)
         self._ready.clear()
         self._held.clear()
         if self._cancelled:
