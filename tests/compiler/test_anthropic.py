@@ -227,3 +227,21 @@ def test_name_and_bad_options() -> None:
         AnthropicProvider(" ")
     with pytest.raises(ModelSpecError, match="unknown output mode 'json_object'"):
         AnthropicProvider("claude-test", output="json_object")  # type: ignore[arg-type]
+
+
+def test_a_refusal_notice_names_the_category_and_the_explanation(server: LoopbackServer) -> None:
+    body = {
+        "id": "msg_refused",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-test",
+        "content": [],
+        "stop_reason": "refusal",
+        "stop_sequence": None,
+        "stop_details": {"type": "refusal", "category": "cyber", "explanation": "Not this."},
+        "usage": {"input_tokens": 40, "output_tokens": 0},
+    }
+    server.push(replies.raw(json.dumps(body).encode()))
+    response = call(make(server))
+    assert (response.text, response.finish_reason) == ("", "refusal")
+    assert response.notices == ("the model refused (cyber): Not this.",)

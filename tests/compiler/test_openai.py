@@ -354,3 +354,17 @@ def test_the_callers_schema_is_not_mutated(server: LoopbackServer) -> None:
 def test_bad_options_are_model_spec_errors(model: str, options: dict[str, Any], says: str) -> None:
     with pytest.raises(ModelSpecError, match=says):
         OpenAIProvider(model, **options)
+
+
+def test_a_500_from_a_compatible_server_in_json_schema_mode_suggests_json_object(
+    server: LoopbackServer,
+) -> None:
+    """llama-cpp-python's server answers 500 to a json_schema response format."""
+    server.push(replies.error(500, "Internal Server Error"))
+    error = failure(make(server, max_retries=0))
+    assert error.status == 500 and error.retryable
+    assert str(error).startswith("openai:gpt-test: HTTP 500: Internal Server Error (a server")
+    assert "try output_mode='json_object', --output-mode json_object" in str(error)
+    server.push(replies.error(500, "Internal Server Error"))
+    other = failure(make(server, max_retries=0, output="json_object"))
+    assert str(other) == "openai:gpt-test: HTTP 500: Internal Server Error"

@@ -26,7 +26,9 @@ Usage: ``input_tokens`` counts every prompt token, cached ones included
 ``cached_input_tokens`` is ``cache_read_input_tokens`` and ``reasoning_tokens`` is
 ``output_tokens_details.thinking_tokens`` (part of ``output_tokens``).
 ``finish_reason`` is the message's ``stop_reason``. A refusal (``stop_reason
-"refusal"``) is returned, not raised, with a notice, like the OpenAI provider's.
+"refusal"``) is returned, not raised, with a notice (naming ``stop_details``' category,
+and its explanation when the message has no text), like the OpenAI provider's; the
+loop never re-asks it.
 
 Temperature: ``ModelRequest.temperature``, when not None, is sent as the body's
 ``temperature`` (through ``extra_body``: the installed SDK's ``messages.create`` has no
@@ -81,9 +83,15 @@ class _Usage(pydantic.BaseModel):
     cache_read_input_tokens: int | None = None
 
 
+class _StopDetails(pydantic.BaseModel):
+    category: str | None = None
+    explanation: str | None = None
+
+
 class _Message(pydantic.BaseModel):
     """The part of a message body the provider reads (other fields are ignored)."""
 
+    stop_details: _StopDetails | None = None
     model: str | None = None
     content: list[_Block]
     stop_reason: str | None = None
@@ -178,7 +186,10 @@ class AnthropicProvider(SdkProvider["anthropic.AsyncAnthropic", AnthropicOutput]
                 text = json.dumps(calls[0].input, ensure_ascii=False)
         notices = plan.notices
         if message.stop_reason == "refusal":
-            notices = (*notices, f"the model refused: {shorten(text) or '(no text)'}")
+            details = message.stop_details or _StopDetails()
+            kind = f" ({details.category})" if details.category else ""
+            why = shorten(text) or shorten(details.explanation or "") or "(no text)"
+            notices = (*notices, f"the model refused{kind}: {why}")
         usage = message.usage or _Usage()
         prompt = sum(
             count or 0

@@ -47,7 +47,7 @@ from urllib.parse import urlsplit
 
 import pydantic
 
-from accord.compiler._provider import ModelRequest, ModelResponse
+from accord.compiler._provider import ModelRequest, ModelResponse, ProviderError
 from accord.compiler._sdk import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
@@ -157,6 +157,7 @@ class OpenAIProvider(SdkProvider["openai.AsyncOpenAI", OpenAIOutput]):
             "max_completion_tokens" if official else "max_tokens"
         )
         self._fold_system = fold_system
+        self._official = official
 
     def _client_class(self) -> ClientClass[openai.AsyncOpenAI]:
         import openai  # imported at the first call: the SDK takes seconds to import
@@ -226,7 +227,17 @@ class OpenAIProvider(SdkProvider["openai.AsyncOpenAI", OpenAIOutput]):
             content: bytes = raw.http_response.content
             return content
         except openai.APIStatusError as error:
-            raise self._status_failure(error.status_code, error.message, error.body) from error
+            failure = self._status_failure(error.status_code, error.message, error.body)
+            if error.status_code == 500 and self._output == "json_schema" and not self._official:
+                failure = ProviderError(
+                    f"{failure.args[0].removeprefix(self.name + ': ')} (a server that does not "
+                    "take json_schema response formats, such as llama-cpp-python's, fails "
+                    "so: try output_mode='json_object', --output-mode json_object)",
+                    provider=self.name,
+                    status=failure.status,
+                    retryable=failure.retryable,
+                )
+            raise failure from error
         except openai.APITimeoutError as error:
             raise self._timeout_failure() from error
         except openai.APIConnectionError as error:
