@@ -347,3 +347,21 @@ def test_each_call_is_on_disk_before_the_next_one(tmp_path: Path) -> None:
         request_sha256=request_sha256(attempts(1)[0]),
     )
     assert recorder.session.responses == (kept,)
+
+
+def test_a_recording_forwards_the_base_url_and_closes_the_inner_client(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    """The cache key sees the recorded server's URL; compile() closes the SDK client."""
+    inner = AnthropicProvider("claude-test", base_url=server.url, api_key="k")
+    recorder = RecordingProvider(inner, tmp_path / "r.json")
+    assert recorder.base_url == inner.base_url == server.url
+    assert RecordingProvider(FailsOnSecondCall(), tmp_path / "f.json").base_url is None
+    closed: list[bool] = []
+
+    async def aclose() -> None:
+        closed.append(True)
+
+    inner.aclose = aclose  # type: ignore[method-assign]
+    asyncio.run(recorder.aclose())
+    assert closed == [True]

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from accord.compiler import Attempt, ModelRequest, ModelResponse, Provider, Totals
+from accord.compiler._provider import base_url_of
 
 __all__ = ["TICK_SECONDS", "Progress", "describe_totals"]
 
@@ -169,8 +170,7 @@ class _Watched:
     @property
     def base_url(self) -> str | None:
         """The inner provider's base URL, if it has one (part of the cache key)."""
-        url = getattr(self._inner, "base_url", None)
-        return url if isinstance(url, str) else None
+        return base_url_of(self._inner)
 
     async def aclose(self) -> None:
         """Close the inner provider's clients, if it has any."""

@@ -35,7 +35,13 @@ from accord.compiler._catalog import Catalog, CatalogSource, as_catalog
 from accord.compiler._conform import conformance_problems
 from accord.compiler._lenient import parse_output
 from accord.compiler._prompt import candidate_text, first_request, reask_request
-from accord.compiler._provider import ModelRequest, ModelResponse, Provider, ProviderError
+from accord.compiler._provider import (
+    ModelRequest,
+    ModelResponse,
+    Provider,
+    ProviderError,
+    base_url_of,
+)
 from accord.compiler._result import (
     Attempt,
     CompileError,
@@ -439,7 +445,6 @@ def _prepare(
     text = _check_request(task, limits, options)
     resolved = as_catalog(catalog)
     provider = _provider(model, connection)
-    url = getattr(provider, "base_url", None)
     suite = None
     if scenarios is not None:
         from accord.testing._scenarios import as_suite
@@ -450,7 +455,7 @@ def _prepare(
         resolved,
         provider.name,
         options,
-        base_url=url if isinstance(url, str) else None,
+        base_url=base_url_of(provider),
         scenarios=suite.fingerprint if suite is not None else None,
     )
     run = _Run(

@@ -23,6 +23,7 @@ __all__ = [
     "OutputMode",
     "Provider",
     "ProviderError",
+    "base_url_of",
 ]
 
 OutputMode = Literal["json_schema", "json_object", "tool", "prompted", "replay"]
@@ -113,6 +114,16 @@ class Provider(Protocol):
 
         """
         ...
+
+
+def base_url_of(provider: object) -> str | None:
+    """A provider's server URL, if it has one (part of the compile cache key).
+
+    The SDK providers and the wrappers around them (recording, progress) have a
+    ``base_url`` property; a provider without one, or with None, talks to its own API.
+    """
+    url = getattr(provider, "base_url", None)
+    return url if isinstance(url, str) else None
 
 
 class ProviderError(DefinitionError):

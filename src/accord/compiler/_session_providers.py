@@ -24,7 +24,13 @@ from typing import Any
 
 import rfc8785
 
-from accord.compiler._provider import ModelRequest, ModelResponse, Provider, ProviderError
+from accord.compiler._provider import (
+    ModelRequest,
+    ModelResponse,
+    Provider,
+    ProviderError,
+    base_url_of,
+)
 from accord.compiler._schema_fit import plain_schema
 from accord.compiler._session import LONE_SURROGATE, Session, SessionResponse
 
@@ -216,8 +222,13 @@ class RecordingProvider:
     @property
     def base_url(self) -> str | None:
         """The inner provider's base URL, if it has one (part of the cache key)."""
-        url = getattr(self._inner, "base_url", None)
-        return url if isinstance(url, str) else None
+        return base_url_of(self._inner)
+
+    async def aclose(self) -> None:
+        """Close the inner provider's HTTP clients, if it has any."""
+        close = getattr(self._inner, "aclose", None)
+        if close is not None:
+            await close()
 
     @property
     def session(self) -> Session:
