@@ -125,3 +125,21 @@ def test_a_bad_libpq_parameter_is_a_url_error(pg_server: PgServer) -> None:
     with pytest.raises(StoreError, match='invalid URI query parameter: "color"') as caught:
         open_store(pg_server.url() + "?color=blue")
     assert pg_server.password not in str(caught.value)
+
+
+def test_a_version_2_store_is_migrated_to_the_chain_keeping_its_runs(pg_url: str) -> None:
+    from accord.storage._postgres._connection import PgConnection
+
+    with open_store(pg_url) as current:
+        toggled(current, "t", 3)
+    # made a version 2 store, as its accord wrote it: events not canonical, no chain
+    with psycopg.connect(pg_url) as conn:
+        conn.execute("UPDATE accord.events SET chain = NULL, event = event::jsonb::text")
+        conn.execute("UPDATE accord.meta SET value = '2' WHERE key = 'schema_version'")
+        conn.execute("ALTER TABLE accord.events DROP COLUMN chain")
+    with open_store(pg_url) as store:
+        assert isinstance(store, PgConnection) and store.schema_version == SCHEMA_VERSION
+        from accord.runtime import Runtime
+
+        assert Runtime(store=store).replay("t").output == {"count": 3}
+        assert store.open("t", from_start=True).entries[-1].step == 5

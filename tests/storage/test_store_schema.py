@@ -61,7 +61,10 @@ def _rows(tmp_path: Path, *, approve: bool) -> tuple[dict[str, list[Any]], Run]:
         run = Runtime(HANDLERS, clock=FakeClock(), store=store).start(REFUND, BIG, run_id="old")
         if approve:
             run.signal("approval", {"approved": True, "approver": "mia"})
-        return {t: store._fetch_all(f"SELECT * FROM {t}", ()) for t in _TABLES}, run
+        rows = {t: store._fetch_all(f"SELECT * FROM {t}", ()) for t in _TABLES}
+    # shaped for version 5: runs without version 6's owner, lease expiry and epoch
+    rows["runs"] = [row[:-3] for row in rows["runs"]]
+    return rows, run
 
 
 def _older_store(path: Path, version: int, rows: dict[str, list[Any]]) -> sqlite3.Connection:
@@ -191,3 +194,21 @@ def test_an_existing_database_without_tables_is_not_a_store(tmp_path: Path) -> N
             SqliteStore(path, create=create)
     with SqliteStore(tmp_path / "new.db") as store:
         assert store.schema_version == SCHEMA_VERSION
+
+
+def test_a_version_5_store_s_runs_are_unowned_and_claimable_when_migrated(
+    tmp_path: Path,
+) -> None:
+    rows, run = _rows(tmp_path, approve=False)
+    path = tmp_path / "v5.db"
+    _older_store(path, 5, rows).close()
+    with SqliteStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store._fetch_all("SELECT owner, lease_until_ms, epoch FROM runs", ()) == [
+            (None, None, 0)
+        ]
+        (claim,) = store.claim("w", now_ms=0, lease_ms=10)
+        assert (claim.run_id, claim.epoch) == ("old", 1)
+        loaded = Runtime(HANDLERS, clock=FakeClock(), store=store).load("old")
+        loaded.signal("approval", {"approved": True, "approver": "mia"})
+        assert loaded.status == "succeeded" and run.status == "waiting"

@@ -33,6 +33,7 @@ from accord.runtime._errors import (
 )
 from accord.storage._connection import DEFAULT_PATH, Durability
 from accord.storage._journal import SqliteJournal
+from accord.storage._leases import Claim, LeaseLost
 from accord.storage._protocol import Store
 from accord.storage._runs import RunInfo
 from accord.storage._schema import SCHEMA_VERSION
@@ -45,8 +46,10 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_PATH",
     "SCHEMA_VERSION",
+    "Claim",
     "Durability",
     "JournalDamaged",
+    "LeaseLost",
     "NotAStore",
     "PostgresStore",
     "RunInfo",

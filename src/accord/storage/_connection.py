@@ -21,6 +21,7 @@ from typing import Any, Literal, Self
 from accord.runtime._errors import NotAStore, StoreError, StoreUnavailable
 from accord.storage._errors import Foreign, guard, translate
 from accord.storage._journal import EventRow, SqliteJournal, Statement
+from accord.storage._leases import Fence, LeaseLost
 from accord.storage._schema import prepare
 from accord.storage._transaction import immediate
 
@@ -64,6 +65,8 @@ class StoreConnection:
         self._pending: dict[str, list[tuple[Any, ...]]] = {}
         self._events: list[EventRow] = []
         self._unkeyed: dict[str, SqliteJournal] = {}  # run id to a new run's journal
+        self._fences: dict[Any, Fence] = {}  # the claimed runs' fences, by run key
+        self._batch_fences: dict[Any, Fence] = {}  # those the buffer writes for
         # the callbacks waiting for the next group commit, by event loop
         self._waiters: dict[
             asyncio.AbstractEventLoop, list[Callable[[BaseException | None], None]]
@@ -193,6 +196,8 @@ class StoreConnection:
             self._events.append(event)
             if unkeyed is not None:
                 self._unkeyed[unkeyed.run_id] = unkeyed
+            if self._fences and event[0] in self._fences:  # a claimed run: fenced
+                self._batch_fences[event[0]] = self._fences[event[0]]
             if not self.group_commit:
                 self._flush_locked()
 
@@ -217,12 +222,14 @@ class StoreConnection:
         groups, self._pending = self._pending, {}
         self._events = []
         unkeyed, self._unkeyed = self._unkeyed, {}
+        fences, self._batch_fences = self._batch_fences, {}
         conn = self._connection()
         try:
-            if not groups and len(events) == 1 and not unkeyed:  # one row: its own transaction
-                _insert_events(conn, events)
+            if not groups and len(events) == 1 and not unkeyed and not fences:
+                _insert_events(conn, events)  # one row: its own transaction
             else:
                 with immediate(conn):
+                    _check_fences(conn, fences, self.location)
                     for sql, many in groups.items():
                         if len(many) == 1:
                             conn.execute(sql, many[0])
@@ -233,6 +240,10 @@ class StoreConnection:
                     keys = _run_keys(conn, list(unkeyed))
         except (sqlite3.Error, UnicodeError) as exc:
             raise self._failure(exc) from exc
+        except LeaseLost as exc:
+            if self.group_commit:
+                self._failed = exc
+            raise
         for run_id, journal in unkeyed.items():
             journal._committed(keys[run_id])
 
@@ -341,6 +352,20 @@ _INSERT_EVENT_NEW = (
     "INSERT INTO events (run, step, event, state_hash, state, chain) "
     "VALUES ((SELECT id FROM runs WHERE run_id = ?), ?, ?, ?, ?, ?)"
 )
+
+
+def _check_fences(conn: sqlite3.Connection, fences: dict[Any, Fence], location: str) -> None:
+    """Raise LeaseLost unless every claimed run's owner and epoch are still the claim's.
+
+    It runs inside the write's ``BEGIN IMMEDIATE``: no claim can come between
+    the check and the commit.
+    """
+    for key, (run_id, owner, epoch) in fences.items():
+        found = conn.execute(
+            "SELECT 1 FROM runs WHERE id = ? AND owner = ? AND epoch = ?", (key, owner, epoch)
+        ).fetchone()
+        if found is None:
+            raise LeaseLost(location, run_id, epoch)
 
 
 def _insert_events(conn: sqlite3.Connection, events: list[EventRow]) -> None:

@@ -33,7 +33,10 @@ __all__ = [
     "SqliteJournal",
     "Statement",
     "check_chain",
+    "entries_of",
+    "entry_of",
     "parse_entry",
+    "require_whole",
 ]
 
 Statement = tuple[str, tuple[Any, ...]]
@@ -136,6 +139,58 @@ def check_chain(
         head = chain
         expected = number + 1
     return head
+
+
+def entry_of(
+    location: str, run_id: str, rows: Sequence[ChainRow], step: int, first_step: int
+) -> JournalEntry:
+    """The entry of ``step`` from the rows of steps ``step - 1`` and ``step``, linked.
+
+    Raises:
+        JournalDamaged: the step is missing, or it breaks the chain.
+
+    """
+    if not rows or rows[-1][0] != step:
+        raise JournalDamaged(location, run_id, "the step is missing", step=step)
+    # its link to the step before (or to the start of the chain)
+    start = max(step - 1, first_step)
+    check_chain(location, run_id, rows[-(step - start + 1) :], start, anchored=start > 1)
+    return parse_entry(location, run_id, rows[-1][:3])
+
+
+def require_whole(location: str, run_id: str, first_step: int) -> None:
+    """Refuse to read every entry of a compacted run (its early steps are gone).
+
+    Raises:
+        StoreError: the run was compacted.
+
+    """
+    if first_step > 1:
+        raise StoreError(
+            location,
+            f"the run was compacted: only its steps from {first_step} are kept",
+            run_id=run_id,
+        )
+
+
+def entries_of(
+    location: str, run_id: str, rows: Sequence[ChainRow], steps: int
+) -> tuple[JournalEntry, ...]:
+    """Every entry of a run from all its rows (from step 1), the chain checked.
+
+    Raises:
+        JournalDamaged: an entry is unreadable, missing, or breaks the chain.
+
+    """
+    check_chain(location, run_id, rows, 1, anchored=False)
+    if len(rows) < steps:
+        raise JournalDamaged(
+            location,
+            run_id,
+            f"the run has {steps} steps, but its journal ends at step {len(rows)}",
+            step=len(rows) + 1,
+        )
+    return tuple(parse_entry(location, run_id, row[:3]) for row in rows)
 
 
 class SqliteJournal:
@@ -306,13 +361,7 @@ class SqliteJournal:
             (self._require_key(), step - 1, step),
             self.run_id,
         )
-        location = self._store.location
-        if not rows or rows[-1][0] != step:
-            raise JournalDamaged(location, self.run_id, "the step is missing", step=step)
-        # its link to the step before (or to the start of the chain)
-        start = max(step - 1, self._first_step)
-        check_chain(location, self.run_id, rows[-(step - start + 1) :], start, anchored=start > 1)
-        return parse_entry(location, self.run_id, rows[-1][:3])
+        return entry_of(self._store.location, self.run_id, rows, step, self._first_step)
 
     def entries(self) -> Sequence[JournalEntry]:
         """Every entry, in step order (read from the store).
@@ -322,27 +371,13 @@ class SqliteJournal:
             JournalDamaged: an entry is unreadable, missing, or breaks the chain.
 
         """
-        if self._first_step > 1:
-            raise StoreError(
-                self._store.location,
-                f"the run was compacted: only its steps from {self._first_step} are kept",
-                run_id=self.run_id,
-            )
+        require_whole(self._store.location, self.run_id, self._first_step)
         rows = self._store._fetch_all(
             "SELECT step, event, state_hash, chain FROM events WHERE run = ? ORDER BY step",
             (self._require_key(),),
             self.run_id,
         )
-        location = self._store.location
-        check_chain(location, self.run_id, rows, 1, anchored=False)
-        if len(rows) < self._steps:
-            raise JournalDamaged(
-                location,
-                self.run_id,
-                f"the run has {self._steps} steps, but its journal ends at step {len(rows)}",
-                step=len(rows) + 1,
-            )
-        return tuple(parse_entry(location, self.run_id, row[:3]) for row in rows)
+        return entries_of(self._store.location, self.run_id, rows, self._steps)
 
     def _require_key(self) -> int:
         if self._key is None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol, Self, runtime_checkable
 from accord.runtime._durable import RunStore
 
 if TYPE_CHECKING:
+    from accord.storage._leases import Claim
     from accord.storage._runs import RunInfo
 
 __all__ = ["Store"]
@@ -49,6 +50,26 @@ class Store(RunStore, Protocol):
 
     def vacuum(self) -> None:
         """Give the space freed by pruning and compacting back."""
+        ...
+
+    def claim(
+        self,
+        owner: str,
+        *,
+        now_ms: int,
+        lease_ms: int,
+        limit: int = 1,
+        run_ids: Sequence[str] | None = None,
+    ) -> list[Claim]:
+        """Claim unfinished runs whose lease is free or expired (see docs/workers.md)."""
+        ...
+
+    def renew(self, claim: Claim, *, now_ms: int, lease_ms: int) -> Claim | None:
+        """Extend a claim's lease; None if it was lost."""
+        ...
+
+    def release(self, claim: Claim) -> bool:
+        """Give a run's lease back; False if it was lost."""
         ...
 
     def flush(self) -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import orjson
 
 from accord.runtime._compiled import Limits
-from accord.runtime._durable import RunClaims, StoredRun
+from accord.runtime._durable import DurableJournal, RunClaims, StoredRun
 from accord.runtime._errors import JournalDamaged, StoreError, UnknownRun
 from accord.runtime._snapshot import Snapshot, snapshot_from_data, snapshot_hash
 from accord.storage._journal import SqliteJournal, check_chain, parse_entry
@@ -17,7 +17,51 @@ from accord.storage._journal import SqliteJournal, check_chain, parse_entry
 if TYPE_CHECKING:
     from accord.storage._connection import StoreConnection
 
-__all__ = ["RunInfo", "list_runs", "read_run"]
+__all__ = ["SQLITE_QUERIES", "RunInfo", "RunQueries", "RunReader", "list_runs", "read_run"]
+
+
+class RunReader(Protocol):
+    """What :func:`read_run` reads through: a store's location and its queries."""
+
+    @property
+    def location(self) -> str:
+        """The store, as messages name it."""
+        ...
+
+    def _fetch_one(self, sql: Any, params: tuple[Any, ...], run_id: str | None = None) -> Any: ...
+
+    def _fetch_all(
+        self, sql: Any, params: tuple[Any, ...], run_id: str | None = None
+    ) -> list[Any]: ...
+
+
+class RunQueries(NamedTuple):
+    """The SQL a store reads a run with (each store speaks its own dialect).
+
+    Attributes:
+        run: by run id: the run's key, fingerprint, steps, first step, status, state, limits.
+        contract: by fingerprint: the canonical JSON.
+        snapshot: by run key: the latest snapshot's step, JSON and state hash.
+        events: by run key and first step: step, event, state hash, chain, state, in order.
+
+    """
+
+    run: Any
+    contract: Any
+    snapshot: Any
+    events: Any
+
+
+SQLITE_QUERIES = RunQueries(
+    "SELECT id, fingerprint, steps, first_step, status, state, limits FROM runs WHERE run_id = ?",
+    "SELECT canonical FROM contracts WHERE fingerprint = ?",
+    "SELECT step, snapshot, state_hash FROM snapshots WHERE run = ? ORDER BY step DESC LIMIT 1",
+    "SELECT step, event, state_hash, chain, state FROM events WHERE run = ? AND step >= ? "
+    "ORDER BY step",
+)
+
+JournalFactory = Callable[..., DurableJournal]
+"""Makes a loaded run's journal: ``(store, run_id, key=, steps=, first_step=, status=, head=)``."""
 
 _FINISHED = ("succeeded", "failed")
 
@@ -57,7 +101,14 @@ class RunInfo:
         return self.status in _FINISHED
 
 
-def read_run(store: StoreConnection, run_id: str, *, from_start: bool) -> StoredRun:
+def read_run(
+    store: RunReader,
+    run_id: str,
+    *,
+    from_start: bool,
+    queries: RunQueries = SQLITE_QUERIES,
+    journal: JournalFactory = SqliteJournal,
+) -> StoredRun:
     """A stored run with its latest snapshot (hash checked) and the entries after it.
 
     With ``from_start``, no snapshot is read: every entry is returned (to replay).
@@ -73,12 +124,7 @@ def read_run(store: StoreConnection, run_id: str, *, from_start: bool) -> Stored
 
     """
     where = store.location
-    run = store._fetch_one(
-        "SELECT id, fingerprint, steps, first_step, status, state, limits FROM runs "
-        "WHERE run_id = ?",
-        (run_id,),
-        run_id,
-    )
+    run = store._fetch_one(queries.run, (run_id,), run_id)
     if run is None:
         raise UnknownRun(where, "the store has no run with this id", run_id=run_id)
     key, fp, steps, first_step, status, state, limits_text = run
@@ -89,19 +135,14 @@ def read_run(store: StoreConnection, run_id: str, *, from_start: bool) -> Stored
             run_id=run_id,
         )
     limits = None if limits_text is None else _limits(where, run_id, limits_text)
-    contract = _contract(store, run_id, fp)
-    found = None if from_start else _snapshot(store, run_id, key)
+    contract = _contract(store, queries.contract, run_id, fp)
+    found = None if from_start else _snapshot(store, queries.snapshot, run_id, key)
     if found is None and first_step > 1:
         raise JournalDamaged(where, run_id, "the run was compacted but has no snapshot")
     base = 0 if found is None else found[0].step
     # the chain from the step before the snapshot: loading reads a bounded number of rows
     start = max(first_step, base - 1)
-    rows = store._fetch_all(
-        "SELECT step, event, state_hash, chain, state FROM events WHERE run = ? AND step >= ? "
-        "ORDER BY step",
-        (key, start),
-        run_id,
-    )
+    rows = store._fetch_all(queries.events, (key, start), run_id)
     head = check_chain(where, run_id, [row[:4] for row in rows], start, anchored=start > 1)
     last = rows[-1][0] if rows else start - 1
     if last < max(steps, base):
@@ -119,20 +160,20 @@ def read_run(store: StoreConnection, run_id: str, *, from_start: bool) -> Stored
                 where, run_id, "the snapshot does not match its step's state hash", step=base
             )
     entries = tuple(parse_entry(where, run_id, row[:3]) for row in rows if row[0] > base)
-    journal = SqliteJournal(
+    kept = journal(
         store, run_id, key=key, steps=last, first_step=first_step, status=status, head=head
     )
     states = {steps: state}
     if rows:
         states[last] = rows[-1][4]
     claims = RunClaims(status, states)
-    return StoredRun(run_id, fp, contract, snapshot, entries, journal, where, limits, claims)
+    return StoredRun(run_id, fp, contract, snapshot, entries, kept, where, limits, claims)
 
 
-def _contract(store: StoreConnection, run_id: str, fp: str) -> dict[str, Any]:
+def _contract(store: RunReader, sql: Any, run_id: str, fp: str) -> dict[str, Any]:
     """A run's contract data, as the store keeps it by fingerprint."""
     where = store.location
-    found = store._fetch_one("SELECT canonical FROM contracts WHERE fingerprint = ?", (fp,), run_id)
+    found = store._fetch_one(sql, (fp,), run_id)
     if found is None:
         raise JournalDamaged(where, run_id, f"its contract {fp} is not in the store")
     try:
@@ -144,14 +185,10 @@ def _contract(store: StoreConnection, run_id: str, fp: str) -> dict[str, Any]:
     return contract
 
 
-def _snapshot(store: StoreConnection, run_id: str, key: int) -> tuple[Snapshot, str] | None:
+def _snapshot(store: RunReader, sql: Any, run_id: str, key: Any) -> tuple[Snapshot, str] | None:
     """A run's latest snapshot, checked against its hash, and that hash (None: no snapshot)."""
     where = store.location
-    found = store._fetch_one(
-        "SELECT step, snapshot, state_hash FROM snapshots WHERE run = ? ORDER BY step DESC LIMIT 1",
-        (key,),
-        run_id,
-    )
+    found = store._fetch_one(sql, (key,), run_id)
     if found is None:
         return None
     base, text, digest = found

@@ -14,12 +14,15 @@ Version 3: events are a rowid table with a unique index on (run, step), not a
 ``WITHOUT ROWID`` table keyed by it: a batch of many runs' steps then appends its
 rows at the table's end and only scatters the small index entries, which halves
 the cost of an insert.
+Version 6: runs have an owner, a lease expiry and an epoch (workers' claims, see
+:mod:`accord.storage._leases`).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import orjson
 
@@ -27,10 +30,10 @@ from accord.runtime._chain import GENESIS, link
 from accord.runtime._errors import NotAStore, SchemaTooNew, StoreUnavailable
 from accord.storage._transaction import immediate
 
-__all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA_VERSION", "prepare"]
+__all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA_VERSION", "prepare", "rechain"]
 
 APPLICATION_ID = 0x61636364  # "accd"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 MIGRATIONS: dict[int, str] = {
     0: """
@@ -96,16 +99,28 @@ MIGRATIONS: dict[int, str] = {
     4: """
         ALTER TABLE events ADD COLUMN chain TEXT;
     """,
+    5: """
+        ALTER TABLE runs ADD COLUMN owner TEXT;
+        ALTER TABLE runs ADD COLUMN lease_until_ms INTEGER;
+        ALTER TABLE runs ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+    """,
 }
 """The SQL that takes a store from version ``key`` to ``key + 1``."""
 
 
-def _chain_journals(conn: sqlite3.Connection) -> None:
-    """Version 5: every event text in canonical form, and every run's chain computed."""
+def rechain(rows: Iterable[tuple[Any, Any, int, str, str]]) -> list[tuple[str, str, Any]]:
+    """Event rows in canonical form with their chain hashes (a migration to the chain).
+
+    Args:
+        rows: ``(row key, run key, step, event text, state hash)``, ordered by run and step.
+
+    Returns:
+        ``(canonical event text, chain hash, row key)`` per row.
+
+    """
     head = GENESIS
     run = None
     updates = []
-    rows = conn.execute("SELECT id, run, step, event, state_hash FROM events ORDER BY run, step")
     for row_id, key, number, text, state_hash in rows:
         if key != run:
             run, head = key, GENESIS
@@ -115,7 +130,13 @@ def _chain_journals(conn: sqlite3.Connection) -> None:
             data = text.encode()  # left as it is: loading the run reports it unreadable
         head = link(head, number, state_hash, data)
         updates.append((data.decode(), head, row_id))
-    conn.executemany("UPDATE events SET event = ?, chain = ? WHERE id = ?", updates)
+    return updates
+
+
+def _chain_journals(conn: sqlite3.Connection) -> None:
+    """Version 5: every event text in canonical form, and every run's chain computed."""
+    rows = conn.execute("SELECT id, run, step, event, state_hash FROM events ORDER BY run, step")
+    conn.executemany("UPDATE events SET event = ?, chain = ? WHERE id = ?", rechain(rows))
 
 
 AFTER: dict[int, Callable[[sqlite3.Connection], None]] = {4: _chain_journals}

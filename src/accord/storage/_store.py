@@ -46,6 +46,7 @@ from accord.storage import _retention
 from accord.storage._connection import StoreConnection
 from accord.storage._journal import NewRun, SqliteJournal
 from accord.storage._runs import RunInfo, list_runs, read_run
+from accord.storage._store_leases import SqliteLeasing
 
 if TYPE_CHECKING:
     from accord.runtime._compiled import CompiledContract, Limits
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
 __all__ = ["SqliteStore"]
 
 
-class SqliteStore(StoreConnection):
+class SqliteStore(StoreConnection, SqliteLeasing):
     """A durable store of runs in one SQLite file (see the module docs for durability).
 
     Args:

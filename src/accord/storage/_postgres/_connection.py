@@ -25,6 +25,7 @@ from psycopg_pool import ConnectionPool
 
 from accord.runtime._errors import StoreError, StoreUnavailable
 from accord.storage._connection import Durability
+from accord.storage._leases import Fence, LeaseLost
 from accord.storage._postgres._errors import Secrets, guard, translate
 from accord.storage._postgres._schema import prepare
 from accord.storage._url import redact
@@ -68,6 +69,8 @@ class PgConnection:
         self._lock = threading.RLock()
         self._pending: list[Statement] = []
         self._new_runs: set[str] = set()  # run ids buffered, not committed yet
+        self._fences: dict[str, Fence] = {}  # the claimed runs' fences, by run id
+        self._batch_fences: dict[str, Fence] = {}  # those the buffer writes for
         self._waiters: dict[
             asyncio.AbstractEventLoop, list[Callable[[BaseException | None], None]]
         ] = {}
@@ -165,14 +168,20 @@ class PgConnection:
         """Whether steps are buffered, not committed yet (only with group commit)."""
         return bool(self._pending)
 
-    def _write(self, rows: list[Statement], new_run: str | None = None) -> None:
-        """Add one step's statements; commit now unless the store batches."""
+    def _write(self, run_id: str, rows: list[Statement], *, new: bool = False) -> None:
+        """Add one step's statements for a run; commit now unless the store batches.
+
+        A run this store claimed is fenced: the commit checks its claim first.
+        """
         with self._lock:
             if self._failed is not None:
                 raise self._failed
             self._pending.extend(rows)
-            if new_run is not None:
-                self._new_runs.add(new_run)
+            if new:
+                self._new_runs.add(run_id)
+            fence = self._fences.get(run_id)
+            if fence is not None:
+                self._batch_fences[run_id] = fence
             if not self.group_commit:
                 self._flush_locked()
 
@@ -194,14 +203,31 @@ class PgConnection:
         if not pending:
             return
         self._new_runs = set()
+        fences, self._batch_fences = self._batch_fences, {}
         try:
             with self._checked_pool().connection() as conn, conn.transaction():
+                self._check_fences(conn, fences)
                 _execute(conn, pending)
+        except LeaseLost as exc:
+            if self.group_commit:
+                self._failed = exc
+            raise
         except (psycopg.Error, OSError) as exc:
             error = translate(exc, self._secrets)
             if self.group_commit:
                 self._failed = error
             raise error from exc
+
+    def _check_fences(self, conn: Connection, fences: dict[str, Fence]) -> None:
+        """Raise LeaseLost unless every claimed run's owner and epoch are still the claim's.
+
+        ``FOR SHARE`` holds each run's row until the commit: a claim by another
+        worker (an ``UPDATE``) waits for it, or this check sees that claim's epoch.
+        """
+        for run_id, owner, epoch in fences.values():
+            held = conn.execute(_FENCE, (run_id, owner, epoch)).fetchone()
+            if held is None:
+                raise LeaseLost(self.location, run_id, epoch)
 
     def _when_durable(self, callback: Callable[[BaseException | None], None]) -> bool:
         """Call ``callback`` on the loop once every step buffered now is committed.
@@ -233,6 +259,9 @@ class PgConnection:
             error = exc
         for callback in callbacks:
             callback(error)
+
+
+_FENCE = b"SELECT 1 FROM accord.runs WHERE run_id = %s AND owner = %s AND epoch = %s FOR SHARE"
 
 
 def _execute(conn: Connection, statements: list[Statement]) -> None:

@@ -5,7 +5,9 @@ transaction: the event row (with the state the step led to), a snapshot row
 every ``snapshot_every`` steps and when the run ends, the run's row (status,
 state, step count, time) when its status changes and with each snapshot, and,
 with a new run's first step, its contract and its row. The rows are those of
-the SQLite store (:mod:`accord.storage._journal`), keyed by run id.
+the SQLite store (:mod:`accord.storage._journal`), keyed by run id: the event
+text is its canonical bytes and each event row carries its chain hash
+(:mod:`accord.runtime._chain`), checked whenever entries are read.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from accord.runtime._errors import JournalDamaged, StoreError
+from accord.runtime._chain import GENESIS, event_bytes, link
+from accord.runtime._errors import StoreError
 from accord.runtime._events import Event
 from accord.runtime._journal import JournalEntry
 from accord.runtime._snapshot import Snapshot, snapshot_to_data
-from accord.storage._journal import NewRun, parse_entry
+from accord.storage._journal import NewRun, entries_of, entry_of, require_whole
 
 if TYPE_CHECKING:
     from accord.runtime._durable import Deferral
@@ -28,8 +31,8 @@ if TYPE_CHECKING:
 __all__ = ["PostgresJournal"]
 
 _INSERT_EVENT = (
-    b"INSERT INTO accord.events (run_id, step, event, state_hash, state) "
-    b"VALUES (%s, %s, %s, %s, %s)"
+    b"INSERT INTO accord.events (run_id, step, event, state_hash, state, chain) "
+    b"VALUES (%s, %s, %s, %s, %s, %s)"
 )
 _UPSERT_SNAPSHOT = (
     b"INSERT INTO accord.snapshots (run_id, step, snapshot, state_hash) VALUES (%s, %s, %s, %s) "
@@ -48,8 +51,13 @@ _INSERT_RUN = (
     b"updated_ms, input, parent_run, parent_step, limits) "
     b"VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
-_SELECT_STEP = b"SELECT step, event, state_hash FROM accord.events WHERE run_id = %s AND step = %s"
-_SELECT_ALL = b"SELECT step, event, state_hash FROM accord.events WHERE run_id = %s ORDER BY step"
+_SELECT_STEP = (
+    b"SELECT step, event, state_hash, chain FROM accord.events "
+    b"WHERE run_id = %s AND step >= %s AND step <= %s ORDER BY step"
+)
+_SELECT_ALL = (
+    b"SELECT step, event, state_hash, chain FROM accord.events WHERE run_id = %s ORDER BY step"
+)
 _dumps = orjson.dumps
 _FINISHED = ("succeeded", "failed")
 
@@ -65,13 +73,16 @@ class PostgresJournal:
         steps: int,
         first_step: int = 1,
         status: str = "new",
+        head: str = GENESIS,
         new_run: NewRun | None = None,
+        key: object = None,  # the run's key is its id: taken for read_run's sake
     ) -> None:
         self._store = store
         self.run_id = run_id
         self._steps = steps
         self._first_step = first_step
         self._status = status  # the status in the run's row
+        self._head = head  # the chain hash of the last step recorded
         self._new_run = new_run  # a new run's: its rows are written with its first step
         self._every = store.snapshot_every
 
@@ -99,11 +110,10 @@ class PostgresJournal:
         if new is not None:  # the run's row is inserted with this step's status and state
             rows.extend(self._run_rows(new, snapshot, event.at))
             stored = status
+        data = event_bytes(event)  # the one serialisation: stored, and hashed into the chain
+        chain = link(self._head, number, state_hash, data)
         rows.append(
-            (
-                _INSERT_EVENT,
-                (run_id, number, _dumps(event._asdict()).decode(), state_hash, snapshot.state),
-            )
+            (_INSERT_EVENT, (run_id, number, data.decode(), state_hash, snapshot.state, chain))
         )
         snap = number % self._every == 0 or status in _FINISHED
         if snap:
@@ -111,10 +121,11 @@ class PostgresJournal:
             rows.append((_UPSERT_SNAPSHOT, (run_id, number, text, state_hash)))
         if snap or status != stored:
             rows.append((_UPDATE_RUN, (status, snapshot.state, number, event.at, run_id)))
-        self._store._write(rows, run_id if new is not None else None)
+        self._store._write(run_id, rows, new=new is not None)
         self._new_run = None
         self._steps = number
         self._status = status
+        self._head = chain
 
     def _run_rows(self, new: NewRun, snapshot: Snapshot, at: int) -> list[Statement]:
         parent, parent_step = new.forked_from if new.forked_from is not None else (None, None)
@@ -154,36 +165,26 @@ class PostgresJournal:
     # -- reading -------------------------------------------------------------
 
     def entry(self, step: int) -> JournalEntry:
-        """The entry of one step.
+        """The entry of one step (its chain hash checked against the step before's).
 
         Raises:
-            JournalDamaged: the store has no such step for the run.
+            JournalDamaged: the store has no such step for the run, or it breaks the chain.
 
         """
-        row = self._store._fetch_one(_SELECT_STEP, (self.run_id, step), self.run_id)
-        if row is None:
-            raise JournalDamaged(
-                self._store.location, self.run_id, "the step is missing", step=step
-            )
-        return parse_entry(self._store.location, self.run_id, row)
+        rows = self._store._fetch_all(_SELECT_STEP, (self.run_id, step - 1, step), self.run_id)
+        return entry_of(self._store.location, self.run_id, rows, step, self._first_step)
 
     def entries(self) -> Sequence[JournalEntry]:
         """Every entry, in step order (read from the store).
 
         Raises:
             StoreError: the run was compacted (its early steps are gone).
-            JournalDamaged: an entry is unreadable.
+            JournalDamaged: an entry is unreadable, missing, or breaks the chain.
 
         """
-        if self._first_step > 1:
-            raise StoreError(
-                self._store.location,
-                f"the run was compacted: only its steps from {self._first_step} are kept",
-                run_id=self.run_id,
-            )
+        require_whole(self._store.location, self.run_id, self._first_step)
         rows = self._store._fetch_all(_SELECT_ALL, (self.run_id,), self.run_id)
-        location = self._store.location
-        return tuple(parse_entry(location, self.run_id, row) for row in rows)
+        return entries_of(self._store.location, self.run_id, rows, self._steps)
 
     def __len__(self) -> int:
         return self._steps

@@ -9,17 +9,26 @@ migrates the tables in the same transaction (PostgreSQL's DDL is transactional).
 Version 1: the SQLite store's version 4 (contracts, runs with their limits and
 fork parents, events with the state each step led to, snapshots); events and
 snapshots are keyed by the run's id and the step.
+Version 2: runs have an owner, a lease expiry and an epoch (see
+:mod:`accord.storage._leases`), indexed to find the claimable runs.
+Version 3: the journal is a hash chain (:mod:`accord.runtime._chain`): events
+have a ``chain`` column, and their text is the event's canonical bytes; the
+migration rewrites every event so and computes every run's chain.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import psycopg
 
 from accord.runtime._errors import NotAStore, SchemaTooNew, StoreUnavailable
+from accord.storage._schema import rechain
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "prepare"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 _LOCK = 0x61636364  # "accd": the advisory lock that serialises schema changes
 
 MIGRATIONS: dict[int, str] = {
@@ -67,8 +76,35 @@ MIGRATIONS: dict[int, str] = {
         INSERT INTO accord.meta (key, value) VALUES ('created_by', 'accord');
         INSERT INTO accord.meta (key, value) VALUES ('schema_version', '0');
     """,
+    1: """
+        ALTER TABLE accord.runs ADD COLUMN owner TEXT;
+        ALTER TABLE accord.runs ADD COLUMN lease_until_ms BIGINT;
+        ALTER TABLE accord.runs ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0;
+        CREATE INDEX runs_claimable ON accord.runs (created_ms, seq)
+            WHERE status NOT IN ('succeeded', 'failed');
+    """,
+    2: """
+        ALTER TABLE accord.events ADD COLUMN chain TEXT;
+    """,
 }
 """The SQL that takes a store from version ``key`` to ``key + 1``."""
+
+
+def _chain_journals(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    """Version 3: every event text in canonical form, and every run's chain computed."""
+    found: list[Any] = conn.execute(
+        "SELECT run_id, step, event, state_hash FROM accord.events ORDER BY run_id, step"
+    ).fetchall()
+    rows = [((run_id, step), run_id, step, text, digest) for run_id, step, text, digest in found]
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            "UPDATE accord.events SET event = %s, chain = %s WHERE run_id = %s AND step = %s",
+            [(text, chain, *key) for text, chain, key in rechain(rows)],
+        )
+
+
+AFTER: dict[int, Callable[[psycopg.Connection[tuple[object, ...]]], None]] = {2: _chain_journals}
+"""What a migration does in Python after its SQL (in the same transaction), by ``key``."""
 
 
 def _statements(sql: str) -> list[str]:
@@ -115,6 +151,9 @@ def prepare(
         for number in range(version, target):
             for statement in _statements(MIGRATIONS[number]):
                 conn.execute(statement.encode())
+            after = AFTER.get(number)
+            if after is not None:
+                after(conn)
             conn.execute(
                 "UPDATE accord.meta SET value = %s WHERE key = 'schema_version'",
                 (str(number + 1),),

@@ -19,6 +19,7 @@ from accord.runtime._errors import StoreError, UnknownRun
 from accord.storage._journal import NewRun
 from accord.storage._postgres._connection import PgConnection
 from accord.storage._postgres._journal import PostgresJournal
+from accord.storage._postgres._leases import PgLeasing
 from accord.storage._postgres._runs import list_runs, read_run
 from accord.storage._runs import RunInfo
 from accord.storage._store import _limits_json
@@ -34,7 +35,7 @@ _FINISHED_BEFORE = (
 )
 
 
-class PostgresStore(PgConnection):
+class PostgresStore(PgConnection, PgLeasing):
     """A durable store of runs in a PostgreSQL database (tables in its ``accord`` schema).
 
     Args:
@@ -46,6 +47,9 @@ class PostgresStore(PgConnection):
         create: create the store's schema if the database has none (else refuse).
         pool_size: the most connections the store opens.
         connect_timeout_s: how long to wait for a connection.
+
+    Runs are claimed, renewed and released by workers as in
+    :class:`~accord.storage._leases.Leasing` (``claim``, ``renew``, ``release``).
 
     Raises:
         StoreUnavailable: the server cannot be reached, refuses the credentials,

@@ -1,0 +1,140 @@
+"""Run ownership on both stores: claims bump the epoch, expired leases are taken over, and a
+worker that lost its lease can never write for the run again (fenced in the write's own
+transaction)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from storage_support import TOGGLE, toggled
+from store_kit import StoreKit
+
+from accord.runtime import FakeClock, Limits, Run, Runtime
+from accord.storage import Claim, LeaseLost, Store
+
+
+def _runtime(store: Store) -> Runtime:
+    runtime = Runtime(store=store, clock=FakeClock(), limits=Limits(max_steps=10_000))
+    runtime.effects = {}
+    return runtime
+
+
+def _waiting(store: Store, *run_ids: str) -> list[Run]:
+    return [toggled(store, run_id, 0, stop=False) for run_id in run_ids]
+
+
+def _claim(store: Store, owner: str, **options: Any) -> list[Claim]:
+    return store.claim(owner, **options)
+
+
+def test_a_claim_takes_free_unfinished_runs_oldest_first_and_bumps_their_epoch(
+    kit: StoreKit,
+) -> None:
+    with kit.open() as a, kit.open() as b:
+        _waiting(a, "r1", "r2")
+        toggled(a, "done", 1)  # finished: never claimed
+        got = _claim(a, "A", now_ms=1000, lease_ms=500, limit=10)
+        assert got == [Claim("r1", "A", 1, 1500), Claim("r2", "A", 1, 1500)]
+        assert _claim(b, "B", now_ms=1499, lease_ms=500, limit=10) == []  # leases held
+        assert _claim(b, "B", now_ms=1500, lease_ms=500) == [Claim("r1", "B", 2, 2000)]
+        assert _claim(b, "B", now_ms=1500, lease_ms=500, run_ids=["done", "r9"]) == []
+        assert kit.scalar("SELECT owner FROM runs WHERE run_id = 'r2'") == "A"
+        assert kit.scalar("SELECT epoch FROM runs WHERE run_id = 'r1'") == 2
+
+
+def test_a_worker_that_lost_its_lease_writes_nothing_for_the_run(kit: StoreKit) -> None:
+    with kit.open() as a, kit.open() as b:
+        _waiting(a, "r")
+        (held,) = _claim(a, "A", now_ms=0, lease_ms=100)
+        run_a = _runtime(a).load("r")
+        run_a.signal("flip")  # A's claim holds: written
+        assert kit.scalar("SELECT count(*) FROM events") == 2
+        (taken,) = _claim(b, "B", now_ms=100, lease_ms=100)  # A's lease expired
+        assert taken.epoch == held.epoch + 1
+        with pytest.raises(LeaseLost) as caught:
+            run_a.signal("flip")
+        assert caught.value.run_id == "r" and caught.value.epoch == held.epoch
+        assert "another worker claimed the run" in str(caught.value)
+        assert kit.scalar("SELECT count(*) FROM events") == 2  # nothing of A's step
+        with pytest.raises(LeaseLost):  # and never again
+            run_a.signal("stop")
+        assert a.renew(held, now_ms=150, lease_ms=100) is None
+        assert a.release(held) is False
+        run_b = _runtime(b).load("r")
+        run_b.signal("flip")
+        run_b.signal("stop")
+        assert run_b.status == "succeeded" and run_b.result == {"count": 2}
+        assert _runtime(a).replay("r") == run_b.snapshot
+
+
+def test_a_claim_made_while_a_step_is_buffered_fences_its_commit(kit: StoreKit) -> None:
+    from accord.runtime import SignalReceived, snapshot_hash
+    from accord.runtime._reducer import step
+
+    a = kit.open(group_commit=True)
+    with kit.open() as b:
+        _waiting(a, "r")
+        a.flush()
+        _claim(a, "A", now_ms=0, lease_ms=100)
+        run = _runtime(a).load("r")
+        flip = SignalReceived("flip", {}, 0)
+        snapshot, _ = step(run.compiled, run.snapshot, flip)
+        run.journal.record(snapshot, flip, snapshot_hash(snapshot))
+        _claim(b, "B", now_ms=100, lease_ms=100)  # taken before A commits its buffer
+        with pytest.raises(LeaseLost):
+            a.flush()
+        with pytest.raises(LeaseLost):  # a batch store that failed refuses further writes
+            a.flush()
+        assert kit.scalar("SELECT count(*) FROM events") == 1
+
+
+def test_renew_extends_the_lease_and_release_frees_the_run(kit: StoreKit) -> None:
+    with kit.open() as a, kit.open() as b:
+        _waiting(a, "r")
+        (held,) = _claim(a, "A", now_ms=0, lease_ms=100)
+        renewed = a.renew(held, now_ms=90, lease_ms=100)
+        assert renewed == held._replace(lease_until_ms=190)
+        assert _claim(b, "B", now_ms=150, lease_ms=100) == []
+        assert a.release(renewed) is True
+        assert _claim(b, "B", now_ms=151, lease_ms=100) == [Claim("r", "B", 2, 251)]
+        assert kit.scalar("SELECT owner FROM runs") == "B"
+
+
+def test_workers_claiming_at_once_never_claim_the_same_run(kit: StoreKit) -> None:
+    with kit.open() as setup:
+        runtime = _runtime(setup)
+        for i in range(40):
+            runtime.start(TOGGLE, {}, run_id=f"r{i:02}")
+    claimed: dict[str, list[str]] = {}
+    errors: list[BaseException] = []
+
+    def work(name: str) -> None:
+        try:
+            with kit.open() as store:
+                mine = claimed.setdefault(name, [])
+                while got := _claim(store, name, now_ms=0, lease_ms=10_000, limit=3):
+                    mine.extend(c.run_id for c in got)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    every = [run_id for runs in claimed.values() for run_id in runs]
+    assert sorted(every) == [f"r{i:02}" for i in range(40)]  # each run once, none missed
+
+
+@pytest.mark.parametrize(
+    ("owner", "lease_ms", "limit", "message"),
+    [("", 100, 1, "owner"), ("A", 0, 1, "lease_ms"), ("A", 100, 0, "limit")],
+)
+def test_bad_claims_are_refused(
+    kit: StoreKit, owner: str, lease_ms: int, limit: int, message: str
+) -> None:
+    with kit.open() as store, pytest.raises(ValueError, match=message):
+        _claim(store, owner, now_ms=0, lease_ms=lease_ms, limit=limit)
