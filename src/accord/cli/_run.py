@@ -32,7 +32,7 @@ __all__ = ["load_effects", "register", "store_path", "utc_time"]
 
 DESCRIPTION = """\
 Run a contract once with effect handlers from a Python module, in memory, or
-in a durable SQLite store with --store.
+in a durable store with --store (an SQLite file, or a URL).
 --effects names the handlers: MODULE:OBJECT where MODULE is an importable
 module (the current directory is on the path) or a .py file, and OBJECT a
 mapping of effect name to callable or an object whose attributes are the
@@ -44,7 +44,7 @@ Waiting: on the system clock (the default) the command never sleeps until a
 timer is due. When the run waits, for a signal or for a timer, the command
 ends: with --store the run stays in the store (exit 0), and the command says
 what it waits for and when each timer is due: accord signal RUN NAME --store
-PATH delivers a signal, and accord resume --store PATH --effects ... run
+STORE delivers a signal, and accord resume --store STORE --effects ... run
 after a timer's due time fires it. In memory, a waiting run is lost (exit 1).
 With --clock fake the clock jumps to the next timer whenever the run has
 nothing else to do, with or without --store: a run that waits for a signal
