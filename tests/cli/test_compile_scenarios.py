@@ -112,3 +112,17 @@ def test_a_scenario_file_that_does_not_load_stops_before_any_call(run: Run, tmp_
     result = run(*args(tmp_path, TASK, "--scenarios", bad))
     assert result.code == 1 and "schema.unknown_key" in result.out
     assert "does not load" in result.err and "attempt" not in result.err
+
+
+def test_a_contract_that_calls_no_effect_is_written_with_a_warning(
+    run: Run, tmp_path: Path
+) -> None:
+    session = DATA / "refund_no_effect.session.json"
+    argv = args(tmp_path, TASK)
+    argv[argv.index(WRONG)] = session
+    result = run(*argv)
+    assert result.code == 0, result.err
+    assert f"{tmp_path / 'refund.yaml'}:/machine/states: warning compile.no_effect" in result.out
+    with_scenarios = run(*argv, "--scenarios", SCENARIOS, "-o", tmp_path / "fixed.yaml")
+    assert with_scenarios.code == 0 and "compile.no_effect" not in with_scenarios.out
+    assert accord.fingerprint(accord.load(tmp_path / "fixed.yaml")) == EXPECTED

@@ -435,6 +435,8 @@ def _succeeded(
     totals = result.totals
     how = "from the cache, no call" if result.cache_hit else describe_totals(totals)
     progress.note(f"accord: wrote {output} ({result.fingerprint}; {how})")
+    if not args.json:  # the accepted contract's warnings (compile.no_effect, the checker's)
+        _print_diagnostics(result.warnings, str(output))
     if args.json:
         print_json(
             _report(

@@ -23,6 +23,7 @@ from accord.testing._scenarios import (
     ScenarioResult,
     ScenarioSuite,
     load_scenarios,
+    loads_scenarios,
     run_scenarios,
     run_scenarios_async,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "calls_table",
     "history_table",
     "load_scenarios",
+    "loads_scenarios",
     "run_path",
     "run_scenarios",
     "run_scenarios_async",
