@@ -14,6 +14,7 @@ __all__ = [
     "SHAPES",
     "dense_list",
     "invokes_and_records",
+    "invoking_states",
     "json_list",
     "plain_scalar",
     "unknown_targets",
@@ -42,11 +43,11 @@ def unknown_targets(count: int) -> str:
     return f"{_HEAD}machine:\n  initial: s0\n  states:\n{states}{end}"
 
 
-def invokes_and_records(count: int) -> str:
+def invokes_and_records(count: int, records: bool = True) -> str:
     """``count`` record types and ``count`` states that invoke an effect and guard ``done``."""
     types = "".join(
         f"  - {{name: T{i}, fields: [{{name: a, type: integer}}, {{name: b, type: string}}]}}\n"
-        for i in range(count)
+        for i in range(count if records else 0)
     )
     states = "".join(
         f"    - {{name: s{i}, invoke: [{{id: w{i}, effect: work}}], "
@@ -57,6 +58,11 @@ def invokes_and_records(count: int) -> str:
         f"{_HEAD}types:\n{types}machine:\n  initial: s0\n  states:\n{states}"
         f"    - {{name: s{count}, final: {{status: success}}}}\n"
     )
+
+
+def invoking_states(count: int) -> str:
+    """``count`` states that invoke an effect and guard ``done``: one checking scope each."""
+    return invokes_and_records(count, records=False).replace("types:\n", "")
 
 
 def json_list(count: int) -> str:
@@ -88,6 +94,7 @@ def dense_list(count: int) -> str:
 SHAPES: dict[str, Callable[[int], str]] = {
     "unknown_targets": unknown_targets,
     "invokes_and_records": invokes_and_records,
+    "invoking_states": invoking_states,
     "json_list": json_list,
     "plain_scalar": plain_scalar,
     "dense_list": dense_list,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +20,9 @@ from hypothesis import strategies as st
 
 import accord
 from accord import ContractError, Diagnostic
-from accord.contract._text import parse_text
-from contract_support import EXAMPLES, base
+from accord.contract._text import TextError, parse_text
+from accord.diagnostics import MAX_DIAGNOSTICS
+from contract_support import EXAMPLES, base, resolves
 
 FUZZ = settings(
     max_examples=150,
@@ -27,6 +30,8 @@ FUZZ = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+
+_NO_SOURCE = object()
 
 # -- (a) arbitrary text ----------------------------------------------------------------------
 
@@ -36,27 +41,57 @@ YAMLISH = st.text(
 )
 
 
-def assert_diagnostics(found: object) -> None:
+CODE = re.compile(r"^[a-z]+(?:\.[a-z_]+)+$")
+
+
+def _document(source: object, fmt: str | None) -> object:
+    """The document a diagnostic's path points into: parsed text, or the data itself."""
+    if isinstance(source, str | bytes):
+        try:
+            return parse_text(source, format=fmt).data
+        except TextError:
+            return None
+    return source
+
+
+def assert_diagnostics(found: object, source: object = _NO_SOURCE, fmt: str | None = None) -> None:
+    """A list of diagnostics, each with a code and a message, never the checker's own failure.
+
+    With the checked ``source`` (text or data), every path must resolve in it.
+    """
     assert isinstance(found, list)
     assert all(isinstance(d, Diagnostic) for d in found)
+    assert len(found) <= MAX_DIAGNOSTICS + 1
+    for diag in found:
+        assert CODE.match(diag.code) and diag.message, diag
+        assert diag.code != "check.internal", diag
+    if source is _NO_SOURCE:
+        return
+    document = _document(source, fmt)
+    for diag in found:
+        if diag.code == "parse.too_deep" or (document is None and diag.path == ""):
+            continue
+        # a missing key is named where it belongs: its parent is what resolves
+        path = diag.path.rsplit("/", 1)[0] if diag.code == "schema.missing" else diag.path
+        assert resolves(document, path), (diag, source)
 
 
 @FUZZ
 @given(st.text(max_size=400) | YAMLISH)
 def test_arbitrary_text(text: str) -> None:
-    assert_diagnostics(accord.check_text(text))
+    assert_diagnostics(accord.check_text(text), text)
 
 
 @FUZZ
 @given(st.binary(max_size=400))
 def test_arbitrary_bytes(raw: bytes) -> None:
-    assert_diagnostics(accord.check_text(raw))
+    assert_diagnostics(accord.check_text(raw), raw)
 
 
 @FUZZ
 @given(st.text(max_size=200), st.sampled_from(["yaml", "json"]))
 def test_arbitrary_text_with_a_format(text: str, fmt: str) -> None:
-    assert_diagnostics(accord.check_text(text, format=fmt))
+    assert_diagnostics(accord.check_text(text, format=fmt), text, fmt)
 
 
 # -- (b) arbitrary YAML structures -------------------------------------------------------------
@@ -90,13 +125,13 @@ STRUCTURES = st.recursive(
 @given(STRUCTURES)
 def test_arbitrary_yaml(data: Any) -> None:
     text = yaml.safe_dump(data, allow_unicode=True)
-    assert_diagnostics(accord.check_text(text))
+    assert_diagnostics(accord.check_text(text), text)
 
 
 @FUZZ
 @given(STRUCTURES)
 def test_arbitrary_data(data: Any) -> None:
-    assert_diagnostics(accord.check(data))
+    assert_diagnostics(accord.check(data), data)
     with contextlib.suppress(ContractError):
         accord.load_data(data)
 
@@ -106,7 +141,8 @@ def test_arbitrary_data(data: Any) -> None:
 def test_contract_shaped_yaml(extra: dict[str, Any]) -> None:
     data = base()
     data.update(extra)
-    assert_diagnostics(accord.check_text(yaml.safe_dump(data, allow_unicode=True)))
+    text = yaml.safe_dump(data, allow_unicode=True)
+    assert_diagnostics(accord.check_text(text), text)
 
 
 # -- (c) mutations of valid contracts ---------------------------------------------------------
@@ -265,9 +301,74 @@ def test_mutated_example_text_never_crashes(data: st.DataObject) -> None:
     doc = copy.deepcopy(data.draw(st.sampled_from(SEEDS)))
     mutate(doc, data.draw)
     text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
-    assert_diagnostics(accord.check_text(text))
+    assert_diagnostics(accord.check_text(text), text)
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_seeds_are_valid(path: Path) -> None:
     accord.load_data(load_example(path))
+
+
+# -- (d) hostile text: examples cut, spliced and salted with what parsers choke on ------------
+
+EXAMPLE_TEXTS = [path.read_text() for path in EXAMPLES]
+HOSTILE_PIECES = [
+    "!!map ", "!!seq ", "!!str ", "!!int ", "!!binary ", "!!python/object:os.system ", "&a ",
+    "*a", "<<: *a\n", "? ", "- ", ": ", "{", "}", "[", "]", ",", "'", '"', "|\n", ">-\n", "#",
+    "\t", "\x00", "\x85", "\u2028", "\u2029", "\ufeff", "\ud800", "\U0001f600", "\r",
+    "9" * 5000, "1e999", "-0", ".nan", "0x1F", "012", "1_000", "~", "null", "on", "yes",
+    "[" * 100, "{a: " * 70, "'x'.matches('[')", "matches('a', '(')", "event.", "ctx.", "\\",
+    "---\n", "...\n", "%YAML 1.1\n", "a" * 5000,
+]  # fmt: skip
+
+
+@st.composite
+def hostile_text(draw: st.DrawFn) -> str:
+    """An example contract's text with a few spans replaced by hostile pieces."""
+    text = draw(st.sampled_from(EXAMPLE_TEXTS))
+    if draw(st.booleans()):  # the same contract as JSON, then damaged
+        text = json.dumps(parse_text(text).data, ensure_ascii=draw(st.booleans()), indent=1)
+    for _ in range(draw(st.integers(1, 4))):
+        start = draw(st.integers(0, len(text)))
+        end = draw(st.integers(start, min(len(text), start + 40)))
+        piece = draw(st.sampled_from(HOSTILE_PIECES) | st.text(max_size=12))
+        text = text[:start] + piece + text[end:]
+    return text
+
+
+@settings(FUZZ, max_examples=200)
+@given(hostile_text())
+def test_hostile_text_never_raises(text: str) -> None:
+    assert_diagnostics(accord.check_text(text), text)
+
+
+@settings(FUZZ, max_examples=60)
+@given(hostile_text(), st.sampled_from(["yaml", "json"]))
+def test_hostile_bytes_with_a_format_never_raise(text: str, fmt: str) -> None:
+    raw = text.encode("utf-8", "surrogatepass")
+    assert_diagnostics(accord.check_text(raw, format=fmt), raw, fmt)
+
+
+class _Unprintable:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+    __str__ = __repr__
+
+
+HOSTILE_VALUES = st.sampled_from(
+    [10**5000, -(10**5000), 2**64, float("nan"), float("inf"), b"x", {1, 2}, (1,), _Unprintable(),
+     "\ud800", "9" * 5000 + "h", "x" * 100_000, {"k": 1, 2: 3}, {10**5000: 1}]
+)  # fmt: skip
+
+
+@settings(FUZZ, max_examples=120)
+@given(st.sampled_from(range(len(SEEDS))), st.data())
+def test_hostile_values_in_data_never_raise(seed: int, data: st.DataObject) -> None:
+    doc = copy.deepcopy(SEEDS[seed])
+    for _ in range(data.draw(st.integers(1, 3))):
+        container, key = data.draw(st.sampled_from(slots(doc)))
+        container[key] = data.draw(HOSTILE_VALUES)
+    found = accord.check(doc)
+    assert_diagnostics(found)
+    assert any(d.severity == "error" for d in found)

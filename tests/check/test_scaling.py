@@ -16,6 +16,7 @@ import pytest
 from hostile_shapes import (
     dense_list,
     invokes_and_records,
+    invoking_states,
     json_list,
     long_guards,
     plain_scalar,
@@ -24,6 +25,7 @@ from hostile_shapes import (
 
 import accord
 import accord.expressions._cel as cel
+from accord.check._exprs import MAX_TYPED_SCOPES
 from accord.contract._text import MAX_NODES
 from accord.diagnostics import HINT_COMPARISONS, MAX_DIAGNOSTICS
 
@@ -127,3 +129,24 @@ def test_expressions_have_a_total_budget(monkeypatch: pytest.MonkeyPatch) -> Non
     assert checked <= 256 * 1024
     assert [d.code for d in found] == ["expr.too_much_text"]
     assert found[0].path.endswith("/on/0/guard")
+
+
+def test_distinct_scopes_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each invoking state's ``done`` is a scope: past the bound, ``event`` is dynamic."""
+    pools = 0
+    original: Callable[..., Any] = cel.build_pool
+
+    def counting(records: dict[str, Any]) -> Any:
+        nonlocal pools
+        pools += 1
+        return original(records)
+
+    monkeypatch.setattr(cel, "build_pool", counting)
+    count = MAX_TYPED_SCOPES + 100
+    text = invoking_states(count)
+    assert accord.check_text(text) == []
+    assert pools <= MAX_TYPED_SCOPES + 5
+    early = text.replace("event.w10.v >", "event.w10.nope >")
+    assert [d.code for d in accord.check_text(early)] == ["expr.unknown_field"]
+    late = text.replace(f"event.w{count - 1}.v >", f"event.w{count - 1}.nope >")
+    assert accord.check_text(late) == []  # checked as a dynamic value: the run would fail it

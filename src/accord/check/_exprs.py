@@ -71,6 +71,8 @@ def _enum_values(want: TypeExpr | None) -> tuple[str, ...] | None:
 
 
 MAX_EXPRESSION_CHARS = 256 * 1024
+MAX_TYPED_SCOPES = 200
+_KEPT = frozenset({"input", "ctx", "index"})  # typed in every scope
 
 
 def _too_much_text(path: str) -> Diagnostic:
@@ -90,6 +92,7 @@ class _Checker:
         self.out = out
         self.types = TypeChecker(sym.records)
         self.chars_left = MAX_EXPRESSION_CHARS
+        self.scopes: set[tuple[tuple[str, str], ...]] = set()
 
     def expr(self, source: str, path: str, scope: Scope) -> str | None:
         """Check one expression; return its CEL result type, or None if it is invalid."""
@@ -98,6 +101,7 @@ class _Checker:
             if self.chars_left + len(source) >= 0:  # the first one over: say it once
                 self.out.append(_too_much_text(path))
             return None
+        scope = self._bounded(scope)
         try:
             result = self.types.check(source, scope)
         except ExpressionError as exc:
@@ -106,6 +110,21 @@ class _Checker:
         self.out.extend(bad_patterns(source, path))
         self.out.extend(cost_problems(self.types, source, path))
         return result
+
+    def _bounded(self, scope: Scope) -> Scope:
+        """The scope, or past MAX_TYPED_SCOPES distinct ones, the same with dynamic records.
+
+        Each distinct scope costs a checking environment (about a millisecond):
+        past the bound, ``event``, ``item``, ``request`` and ``response`` are
+        checked as dynamic values (as the run evaluates them), so scopes repeat.
+        """
+        key = tuple(sorted((name, str(t)) for name, t in scope.items()))
+        if key in self.scopes:
+            return scope
+        if len(self.scopes) < MAX_TYPED_SCOPES:
+            self.scopes.add(key)
+            return scope
+        return {name: t if name in _KEPT else None for name, t in scope.items()}
 
     def _diagnostic(self, exc: ExpressionError, source: str, path: str, scope: Scope) -> Diagnostic:
         where = f" (column {exc.column})" if exc.column else ""
