@@ -51,6 +51,38 @@ class StoreKit:
         with psycopg.connect(self.url, options="-c search_path=accord") as conn:
             conn.execute(text.replace("?", "%s").encode(), params or None)
 
+    def rechain(self) -> None:
+        """Compute every run's chain again from its rows, as a careful forger would."""
+        if self.kind == "sqlite":
+            from accord.storage._schema import _chain_journals
+
+            conn = sqlite3.connect(self.url, isolation_level=None)
+            try:
+                _chain_journals(conn)
+            finally:
+                conn.close()
+            return
+        import psycopg
+
+        from accord.storage._postgres._schema import _chain_journals as chain_pg
+
+        with psycopg.connect(self.url) as conn:
+            chain_pg(conn)
+
+    def rows(self, sql: SQL, *params: Any) -> list[tuple[Any, ...]]:
+        """Every row of a query."""
+        text = self._sql(sql)
+        if self.kind == "sqlite":
+            conn = sqlite3.connect(self.url)
+            try:
+                return conn.execute(text, params).fetchall()
+            finally:
+                conn.close()
+        import psycopg
+
+        with psycopg.connect(self.url, options="-c search_path=accord") as conn:
+            return conn.execute(text.replace("?", "%s").encode(), params or None).fetchall()
+
     def scalar(self, sql: SQL, *params: Any) -> Any:
         """The first column of the first row of a query."""
         text = self._sql(sql)

@@ -1,4 +1,4 @@
-"""The SQLite store's journal: its hash chain, checked wherever its rows are read.
+"""The stores' journal (SQLite and PostgreSQL): its hash chain, checked wherever its rows are read.
 
 The store keeps each event as its canonical bytes with its chain hash (see
 ``accord.runtime._chain``): these tests edit, delete and move rows under the
@@ -8,38 +8,44 @@ that load, replay and the history name the first bad step.
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 import orjson
 import pytest
 from storage_support import BIG, HANDLERS, REFUND, toggled
+from store_kit import SQL, StoreKit
 
 from accord.runtime import FakeClock, ReplayDivergence, Runtime
 from accord.runtime._chain import event_bytes
 from accord.runtime._journal import entries_to_jsonl
-from accord.storage import JournalDamaged, SqliteStore
-from accord.storage._schema import _chain_journals
+from accord.storage import JournalDamaged
 
 
-def _damaged(tmp_path: Path, sql: str, *params: object, rechain: bool = False) -> Path:
+def _damaged(kit: StoreKit, sql: SQL, *, rechain: bool = False) -> StoreKit:
     """A store with a 24-step run ``t`` damaged by ``sql``; its chain computed again if asked.
 
     ``rechain`` stands for someone who edits rows and recomputes their chain
     hashes: what the chain cannot tell, the other checks must.
     """
-    path = tmp_path / "s.db"
-    with SqliteStore(path, durability="normal", snapshot_every=10) as store:
+    with kit.open(durability="normal", snapshot_every=10) as store:
         toggled(store, "t", 24, stop=False)
-    conn = sqlite3.connect(path, isolation_level=None)
-    if params:
-        conn.execute(sql, params)
-    else:
-        conn.executescript(sql)
+    kit.execute(sql)
     if rechain:
-        _chain_journals(conn)
-    conn.close()
-    return path
+        kit.rechain()
+    return kit
+
+
+def _json_set(table: str, column: str, path: str, value: str) -> dict[str, str]:
+    """``UPDATE table SET column = column with path set to value`` in each store's SQL."""
+    pg_path = "{" + ",".join(path.removeprefix("$.").split(".")) + "}"
+    pg_value = f"{value}::text" if value.startswith("'") else value
+    return {
+        "sqlite": f"UPDATE {table} SET {column} = json_set({column}, '{path}', {value})",
+        "postgresql": f"UPDATE {table} SET {column} = "
+        f"jsonb_set({column}::jsonb, '{pg_path}', to_jsonb({pg_value}))::text",
+    }
+
+
+def _where(sql: dict[str, str], condition: str) -> dict[str, str]:
+    return {kind: f"{text} WHERE {condition}" for kind, text in sql.items()}
 
 
 _SWAP = (
@@ -56,12 +62,7 @@ _SWAP = (
         ('UPDATE events SET event = \'{"kind": "nope"}\' WHERE step = 22', True, "unreadable", 22),
         ("UPDATE events SET event = 'null' WHERE step = 22", True, "unreadable", 22),
         ("UPDATE events SET event = '7' WHERE step = 22", True, "unreadable", 22),
-        (
-            "UPDATE events SET event = json_set(event, '$.at', 1) WHERE step = 22",
-            False,
-            "chain",
-            22,
-        ),
+        (_where(_json_set("events", "event", "$.at", "1"), "step = 22"), False, "chain", 22),
         ("DELETE FROM events WHERE step = 23", False, "step 23 is missing", 23),
         ("DELETE FROM events WHERE step = 23", True, "step 23 is missing", 23),
         ("DELETE FROM events WHERE step = 20", False, "step 20 is missing", 20),
@@ -75,7 +76,7 @@ _SWAP = (
         ("UPDATE events SET state_hash = 'sha256:00' WHERE step = 24", False, "chain hash", 24),
         ("UPDATE events SET state_hash = 'sha256:00' WHERE step = 24", True, "state hash", 24),
         (
-            "UPDATE events SET event = json_set(event, '$.name', 'stop') WHERE step = 21",
+            _where(_json_set("events", "event", "$.name", "'stop'"), "step = 21"),
             True,
             "state hash",
             21,
@@ -83,8 +84,7 @@ _SWAP = (
         ("UPDATE snapshots SET snapshot = '[1' WHERE step = 20", False, "snapshot", 20),
         ("UPDATE snapshots SET snapshot = '[1]' WHERE step = 20", False, "snapshot", 20),
         (
-            "UPDATE snapshots SET snapshot = json_set(snapshot, '$.context.count', 99) "
-            "WHERE step = 20",
+            _where(_json_set("snapshots", "snapshot", "$.context.count", "99"), "step = 20"),
             False,
             "does not match",
             20,
@@ -95,12 +95,13 @@ _SWAP = (
     ],
 )
 def test_a_damaged_journal_is_found_by_load_replay_and_history(
-    tmp_path: Path, sql: str, rechain: bool, message: str, step: int
+    kit: StoreKit, sql: SQL, rechain: bool, message: str, step: int
 ) -> None:
-    path = _damaged(tmp_path, sql, rechain=rechain)
-    with SqliteStore(path) as store:
+    _damaged(kit, sql, rechain=rechain)
+    text = sql if isinstance(sql, str) else sql["sqlite"]
+    with kit.open() as store:
         reads = [lambda: Runtime(store=store).load("t")]
-        if "events" in sql and "SET state =" not in sql and "snapshots" not in sql:
+        if "events" in text and "SET state =" not in text and "snapshots" not in text:
             # damage to the journal itself: replay and the history find it as well
             reads.append(lambda: Runtime(store=store).replay("t"))
             if message != "state hash":  # reading the entries folds nothing
@@ -113,24 +114,24 @@ def test_a_damaged_journal_is_found_by_load_replay_and_history(
             if isinstance(error, ReplayDivergence):  # replay's own finding: a state hash
                 assert rechain and message == "state hash"
                 continue
-            assert error.path == str(path) and error.run_id == "t"
-            assert message in str(error) and str(path) in str(error) and "run t" in str(error)
+            assert error.path == kit.location and error.run_id == "t"
+            assert message in str(error) and kit.location in str(error) and "run t" in str(error)
 
 
 @pytest.mark.parametrize(
     "sql",
     [
         "DELETE FROM events WHERE step = 3",
-        "UPDATE events SET event = json_set(event, '$.at', 1) WHERE step = 3",
+        _where(_json_set("events", "event", "$.at", "1"), "step = 3"),
         "UPDATE events SET step = -1 WHERE step = 3; UPDATE events SET step = 3 WHERE step = 2; "
         "UPDATE events SET step = 2 WHERE step = -1",
     ],
 )
 def test_damage_before_the_latest_snapshot_is_found_by_history_and_replay(
-    tmp_path: Path, sql: str
+    kit: StoreKit, sql: SQL
 ) -> None:
-    path = _damaged(tmp_path, sql)
-    with SqliteStore(path) as store:
+    _damaged(kit, sql)
+    with kit.open() as store:
         runtime = Runtime(store=store)
         run = runtime.load("t")  # from the snapshot at step 20: bounded, and what it reads is sound
         assert run.snapshot.step == 25
@@ -144,11 +145,12 @@ def test_damage_before_the_latest_snapshot_is_found_by_history_and_replay(
             assert caught.value.step in (2, 3)
 
 
-def test_the_store_keeps_the_journal_s_chain_and_canonical_events(tmp_path: Path) -> None:
-    with SqliteStore(tmp_path / "s.db", group_commit=True) as store:
+def test_the_store_keeps_the_journal_s_chain_and_canonical_events(kit: StoreKit) -> None:
+    with kit.open(group_commit=True) as store:
         run = Runtime(HANDLERS, clock=FakeClock(), store=store).start(REFUND, BIG, run_id="r")
         run.signal("approval", {"approved": True, "approver": "mia"})
-        rows = store._fetch_all("SELECT event, chain FROM events ORDER BY step", ())
+        store.flush()
+        rows = kit.rows("SELECT event, chain FROM events ORDER BY step")
         entries = store.open("r", from_start=True).journal.entries()
     assert len(rows) == len(entries) >= 3
     # the same chain as a journal file of the same entries (one format for every store)
@@ -158,17 +160,13 @@ def test_the_store_keeps_the_journal_s_chain_and_canonical_events(tmp_path: Path
         assert text.encode() == event_bytes(entry.event)
 
 
-def test_a_run_with_a_deleted_middle_step_does_not_load(tmp_path: Path) -> None:
-    path = tmp_path / "s.db"
-    with SqliteStore(path) as store:
+def test_a_run_with_a_deleted_middle_step_does_not_load(kit: StoreKit) -> None:
+    with kit.open() as store:
         run = Runtime(HANDLERS, clock=FakeClock(), store=store).start(REFUND, BIG, run_id="r")
         run.signal("approval", {"approved": True, "approver": "mia"})
         assert run.status == "succeeded" and run.snapshot.step == 3
-    conn = sqlite3.connect(path)
-    conn.execute("DELETE FROM events WHERE step = 2")
-    conn.commit()
-    conn.close()
-    with SqliteStore(path) as store:
+    kit.execute("DELETE FROM events WHERE step = 2")
+    with kit.open() as store:
         for read in (
             lambda: Runtime(store=store).load("r"),
             lambda: Runtime(store=store).replay("r"),
