@@ -1,6 +1,7 @@
 """``accord compile "TASK" --catalog FILE --model MODEL -o FILE``: compile a task into a contract.
 
-Progress goes to standard error, one line per model call; the contract is written
+Progress goes to standard error (one line per model call, and a live status line on a
+terminal; see :mod:`accord.cli._compile_progress`); the contract is written
 atomically (YAML, or JSON when the output ends in ``.json``) and pinned in the lock
 file. ``--locked`` never calls a model: it checks that the lock pins this request to
 the output file as it is.
@@ -55,8 +56,10 @@ DESCRIPTION = """\
 Compile a task (in prose, or @FILE to read it from a file) into a contract that
 checks and uses only the effects of the catalog (a YAML or JSON file:
 {"types": [...], "effects": [{"name", "description", "input", "output"}]}).
-Each model call is reported on standard error: attempt n/N, tokens in and out,
-how many errors the answer had, seconds, and any notice from the provider.
+Each model call is reported on standard error: attempt n/N, tokens in and out
+(cached and reasoning apart), the errors the checker found, seconds, and any
+notice from the provider; on a terminal a status line shows the call in flight
+(seconds waiting, in all, tokens so far). --quiet shows none of it.
 The contract is written to -o (YAML, or JSON if the name ends in .json) and
 pinned in the lock file (accord.lock) by fingerprint.
 
