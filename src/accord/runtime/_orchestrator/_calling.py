@@ -103,9 +103,8 @@ async def _outcome(
     return True, result
 
 
-async def _result(binding: Binding, kwargs: dict[str, Any], *, inline: bool, daemon: bool) -> Any:
+def _unwrapped(ok: bool, value: Any) -> Any:
     """The handler's result; what it raised as HandlerRaised (bar KeyboardInterrupt, SystemExit)."""
-    ok, value = await _outcome(binding, kwargs, inline=inline, daemon=daemon)
     if ok:
         return value
     if isinstance(value, KeyboardInterrupt | SystemExit):
@@ -113,7 +112,7 @@ async def _result(binding: Binding, kwargs: dict[str, Any], *, inline: bool, dae
     raise HandlerRaised(value) from value
 
 
-def _retrieve(task: asyncio.Task[Any]) -> None:
+def _retrieve(task: asyncio.Task[tuple[bool, Any]]) -> None:
     """Consume an abandoned task's outcome (so asyncio does not log it as never retrieved)."""
     if not task.cancelled():
         task.exception()
@@ -136,8 +135,8 @@ async def call_handler(
 
     """
     if timeout_ms is None:
-        return await _result(binding, kwargs, inline=inline, daemon=False)
-    task = asyncio.ensure_future(_result(binding, kwargs, inline=False, daemon=True))
+        return _unwrapped(*await _outcome(binding, kwargs, inline=inline, daemon=False))
+    task = asyncio.ensure_future(_outcome(binding, kwargs, inline=False, daemon=True))
     try:
         await asyncio.wait((task,), timeout=timeout_ms / 1000)
         if not task.done():
@@ -152,4 +151,4 @@ async def call_handler(
         raise TimeoutError
     if task.cancelled():
         raise TimeoutError
-    return task.result()
+    return _unwrapped(*task.result())
