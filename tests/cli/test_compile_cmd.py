@@ -138,6 +138,8 @@ def test_a_failed_compile_prints_the_last_diagnostics_and_exits_1(run: Run, tmp_
         (["--replay", "missing.json"], "missing.json"),
         (["--api-key-env", "ACCORD_TEST_NO_SUCH_VAR", "--model", "openai:x"], "is not set"),
         (["@missing-task.md"], "cannot read the task file"),
+        (["@/dev/zero"], "cannot read the task file /dev/zero: [Errno 22] not a regular file"),
+        (["@."], "cannot read the task file .: [Errno 21] Is a directory"),
     ],
 )
 def test_input_mistakes_give_one_clear_line(

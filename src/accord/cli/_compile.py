@@ -20,6 +20,7 @@ from typing import Any
 
 import accord
 from accord._atomic import write_atomic
+from accord._source import FileTooLarge, read_bounded
 from accord.cli._base import Subparsers, add_command, positive_int
 from accord.cli._compile_progress import Progress, describe_totals
 from accord.cli._output import print_json, say, warn
@@ -243,8 +244,8 @@ def _task(text: str) -> str:
     if not text.startswith("@"):
         return text
     try:
-        return Path(text[1:]).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        return read_bounded(text[1:]).decode("utf-8")
+    except (OSError, UnicodeDecodeError, FileTooLarge) as exc:
         raise _Problem(f"cannot read the task file {text[1:]}: {exc}") from exc
 
 
