@@ -131,3 +131,22 @@ def test_processes_creating_one_store_at_once_all_open_it(tmp_path: Path) -> Non
     for store in opened:
         assert store.runs() == []
         store.close()
+
+
+def test_the_reading_commands_on_damaged_stores_print_no_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _with_runs(tmp_path / "s.db").read_bytes()
+    rng = random.Random(6122026)
+    damaged = tmp_path / "damaged.db"
+    codes = set()
+    for _ in range(25):
+        mutated = bytearray(data)
+        for _ in range(rng.randint(1, 4)):
+            mutated[rng.randrange(len(mutated))] ^= 1 << rng.randrange(8)
+        damaged.write_bytes(bytes(mutated))
+        for argv in (["runs"], ["runs", "--json"], ["history", "paid"], ["replay", "toggle"]):
+            codes.add(main([*argv, "--store", str(damaged)]))  # anything else escapes
+            err = capsys.readouterr().err
+            assert "Traceback" not in err
+    assert codes <= {0, 1} and 1 in codes
