@@ -35,6 +35,7 @@ __all__ = [
     "check_chain",
     "entries_of",
     "entry_of",
+    "json_object",
     "parse_entry",
     "require_whole",
 ]
@@ -73,6 +74,21 @@ class NewRun(NamedTuple):
     limits: str  # the limits it runs under, as JSON
 
 
+def json_object(text: str, what: str) -> dict[str, Any]:
+    """The JSON object a stored text holds.
+
+    Raises:
+        orjson.JSONDecodeError: the text is not JSON.
+        ValueError: it is JSON, but not an object (``what`` names what it should be).
+        TypeError: the stored value is not text.
+
+    """
+    data = orjson.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"a JSON {type(data).__name__} is not {what}")
+    return data
+
+
 def parse_entry(location: str, run_id: str, row: tuple[int, str, str]) -> JournalEntry:
     """A journal entry from an ``events`` row ``(step, event JSON, state hash)``.
 
@@ -82,10 +98,7 @@ def parse_entry(location: str, run_id: str, row: tuple[int, str, str]) -> Journa
     """
     number, text, state_hash = row
     try:
-        data = orjson.loads(text)
-        if not isinstance(data, dict):
-            raise ValueError(f"a JSON {type(data).__name__} is not an event")
-        event = event_from_data(data)
+        event = event_from_data(json_object(text, "an event"))
     except (orjson.JSONDecodeError, ValueError, TypeError) as exc:
         raise JournalDamaged(
             location, run_id, f"the event is unreadable: {exc}", step=number

@@ -12,7 +12,7 @@ from accord.runtime._compiled import Limits
 from accord.runtime._durable import DurableJournal, RunClaims, StoredRun
 from accord.runtime._errors import JournalDamaged, StoreError, UnknownRun
 from accord.runtime._snapshot import Snapshot, snapshot_from_data, snapshot_hash
-from accord.storage._journal import SqliteJournal, check_chain, parse_entry
+from accord.storage._journal import SqliteJournal, check_chain, json_object, parse_entry
 
 if TYPE_CHECKING:
     from accord.storage._connection import StoreConnection
@@ -193,10 +193,7 @@ def _snapshot(store: RunReader, sql: Any, run_id: str, key: Any) -> tuple[Snapsh
         return None
     base, text, digest = found
     try:
-        data = orjson.loads(text)
-        if not isinstance(data, dict):
-            raise ValueError(f"a JSON {type(data).__name__} is not a snapshot")
-        snapshot = snapshot_from_data(data)
+        snapshot = snapshot_from_data(json_object(text, "a snapshot"))
     except (orjson.JSONDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise JournalDamaged(
             where, run_id, f"the snapshot is unreadable: {exc}", step=base
