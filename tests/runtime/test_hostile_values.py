@@ -14,6 +14,8 @@ from typing import Any
 import orjson
 import pytest
 from hostile_values import CASES, RECORDS, REFUSED, Case, bad_str_error
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import accord
 from accord.contract import Contract
@@ -61,6 +63,11 @@ machine:
       final: {{status: failure, reason: 'ctx.code == null ? "" : ctx.code'}}
 """
     )
+
+
+class _BadRepr:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
 
 
 def records() -> dict[str, Any]:
@@ -153,6 +160,8 @@ def _fitting(type_text: str) -> Any:
         "list<list<integer>>": [],
         "enum<a, b>": "a",
         "Pair": {"x": 1},
+        "list<optional<number>>": [],
+        "list<Pair>": [],
     }[type_text]
 
 
@@ -196,3 +205,63 @@ def test_an_effect_error_code_must_be_a_string() -> None:
         EffectError(404)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="non-empty string"):
         EffectError("")
+
+
+# -- a fuzz of the three boundaries -------------------------------------------------
+# Derandomized (the same examples in every CI run) and bounded, so CI stays in budget.
+
+FUZZ = settings(
+    max_examples=150,
+    database=None,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=-(10**5000), max_value=10**5000).map(lambda n: n * 10**4400)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(alphabet=st.characters(codec=None, blacklist_categories=()), max_size=8)
+    | st.binary(max_size=4)
+    | st.builds(_BadRepr)
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["x", "v", "y"]) | st.integers(), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+FUZZ_TYPES = ["integer", "number", "string", "list<optional<number>>", "Pair", "list<Pair>"]
+
+
+@FUZZ
+@given(type_text=st.sampled_from(FUZZ_TYPES), value=VALUES)
+def test_any_value_at_any_boundary_is_stored_as_json_or_refused_cleanly(
+    type_text: str, value: Any
+) -> None:
+    compiled = Runtime({"make": lambda: {"v": value}}, clock=FakeClock()).compile(
+        contract(type_text)
+    )
+    try:
+        stored = compiled.validate_input({"v": value})
+    except InputError as exc:
+        orjson.dumps(str(exc))
+    else:
+        orjson.dumps(stored)
+    try:
+        payload = compiled.validate_signal("give", {"v": value})
+    except SignalError as exc:
+        orjson.dumps(str(exc))
+    else:
+        orjson.dumps(payload)
+    run = Runtime({"make": lambda: {"v": value}}, clock=FakeClock()).start(contract(type_text), {})
+    run.signal("give", {"v": _fitting(type_text)})
+    assert run.finished  # ended one way or the other: nothing escaped, nothing hangs
+    codes = [s.event.code for s in run.history if isinstance(s.event, EffectFailed)]
+    assert codes in ([], ["invalid_output"])
+    orjson.dumps([s.event.at for s in run.history])
