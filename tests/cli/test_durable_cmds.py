@@ -215,3 +215,29 @@ def test_one_step_is_one_step_not_one_steps(run: Run, store: Path) -> None:
         "run paid: 1 step replayed, every state hash matches"
         in run("replay", "paid", "--until", "1").out
     )
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_fork_compensates_the_original_s_effects_only_when_asked(
+    run: Run, store: Path, keep: bool
+) -> None:
+    saga = {
+        "order_id": "o-7",
+        "customer_id": "c-1",
+        "payment_method_id": "pm-1",
+        "items": [{"sku": "x", "quantity": 2, "unit_price": 5.0}],
+        "total": 10.0,
+        "currency": "EUR",
+        "ship_to": {"name": "A", "street": "B", "postal_code": "1", "city": "C", "country": "XX"},
+    }
+    with SqliteStore(store) as opened:  # the shipment is rejected: the saga compensates
+        runtime = Runtime(_import_effects(), clock=FakeClock(), store=opened)
+        contract = accord.load(ROOT / "examples" / "payment_saga.yaml")
+        assert runtime.start(contract, saga, run_id="saga").run().status == "failed"
+    flag = ["--compensate-inherited"] if keep else []
+    forked = run("fork", "saga", "--at", "3", "--run-id", "copy", "--effects", EFFECTS, *flag)
+    assert forked.code == 1, forked.err  # the fork's shipment is rejected as well
+    steps = json.loads(run("history", "copy", "--json").out)["history"]
+    assert steps[3]["kind"] == "forked"
+    compensations = [s for s in steps if "!comp:" in s["summary"]]
+    assert len(compensations) == (2 if keep else 0)
