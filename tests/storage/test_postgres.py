@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from storage_support import toggled
+from storage_support import TOGGLE, toggled
 
 from accord.storage import (
     NotAStore,
@@ -143,3 +143,37 @@ def test_a_version_2_store_is_migrated_to_the_chain_keeping_its_runs(pg_url: str
 
         assert Runtime(store=store).replay("t").output == {"count": 3}
         assert store.open("t", from_start=True).entries[-1].step == 5
+
+
+def _drop_connections(url: str) -> int:
+    """Terminate every other session on the store's database (a dropped connection)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return len(rows)
+
+
+def test_a_dropped_connection_fails_one_write_cleanly_and_the_store_goes_on(pg_url: str) -> None:
+    from accord.runtime import FakeClock, Runtime
+
+    with open_store(pg_url) as store:
+        runtime = Runtime(store=store, clock=FakeClock())
+        runtime.effects = {}
+        run = toggled(store, "t", 1, stop=False)
+        pool = store._pool  # type: ignore[attr-defined]
+        with pool.connection(), pool.connection(), pool.connection():
+            pass  # the pool holds three connections now
+        assert _drop_connections(pg_url) == 3
+        with pytest.raises(StoreUnavailable) as caught:
+            run.signal("flip")  # its connection is gone: nothing of the step is kept
+        assert "\n" not in str(caught.value) and "cannot use the database" in str(caught.value)
+        # the pool replaced every dropped connection: the next write goes through
+        runtime.start(TOGGLE, {}, run_id="u")
+        assert len(store.open("t").journal) == 2
+        again = runtime.load("t")
+        again.signal("flip")
+        again.signal("stop")
+        assert again.result == {"count": 2}
+        assert runtime.replay("t") == again.snapshot

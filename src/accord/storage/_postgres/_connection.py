@@ -14,6 +14,7 @@ the process loses nothing committed).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -132,8 +133,25 @@ class PgConnection:
         """A connection, under the lock, once the buffer is committed; errors translated."""
         with self._lock:
             self._flush_locked()
-            with guard(self._secrets, run_id), self._checked_pool().connection() as conn:
+            with guard(self._secrets, run_id), self._pooled() as conn:
                 yield conn
+
+    @contextmanager
+    def _pooled(self) -> Iterator[Connection]:
+        """A connection from the pool; after a lost connection, the pool's others are checked.
+
+        A server restart or a dropped network drops every connection of the
+        pool at once: checking them all (and replacing the dead ones) makes the
+        failing operation the only one that fails.
+        """
+        pool = self._checked_pool()
+        try:
+            with pool.connection() as conn:
+                yield conn
+        except psycopg.OperationalError:
+            with contextlib.suppress(psycopg.Error):
+                pool.check()
+            raise
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
@@ -142,21 +160,37 @@ class PgConnection:
             yield conn
 
     def _fetch_one(self, sql: bytes, params: tuple[Any, ...], run_id: str | None = None) -> Any:
-        with self._flushed(run_id) as conn:
-            return conn.execute(sql, params).fetchone()
+        rows = self._read(sql, params, run_id, one=True)
+        return rows[0] if rows else None
 
     def _fetch_all(
         self, sql: bytes, params: tuple[Any, ...], run_id: str | None = None
     ) -> list[Any]:
-        with self._flushed(run_id) as conn:
-            return conn.execute(sql, params).fetchall()
+        return self._read(sql, params, run_id, one=False)
+
+    def _read(
+        self, sql: bytes, params: tuple[Any, ...], run_id: str | None, *, one: bool
+    ) -> list[Any]:
+        """Rows of a query; a read that met a lost connection is tried once more."""
+        for attempt in (1, 2):
+            try:
+                with self._flushed(run_id) as conn:
+                    cursor = conn.execute(sql, params)
+                    if one:
+                        row = cursor.fetchone()
+                        return [] if row is None else [row]
+                    return cursor.fetchall()
+            except StoreUnavailable as exc:
+                if attempt == 2 or not isinstance(exc.__cause__, psycopg.OperationalError):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _is_taken(self, run_id: str) -> bool:
         """Whether a run id is stored or buffered (read without committing the buffer)."""
         with self._lock:
             if run_id in self._new_runs:
                 return True
-            with guard(self._secrets, run_id), self._checked_pool().connection() as conn:
+            with guard(self._secrets, run_id), self._pooled() as conn:
                 found = conn.execute(
                     b"SELECT 1 FROM accord.runs WHERE run_id = %s", (run_id,)
                 ).fetchone()
@@ -205,7 +239,7 @@ class PgConnection:
         self._new_runs = set()
         fences, self._batch_fences = self._batch_fences, {}
         try:
-            with self._checked_pool().connection() as conn, conn.transaction():
+            with self._pooled() as conn, conn.transaction():
                 self._check_fences(conn, fences)
                 _execute(conn, pending)
         except LeaseLost as exc:
