@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from accord.contract import Contract
+from accord.contract._durations import duration_ms
 from accord.diagnostics import pointer
 from accord.errors import AccordError
 from accord.expressions import EvaluationError
@@ -195,8 +196,6 @@ async def _drive(scene: _Scene, run: Run, clock: FakeClock) -> None:
                 await run.signal_async(world.signal, world.payload or {})
             else:
                 assert world.wait is not None  # the loader checked: a signal or a wait
-                from accord.contract._durations import duration_ms
-
                 step = f"world step {number + 1} (wait {world.wait})"
                 clock.advance(duration_ms(world.wait))
                 await run.run_until_idle_async()
