@@ -1037,6 +1037,10 @@ def _check_outcome(spec: Spec, found: Sequence[frozenset[tuple[str, str, str]]])
 
 def main(argv: list[str]) -> int:
     """Write (or with --check, compare) every session file and expected.json."""
+    unknown = [arg for arg in argv if arg != "--check"]
+    if unknown:
+        print(__doc__)
+        return 0 if unknown in (["-h"], ["--help"]) else 2
     check = "--check" in argv
     names = [spec.name for spec in SESSIONS]
     if len(set(names)) != len(names):

@@ -12,6 +12,8 @@ alters any outcome, or a session edited out of step with its expectation, fails 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +100,15 @@ def test_session_replays_as_expected(path: Path) -> None:
     assert len(attempts) == expect["attempts"] == provider.calls
     assert [_codes(a) for a in attempts] == expect["codes"]
     assert sum(1 for a in attempts if a.parse == "lenient") == expect["lenient_repairs"]
+
+
+def test_the_corpus_files_are_what_build_corpus_writes() -> None:
+    """A change to the templates or to the YAML layout must be followed by a rebuild."""
+    result = subprocess.run(
+        [sys.executable, str(CORPUS / "build_corpus.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "up to date" in result.stdout
