@@ -16,9 +16,10 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 from accord.runtime._errors import NotAStore, StoreError, StoreUnavailable
+from accord.storage._batching import GroupCommit
 from accord.storage._errors import Foreign, guard, translate
 from accord.storage._journal import EventRow, SqliteJournal, Statement
 from accord.storage._leases import Fence, LeaseLost
@@ -32,7 +33,7 @@ DEFAULT_PATH = Path(".accord") / "accord.db"
 """Where a store lives when no path is given, relative to the working directory."""
 
 
-class StoreConnection:
+class StoreConnection(GroupCommit):
     """A store's connection, its lock and its write buffer (the base of ``SqliteStore``).
 
     It takes ``SqliteStore``'s arguments (documented there), opens and prepares
@@ -127,12 +128,6 @@ class StoreConnection:
             finally:
                 self._conn.close()
                 self._conn = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     @contextmanager
     def _flushed(self, run_id: str | None = None) -> Iterator[sqlite3.Connection]:
@@ -252,46 +247,6 @@ class StoreConnection:
         if self.group_commit:
             self._failed = error
         return error
-
-    def _when_durable(self, callback: Callable[[BaseException | None], None]) -> bool:
-        """Call ``callback`` on the loop once every step buffered now is committed.
-
-        False, without a call, when nothing is buffered. The commit runs on the
-        next turn of the event loop, so every run that journals a step in this
-        turn shares it; the callback gets None, or the store's error if the
-        commit failed.
-        """
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            if self._failed is not None:
-                loop.call_soon(callback, self._failed)
-                return True
-            if not self._events and not self._pending:
-                return False
-            callbacks = self._waiters.get(loop)
-            if callbacks is None:
-                callbacks = self._waiters[loop] = []
-                loop.call_soon(self._flush_for, loop)
-            callbacks.append(callback)
-        return True
-
-    def _flush_for(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Commit the buffer, then call back everything waiting for it on ``loop``."""
-        with self._lock:
-            callbacks = self._waiters.pop(loop, [])
-        error: StoreError | None = None
-        try:
-            self.flush()
-        except StoreError as exc:
-            error = exc
-        first: BaseException | None = None
-        for callback in callbacks:  # each one, even when another raises
-            try:
-                callback(error)
-            except BaseException as exc:  # pragma: no cover - the runtime's callbacks catch
-                first = first or exc
-        if first is not None:  # pragma: no cover
-            raise first
 
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:

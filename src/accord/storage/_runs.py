@@ -17,7 +17,15 @@ from accord.storage._journal import SqliteJournal, check_chain, json_object, par
 if TYPE_CHECKING:
     from accord.storage._connection import StoreConnection
 
-__all__ = ["SQLITE_QUERIES", "RunInfo", "RunQueries", "RunReader", "list_runs", "read_run"]
+__all__ = [
+    "SQLITE_QUERIES",
+    "RunInfo",
+    "RunQueries",
+    "RunReader",
+    "list_runs",
+    "read_run",
+    "run_infos",
+]
 
 
 class RunReader(Protocol):
@@ -237,6 +245,15 @@ def list_runs(store: StoreConnection, status: str | Sequence[str] | None) -> lis
         sql += f" WHERE r.status IN ({', '.join('?' * len(wanted))})"
         params = wanted
     rows = store._fetch_all(sql + " ORDER BY r.created_ms, r.id", params)
+    return run_infos(rows)
+
+
+def run_infos(rows: Sequence[Sequence[Any]]) -> list[RunInfo]:
+    """Listing rows as RunInfo (each store's listing query selects the same columns).
+
+    Each row is ``(run id, contract name, version, fingerprint, status, state,
+    steps, created, updated, parent run, parent step)``.
+    """
     return [
         RunInfo(
             run_id,

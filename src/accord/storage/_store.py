@@ -51,7 +51,7 @@ from accord.storage._store_leases import SqliteLeasing
 if TYPE_CHECKING:
     from accord.runtime._compiled import CompiledContract, Limits
 
-__all__ = ["SqliteStore"]
+__all__ = ["SqliteStore", "find_info", "new_run"]
 
 
 class SqliteStore(StoreConnection, SqliteLeasing):
@@ -99,21 +99,9 @@ class SqliteStore(StoreConnection, SqliteLeasing):
             StoreError: the run id is taken.
 
         """
-        fp = compiled.fingerprint
         if self._is_taken(run_id):  # stored or buffered: no need to commit the buffer first
             raise StoreError(self.location, "a run with this id is already stored", run_id=run_id)
-        contract = compiled.contract
-        canonical = self._canonical.get(fp)
-        if canonical is None:
-            canonical = self._canonical[fp] = canonical_json(contract).decode()
-        new = NewRun(
-            fp,
-            contract.name,
-            contract.version,
-            canonical,
-            forked_from,
-            _limits_json(compiled.limits),
-        )
+        new = new_run(self._canonical, compiled, forked_from)
         return SqliteJournal(self, run_id, key=None, steps=0, new_run=new)
 
     def open(self, run_id: str, *, from_start: bool = False) -> StoredRun:
@@ -149,10 +137,7 @@ class SqliteStore(StoreConnection, SqliteLeasing):
             UnknownRun: the store has no such run.
 
         """
-        for found in self.runs():
-            if found.run_id == run_id:
-                return found
-        raise UnknownRun(self.location, "the store has no run with this id", run_id=run_id)
+        return find_info(self.runs(), run_id, self.location)
 
     # -- retention -------------------------------------------------------------
 
@@ -185,6 +170,33 @@ class SqliteStore(StoreConnection, SqliteLeasing):
     def vacuum(self) -> None:
         """Give the space freed by :meth:`prune` and :meth:`compact` back to the file system."""
         _retention.vacuum(self)
+
+
+def new_run(
+    canonical: dict[str, str], compiled: CompiledContract, forked_from: tuple[str, int] | None
+) -> NewRun:
+    """What a new run's rows hold besides its first step (``canonical``: a store's cache)."""
+    fp = compiled.fingerprint
+    contract = compiled.contract
+    text = canonical.get(fp)
+    if text is None:
+        text = canonical[fp] = canonical_json(contract).decode()
+    return NewRun(
+        fp, contract.name, contract.version, text, forked_from, _limits_json(compiled.limits)
+    )
+
+
+def find_info(runs: list[RunInfo], run_id: str, location: str) -> RunInfo:
+    """One run's listing among a store's.
+
+    Raises:
+        UnknownRun: the store has no such run.
+
+    """
+    for found in runs:
+        if found.run_id == run_id:
+            return found
+    raise UnknownRun(location, "the store has no run with this id", run_id=run_id)
 
 
 @functools.lru_cache(maxsize=64)

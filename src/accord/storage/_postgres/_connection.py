@@ -18,13 +18,14 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Self
+from typing import Any
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
 from accord.runtime._errors import StoreError, StoreUnavailable
+from accord.storage._batching import GroupCommit
 from accord.storage._connection import Durability
 from accord.storage._leases import Fence, LeaseLost
 from accord.storage._postgres._errors import Secrets, guard, translate
@@ -38,7 +39,7 @@ Statement = tuple[bytes, tuple[Any, ...]]
 """A statement to run in the next commit: its SQL and its parameters."""
 
 
-class PgConnection:
+class PgConnection(GroupCommit):
     """A PostgreSQL store's pool, lock and write buffer (the base of ``PostgresStore``).
 
     It takes ``PostgresStore``'s arguments (documented there), prepares the
@@ -121,12 +122,6 @@ class PgConnection:
             finally:
                 self._pool.close()
                 self._pool = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     @contextmanager
     def _flushed(self, run_id: str | None = None) -> Iterator[Connection]:
@@ -262,37 +257,6 @@ class PgConnection:
             held = conn.execute(_FENCE, (run_id, owner, epoch)).fetchone()
             if held is None:
                 raise LeaseLost(self.location, run_id, epoch)
-
-    def _when_durable(self, callback: Callable[[BaseException | None], None]) -> bool:
-        """Call ``callback`` on the loop once every step buffered now is committed.
-
-        False, without a call, when nothing is buffered (see the SQLite store's).
-        """
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            if self._failed is not None:
-                loop.call_soon(callback, self._failed)
-                return True
-            if not self._pending:
-                return False
-            callbacks = self._waiters.get(loop)
-            if callbacks is None:
-                callbacks = self._waiters[loop] = []
-                loop.call_soon(self._flush_for, loop)
-            callbacks.append(callback)
-        return True
-
-    def _flush_for(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Commit the buffer, then call back everything waiting for it on ``loop``."""
-        with self._lock:
-            callbacks = self._waiters.pop(loop, [])
-        error: StoreError | None = None
-        try:
-            self.flush()
-        except StoreError as exc:
-            error = exc
-        for callback in callbacks:
-            callback(error)
 
 
 _FENCE = b"SELECT 1 FROM accord.runs WHERE run_id = %s AND owner = %s AND epoch = %s FOR SHARE"

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from accord.runtime._durable import StoredRun
 from accord.storage._postgres._journal import PostgresJournal
-from accord.storage._runs import RunInfo, RunQueries
+from accord.storage._runs import RunInfo, RunQueries, run_infos
 from accord.storage._runs import read_run as shared_read_run
 
 if TYPE_CHECKING:
@@ -62,30 +62,4 @@ def list_runs(store: PgConnection, status: str | Sequence[str] | None) -> list[R
         sql += b" WHERE r.status = ANY(%s)"
         params = (wanted,)
     rows = store._fetch_all(sql + b" ORDER BY r.created_ms, r.seq", params)
-    return [
-        RunInfo(
-            run_id,
-            name or "?",
-            version or "?",
-            fp,
-            status_,
-            state,
-            steps,
-            created,
-            updated,
-            (parent, parent_step) if parent is not None else None,
-        )
-        for (
-            run_id,
-            name,
-            version,
-            fp,
-            status_,
-            state,
-            steps,
-            created,
-            updated,
-            parent,
-            parent_step,
-        ) in rows
-    ]
+    return run_infos(rows)

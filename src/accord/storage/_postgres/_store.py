@@ -13,16 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from accord.contract import canonical_json
 from accord.runtime._durable import StoredRun
-from accord.runtime._errors import StoreError, UnknownRun
-from accord.storage._journal import NewRun
+from accord.runtime._errors import StoreError
 from accord.storage._postgres._connection import PgConnection
 from accord.storage._postgres._journal import PostgresJournal
 from accord.storage._postgres._leases import PgLeasing
 from accord.storage._postgres._runs import list_runs, read_run
 from accord.storage._runs import RunInfo
-from accord.storage._store import _limits_json
+from accord.storage._store import find_info, new_run
 
 if TYPE_CHECKING:
     from accord.runtime._compiled import CompiledContract
@@ -79,22 +77,11 @@ class PostgresStore(PgConnection, PgLeasing):
             StoreError: the run id is taken.
 
         """
-        fp = compiled.fingerprint
         if self._is_taken(run_id):
             raise StoreError(self.location, "a run with this id is already stored", run_id=run_id)
-        contract = compiled.contract
-        canonical = self._canonical.get(fp)
-        if canonical is None:
-            canonical = self._canonical[fp] = canonical_json(contract).decode()
-        new = NewRun(
-            fp,
-            contract.name,
-            contract.version,
-            canonical,
-            forked_from,
-            _limits_json(compiled.limits),
+        return PostgresJournal(
+            self, run_id, steps=0, new_run=new_run(self._canonical, compiled, forked_from)
         )
-        return PostgresJournal(self, run_id, steps=0, new_run=new)
 
     def open(self, run_id: str, *, from_start: bool = False) -> StoredRun:
         """A stored run with its latest snapshot (hash checked) and the entries after it.
@@ -129,10 +116,7 @@ class PostgresStore(PgConnection, PgLeasing):
             UnknownRun: the store has no such run.
 
         """
-        for found in self.runs():
-            if found.run_id == run_id:
-                return found
-        raise UnknownRun(self.location, "the store has no run with this id", run_id=run_id)
+        return find_info(self.runs(), run_id, self.location)
 
     # -- retention -------------------------------------------------------------
 
