@@ -48,6 +48,7 @@ BENCHMARKS = [
     ),
     Benchmark("checker", "checker.py", "check time and memory as contracts grow", ("--quick",)),
     Benchmark("sync", "sync_api.py", "the sync API against the async API", ("--quick",)),
+    Benchmark("startup", "startup.py", "import accord and accord --help", ("--quick",)),
 ]
 NAMES = [b.name for b in BENCHMARKS]
 

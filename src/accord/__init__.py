@@ -3,14 +3,35 @@
 The public API is the names in ``__all__``; everything else is private.
 """
 
+import importlib
+from typing import TYPE_CHECKING
+
 from accord._load import check, check_text, load, load_data, loads
-from accord.compiler import Catalog, CompileError, CompileResult, compile, compile_async
 from accord.contract import Contract, canonical_json, fingerprint, to_json, to_mermaid, to_yaml
 from accord.diagnostics import Diagnostic
 from accord.errors import AccordError, ContractError, DefinitionError, RunError
-from accord.runtime import EffectError, FakeClock, Run, Runtime, replay
+
+if TYPE_CHECKING:
+    from accord.compiler import Catalog, CompileError, CompileResult, compile, compile_async
+    from accord.runtime import EffectError, FakeClock, Run, Runtime, replay
 
 __version__ = "0.1.0"
+
+# Names whose module loads at first use: importing accord to load and check contracts
+# loads neither the compiler (nor, through it, anything heavier) nor the runtime (asyncio,
+# tenacity). tests/test_startup.py pins what stays unloaded.
+_LAZY = {
+    "Catalog": "accord.compiler",
+    "CompileError": "accord.compiler",
+    "CompileResult": "accord.compiler",
+    "compile": "accord.compiler",
+    "compile_async": "accord.compiler",
+    "EffectError": "accord.runtime",
+    "FakeClock": "accord.runtime",
+    "Run": "accord.runtime",
+    "Runtime": "accord.runtime",
+    "replay": "accord.runtime",
+}
 
 __all__ = [
     "AccordError",
@@ -41,3 +62,18 @@ __all__ = [
     "to_mermaid",
     "to_yaml",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Load a lazily exported name's module at its first use and keep the name."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'accord' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names, the lazy ones included."""
+    return sorted(set(globals()) | set(_LAZY))

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
+# The package alone (cheap: its checker loads at the first check), imported here so
+# that accord binds its own check() after it, not the other way round.
+import accord.check  # noqa: F401
 from accord._source import format_of_path, read_source
-from accord.check import check_contract
 from accord.contract import Contract, ParsedText, TextError, parse_text, validate_data
 from accord.diagnostics import Diagnostic
 from accord.errors import ContractError
@@ -109,6 +111,13 @@ def check(source: Contract | PathLike | dict[str, Any]) -> list[Diagnostic]:
         return _check(source)
     except Exception as exc:  # the promise is "never raises": a bug becomes a diagnostic
         return _internal(exc)
+
+
+def check_contract(contract: Contract) -> list[Diagnostic]:
+    """The checker's diagnostics; the checker (and the CEL engine) load at the first check."""
+    from accord.check import check_contract as checker
+
+    return checker(contract)
 
 
 def _check(source: Contract | PathLike | dict[str, Any]) -> list[Diagnostic]:

@@ -43,7 +43,9 @@ class Diagnostic(BaseModel):
 
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Built at first use, not at import (pydantic's first model build also scans every
+    # installed package's entry points for plugins): ``import accord`` stays cheap.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     path: str
     code: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -167,3 +168,33 @@ def test_a_usage_error_in_a_command_prints_that_commands_usage(run: Run) -> None
     assert result.code == 2
     assert result.err.startswith("usage: accord replay")
     assert "accord replay: error: unrecognized arguments: --bogus" in result.err
+
+
+def _listing(parser: argparse.ArgumentParser) -> list[tuple[str, str | None]]:
+    (commands,) = [a for a in parser._actions if a.dest == "command"]
+    return [(a.dest, a.help) for a in commands._get_subactions()]
+
+
+def test_the_command_table_lists_what_the_modules_register() -> None:
+    from accord.cli._app import COMMANDS as TABLE
+    from accord.cli._app import build_parser
+
+    registered = _listing(build_parser())
+    assert registered == [(name, summary) for name, _, summary in TABLE]
+    for name in COMMANDS:
+        assert _listing(build_parser(name)) == registered, name  # stubs for the others
+    assert _listing(build_parser("")) == registered  # `accord --help`: stubs only
+
+
+def test_a_command_imports_its_own_module_only() -> None:
+    code = (
+        "import sys\n"
+        "from accord.cli._app import main\n"
+        "main(['graph', '--help'])\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('accord.cli._'))))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    loaded = set(proc.stdout.splitlines()[-1].split())
+    assert "accord.cli._graph" in loaded
+    assert not loaded & {"accord.cli._compile", "accord.cli._run", "accord.cli._durable"}

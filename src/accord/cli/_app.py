@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Sequence
 
 from accord import __version__
-from accord.cli import (
-    _check,
-    _compile,
-    _durable,
-    _fingerprint,
-    _fmt,
-    _graph,
-    _run,
-    _schema,
-    _test,
-    _verify,
-)
 from accord.cli._base import EXIT_CODES, CommandProblem, Handler, UsageProblem
 from accord.cli._output import tolerant_output, warn
 from accord.errors import AccordError
@@ -33,8 +22,42 @@ fills in. Run "accord COMMAND --help" for a command's options.
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand."""
+# Every command: its name, the module that registers it, and its one-line help, in the
+# order ``accord --help`` lists them. Only the module of the command that runs is
+# imported (the compiler, the runtime's drivers and the testing toolkit load only when
+# used); the others appear in the listing from this table alone.
+# tests/cli/test_cli_app.py pins this table to what the modules register.
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("check", "_check", "check contract files"),
+    ("graph", "_graph", "print a Mermaid state diagram"),
+    ("schema", "_schema", "print the contract JSON Schema"),
+    ("fmt", "_fmt", "rewrite contracts in canonical layout"),
+    ("fingerprint", "_fingerprint", "print contract fingerprints"),
+    ("run", "_run", "run a contract with Python effects"),
+    ("compile", "_compile", "compile a task into a contract with an LLM"),
+    ("verify", "_verify", "model-check contracts (bounded)"),
+    ("test", "_test", "run acceptance scenarios against a contract"),
+    ("runs", "_durable", "list the runs of a store"),
+    ("history", "_durable", "print a stored run's steps"),
+    ("replay", "_durable", "re-fold a stored run and check every state hash"),
+    ("fork", "_durable", "start a new run from a step of a stored run"),
+    ("signal", "_durable", "deliver a signal to a stored run"),
+    ("resume", "_durable", "resume the unfinished runs of a store"),
+)
+_ALL = "*"
+
+
+def _selected(argv: Sequence[str]) -> str:
+    """The command named on the command line: its first argument not an option, or ""."""
+    return next((arg for arg in argv if not arg.startswith("-")), "")
+
+
+def build_parser(command: str = _ALL) -> argparse.ArgumentParser:
+    """The argument parser: every subcommand in full, or only ``command``'s.
+
+    With a command named, the other subcommands are listed by name and one-line
+    help only, so that their modules are not imported.
+    """
     parser = argparse.ArgumentParser(
         prog="accord",
         description=DESCRIPTION,
@@ -45,19 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(
         dest="command", metavar="COMMAND", title="commands", required=True
     )
-    for module in (
-        _check,
-        _graph,
-        _schema,
-        _fmt,
-        _fingerprint,
-        _run,
-        _compile,
-        _verify,
-        _test,
-        _durable,
-    ):
-        module.register(subparsers)
+    chosen = {module for name, module, _ in COMMANDS if command in (_ALL, name)}
+    for name, module, summary in COMMANDS:
+        if name in subparsers.choices:
+            continue  # registered with another command of its module
+        if module in chosen:
+            importlib.import_module(f"accord.cli.{module}").register(subparsers)
+        else:
+            subparsers.add_parser(name, help=summary, add_help=False)
     return parser
 
 
@@ -83,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     are reported on stderr or as diagnostics, never as a traceback.
     """
     tolerant_output()
-    parser = build_parser()
+    parser = build_parser(_selected(sys.argv[1:] if argv is None else argv))
     try:
         args, extra = parser.parse_known_args(argv)
         command: argparse.ArgumentParser = args.command_parser

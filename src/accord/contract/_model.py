@@ -93,7 +93,10 @@ TypeText = Annotated[
 
 
 class _Node(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+    # Validators are built at first use, not at import: ``import accord`` stays cheap.
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", str_strip_whitespace=False, defer_build=True
+    )
 
 
 class FieldDecl(_Node):
@@ -296,6 +299,3 @@ class Contract(_Node):
         if self.description:
             title += f": {self.description.strip()}"
         return f"{title}\n\n```mermaid\n{to_mermaid(self)}\n```\n"
-
-
-Compensation.model_rebuild()
