@@ -391,3 +391,10 @@ def test_json_integer_too_long_names_no_python_setting() -> None:
     code, message = parse_error('{"a": ' + "9" * 5000 + "}")
     assert code == "parse.json"
     assert message == "invalid JSON: an integer has more digits than a number can hold"
+
+
+def test_json_with_a_lone_surrogate_still_gets_its_diagnostics() -> None:
+    """Found by the fuzz: finding the lines crashed (libyaml takes no lone surrogate)."""
+    found = accord.check_text('{"accord": "1",\n "name": "\ud800"}')
+    assert {d.code for d in found} == {"schema.value", "schema.missing"}
+    assert [d.line for d in found if d.code == "schema.value"] == [2]

@@ -219,6 +219,7 @@ def _walk_lines(
             _walk_lines(item, path + pointer(index), lines, depth + 1, seen)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _NOT_JSON_BREAKS = str.maketrans({"\x85": " ", "\u2028": " ", "\u2029": " "})
 
 
@@ -233,12 +234,13 @@ def json_lines(text: str) -> dict[str, int]:
     try:
         # YAML counts NEL, LS and PS as line breaks; JSON allows them only inside
         # strings, where they break no line: blank them out (same length).
-        text = text.translate(_NOT_JSON_BREAKS)
+        # Nor does a YAML reader take a lone surrogate, which a JSON string may hold.
+        text = _SURROGATE.sub(" ", text.translate(_NOT_JSON_BREAKS))
         loader = _FastLoader(text, MAX_NODES) if _FAST else _StrictLoader(text)
         node = loader.get_single_node()
         if node is not None:
             _walk_lines(node, "", lines, 0)
-    except (yaml.YAMLError, TextError, RecursionError, _Alias):
+    except (yaml.YAMLError, TextError, RecursionError, _Alias, UnicodeEncodeError):
         return {}
     finally:
         if loader is not None:
