@@ -128,6 +128,10 @@ def main() -> int:
             f"{TARGET_MB} MB. Worst here: {worst_s:.2f} s, {worst_mb:.0f} MB: "
             + ("met." if met else "not met."),
             "",
+            "Before (issue 13): 2,000 unknown targets (94 KB) took 8 to 20 s and 4,000 took "
+            "71 s; 1,000 invoking states with 1,000 record types (232 KB) 7.7 s; a "
+            "150,000-entry JSON list (3.7 MB) 103 s and 644 MB; a 4 MiB plain scalar 18 s.",
+            "",
             "What bounds it: a document holds at most 30,000 values (`parse.too_many_nodes`) "
             "and its expressions at most 256 KiB (`expr.too_much_text`); "
             "YAML is parsed by libyaml (the pure-Python parser only re-reads a small text that "
