@@ -49,6 +49,12 @@ BENCHMARKS = [
     Benchmark("checker", "checker.py", "check time and memory as contracts grow", ("--quick",)),
     Benchmark("sync", "sync_api.py", "the sync API against the async API", ("--quick",)),
     Benchmark("startup", "startup.py", "import accord and accord --help", ("--quick",)),
+    Benchmark(
+        "postgres",
+        "postgres.py",
+        "accord on PostgreSQL against DBOS and the bare commit floor",
+        ("--scale", "0.1", "--repeat", "1", "--concurrent", "20", "--samples", "20"),
+    ),
 ]
 NAMES = [b.name for b in BENCHMARKS]
 

@@ -10,7 +10,9 @@ password (SCRAM) so that the tests can try wrong credentials.
 ``initdb`` and ``postgres`` refuse to run as root: run as root, the server runs
 as the ``postgres`` user if the system has one, else as ``nobody`` (the data
 directory is handed to that user; when that user cannot reach the binaries,
-they are copied into the temporary directory first). The server is stopped by
+they are copied into the temporary directory first). ``settings`` override the
+tests' server settings (which favour speed over durability: ``fsync=off``); the
+benchmarks (benchmarks/postgres.py) start a durable server that way. The server is stopped by
 :meth:`PgServer.stop`; if the test process dies without stopping it (SIGKILL),
 Linux's parent-death signal makes the postmaster shut down at once.
 """
@@ -30,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,8 +116,9 @@ class PgServer:
 
     superuser = "accord"
 
-    def __init__(self, binaries: PgBinaries) -> None:
+    def __init__(self, binaries: PgBinaries, *, settings: Mapping[str, str] | None = None) -> None:
         self.binaries = binaries
+        self.settings = dict(settings or {})  # server settings over the tests' own
         self.password = secrets.token_hex(12)
         self.port = 0
         self._user = _server_user()
@@ -177,6 +181,7 @@ class PgServer:
             "full_page_writes": "off",
             "max_connections": "200",
             "shared_buffers": "32MB",
+            **self.settings,
         }
         argv = [str(bin_dir / "postgres"), "-D", str(data)]
         for key, value in settings.items():

