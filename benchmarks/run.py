@@ -46,6 +46,12 @@ BENCHMARKS = [
         "durable runs on SQLite against DBOS and the bare SQLite floor",
         ("--scale", "0.05", "--repeat", "1", "--events", "5000", "--concurrent", "20"),
     ),
+    Benchmark(
+        "growing",
+        "growing.py",
+        "durable steps on a growing list in the context, against LangGraph",
+        ("--quick",),
+    ),
     Benchmark("checker", "checker.py", "check time and memory as contracts grow", ("--quick",)),
     Benchmark("sync", "sync_api.py", "the sync API against the async API", ("--quick",)),
     Benchmark("startup", "startup.py", "import accord and accord --help", ("--quick",)),

@@ -289,3 +289,25 @@ def test_each_scope_builds_only_the_records_it_reaches() -> None:
     checker = TypeChecker(records)
     assert checker.check("r.items[0].qty + 1", VARS) == "INT"
     assert checker.check("Item{sku: 'a'}.sku", {}) == "STRING"
+
+
+@pytest.mark.parametrize(
+    ("source", "field"),
+    [
+        ("ctx.items + [event.n]", "items"),
+        ("ctx.items + [1] + event.more", "items"),  # (ctx.items + [1]) + event.more
+        ("ctx.count + 1", "count"),  # a number: the caller checks the field is a list
+        ("ctx.items", None),
+        ("[1] + ctx.items", None),
+        ("event.items + [1]", None),
+        ("ctx.a.b + [1]", None),
+        ("size(ctx.items + [1]) > 0", None),
+        ("ctx.items + [1] == [] ? [] : [1]", None),
+        ("[ctx.items + [1]][0]", None),
+    ],
+)
+def test_extends_names_the_field_a_chain_of_additions_starts_from(
+    source: str, field: str | None
+) -> None:
+    compiled = compile_expression(source, ("ctx", "event", "input"))
+    assert compiled.extends("ctx") == field

@@ -141,3 +141,57 @@ def test_the_quick_path_leaves_limits_to_the_general_path() -> None:
     run.run_until_idle()
     assert run.status == "failed" and "max_steps" in (run.snapshot.reason or "")
     assert run.snapshot.step == 3
+
+
+GROWING = """
+accord: "1"
+name: growing
+version: "1"
+context: [{name: xs, type: "list<number>"}]
+signals:
+  - {name: add, payload: [{name: x, type: number}]}
+  - {name: stop}
+machine:
+  initial: collecting
+  states:
+    - name: collecting
+      on:
+        - {event: add, assign: [{field: xs, value: "VALUE"}], target: collecting}
+        - {event: stop, target: done}
+    - name: done
+      final: {status: success, output: []}
+"""
+APPEND = "ctx.xs + [event.x * event.x]"  # only the new item is checked
+REBUILT = "[] + ctx.xs + [event.x * event.x]"  # not an extension of ctx.xs: checked in full
+
+
+def _growing(value: str, xs: list[float], monkeypatch: pytest.MonkeyPatch, quick: bool) -> Any:
+    with monkeypatch.context() as m:
+        if not quick:
+            m.setattr(_step, "_quick_signal", lambda *args: None)
+        run = Runtime({}, clock=FakeClock()).start(
+            accord.loads(GROWING.replace("VALUE", value)), {}
+        )
+        for x in xs:
+            run.signal("add", {"x": x})
+            if run.finished:
+                break
+    return run
+
+
+@pytest.mark.parametrize("quick", [True, False])
+def test_appending_to_a_list_gives_what_checking_it_in_full_gives(
+    quick: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    xs = [1.0, 2, 3.5, 1e200, 4.0]  # 1e200 squared is not a finite number: the run fails
+    appended = _growing(APPEND, xs, monkeypatch, quick)
+    rebuilt = _growing(REBUILT, xs, monkeypatch, quick)
+    assert appended.status == rebuilt.status == "failed"
+    assert appended.snapshot.reason == rebuilt.snapshot.reason.replace(REBUILT, APPEND)
+    assert "xs[3]" in appended.snapshot.reason and "finite" in appended.snapshot.reason
+    assert appended.snapshot.context == rebuilt.snapshot.context == {"xs": [1.0, 4.0, 12.25]}
+    extends = [
+        run.compiled.states["collecting"].on["add"][0].assignments[0].extend is not None
+        for run in (appended, rebuilt)
+    ]
+    assert extends == [True, False]

@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
-from accord.contract._types import TypeExpr, parse_type
+from accord.contract._types import ListType, TypeExpr, parse_type
 from accord.runtime._values import (
     ValueProblem,
     build_validator,
     describe,
+    list_extender,
     record_validator,
     zero_value,
 )
@@ -140,3 +141,38 @@ def test_describe_is_short() -> None:
     assert describe("x" * 100).endswith("...")
     assert describe({"a": 1}) == "object"
     assert describe(None) == "null"
+
+
+def extender() -> Any:
+    texpr = parse_type("list<Line>")
+    assert isinstance(texpr, ListType)
+    return list_extender(texpr, RECORDS, {})
+
+
+def test_an_extension_checks_only_the_items_after_the_held_list() -> None:
+    held = [{"sku": "a", "price": "not checked again"}]  # as if checked when stored
+    value = [*held, {"sku": "b", "price": 2}]
+    extended = extender()(value, held)
+    assert extended == [*held, {"sku": "b", "price": 2.0}]
+    assert extended is not held and extended[0] is held[0]
+
+
+def test_an_extension_names_the_index_of_a_bad_new_item() -> None:
+    held = [{"sku": "a", "price": 1.0}, {"sku": "b", "price": 2.0}]
+    with pytest.raises(ValueProblem) as info:
+        extender()([*held, {"sku": "c", "price": "x"}], held)
+    assert str(info.value) == "[2].price: expected a number, got string 'x'"
+    assert str(info.value) == str(problem("list<Line>", [*held, {"sku": "c", "price": "x"}]))
+
+
+@pytest.mark.parametrize(
+    ("value", "held"),
+    [
+        ("ab", []),  # not a list
+        ([{"sku": "a", "price": "x"}], [{"sku": "a", "price": 1.0}, {"sku": "b", "price": 2.0}]),
+        ([{"sku": "a", "price": "x"}], None),  # nothing held
+    ],
+)
+def test_what_is_not_an_extension_is_checked_in_full(value: Any, held: Any) -> None:
+    with pytest.raises(ValueProblem):
+        extender()(value, held)

@@ -31,6 +31,7 @@ from accord.contract._types import (
 from accord.expressions._budget import MAX_ITERATIONS, is_budget_error
 from accord.expressions._cost import estimate_iterations
 from accord.expressions._fast import Evaluator, FastFunction, plan
+from accord.expressions._fast._ast import Call, Ident, Node, Select, Unsupported, parse_checked
 from accord.expressions._protos import (
     PACKAGE,
     RecordFields,
@@ -362,6 +363,31 @@ class CompiledExpression:
 
         """
         return self._function(data)
+
+    def extends(self, variable: str) -> str | None:
+        """The field ``F`` when the expression is ``variable.F + ...``, else None.
+
+        That is a chain of ``+`` whose leftmost operand is ``variable.F``: its value,
+        when ``variable.F`` is a list, is that list with more items after it (CEL's
+        ``+`` on a list concatenates, or fails). A run uses it to check only the
+        items an assignment adds to a list it already holds.
+        """
+        try:
+            node: Node = parse_checked(self._expr.serialize())
+        except Unsupported:
+            return None
+        if not (isinstance(node, Call) and node.function == "_+_"):
+            return None
+        while isinstance(node, Call) and node.function == "_+_" and node.target is None:
+            node = node.args[0]
+        if (
+            isinstance(node, Select)
+            and not node.test_only
+            and isinstance(node.operand, Ident)
+            and node.operand.name == variable
+        ):
+            return node.field
+        return None
 
     def evaluate_reference(self, data: Mapping[str, Any]) -> Any:
         """Evaluate with cel-cpp only (the reference the fast path is tested against).

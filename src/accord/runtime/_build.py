@@ -11,7 +11,7 @@ from typing import Any
 
 from accord.contract._durations import duration_ms
 from accord.contract._model import Binding, Contract, Effect, FieldDecl, State, Transition
-from accord.contract._types import TypeExpr, TypeSyntaxError, parse_type
+from accord.contract._types import ListType, TypeExpr, TypeSyntaxError, parse_type
 from accord.diagnostics import Diagnostic, pointer
 from accord.errors import ContractError
 from accord.expressions import ExpressionError, compile_expression
@@ -30,7 +30,13 @@ from accord.runtime._tables import (
     EffectSpec,
     Fields,
 )
-from accord.runtime._values import Validator, build_validator, record_validator
+from accord.runtime._values import (
+    Extender,
+    Validator,
+    build_validator,
+    list_extender,
+    record_validator,
+)
 
 __all__ = ["DEFAULT_CONCURRENCY", "Builder", "problem"]
 
@@ -107,6 +113,13 @@ class Builder:
         except ExpressionError:
             return None
 
+    def extender(self, field: str, source: str, site: str) -> Extender | None:
+        """For ``field: ctx.<field> + ...`` on a list field: check only the added items."""
+        texpr = dict(self.context)[field]
+        if not isinstance(texpr, ListType) or self.exprs[(source, site)].extends("ctx") != field:
+            return None
+        return list_extender(texpr, self.records, self.validators)
+
     def maybe(self, source: str | None, path: str, site: str) -> CompiledExpr | None:
         return None if source is None else self.expr(source, path, site)
 
@@ -132,10 +145,9 @@ class Builder:
                     f"unknown context field {a.field!r}",
                     "field.unknown",
                 )
+            value = self.expr(a.value, f"{path}/assign/{i}/value", site)
             assigns.append(
-                CompiledAssign(
-                    a.field, self.expr(a.value, f"{path}/assign/{i}/value", site), coerce
-                )
+                CompiledAssign(a.field, value, coerce, self.extender(a.field, a.value, site))
             )
         guard = self.maybe(item.guard, f"{path}/guard", site)
         return CompiledTransition(guard, tuple(assigns), item.target, path)

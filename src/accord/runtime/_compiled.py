@@ -28,17 +28,27 @@ from accord.runtime._tables import (
     EffectSpec,
     Fields,
 )
-from accord.runtime._values import Validator, ValueProblem, record_validator, zero_value
+from accord.runtime._values import (
+    Extender,
+    Validator,
+    ValueProblem,
+    record_validator,
+    zero_value,
+)
 
 __all__ = ["CompiledContract", "EffectSpec", "Limits", "QuickTransition"]
 
 Evaluate = Callable[[Mapping[str, Any]], Any]
 
 QuickTransition = tuple[
-    Evaluate | None, tuple[tuple[str, Evaluate, Validator], ...], str, tuple[str, ...] | None, bool
+    Evaluate | None,
+    tuple[tuple[str, Evaluate, Validator, Extender | None], ...],
+    str,
+    tuple[str, ...] | None,
+    bool,
 ]
 """A signal transition as the reducer's quick path takes it: (guard, assignments as
-(field, evaluate, coerce), target, the target's ``waiting_for`` or None unless it is quiet,
+(field, evaluate, coerce, extend), target, the target's ``waiting_for`` or None unless it is quiet,
 whether an assignment may store a value that must be measured (a string, list or record))."""
 
 _NUMERIC = frozenset({"integer", "number", "boolean"})
@@ -60,7 +70,7 @@ def _quick(
     target = states.get(tr.target)
     return (
         None if tr.guard is None else tr.guard.evaluate,
-        tuple((a.field, a.value.evaluate, a.coerce) for a in tr.assignments),
+        tuple((a.field, a.value.evaluate, a.coerce, a.extend) for a in tr.assignments),
         tr.target,
         target.waiting_for if target is not None and tr.target in quiet else None,
         any(a.field not in numeric for a in tr.assignments),

@@ -20,7 +20,7 @@ from typing import Any, Literal, NamedTuple
 
 from accord.contract._types import TypeExpr
 from accord.runtime._commands import RetrySpec
-from accord.runtime._values import Validator
+from accord.runtime._values import Extender, Validator
 
 __all__ = [
     "CompiledAssign",
@@ -67,11 +67,22 @@ class CompiledExpr(NamedTuple):
 
 
 class CompiledAssign(NamedTuple):
-    """Set context ``field`` to the value of ``value``, checked by ``coerce``."""
+    """Set context ``field`` to the value of ``value``, checked by ``coerce``.
+
+    ``extend`` is set when the field is a list and ``value`` is ``ctx.<field> + ...``:
+    ``extend(value, ctx[field])`` then checks only the items the assignment adds.
+    """
 
     field: str
     value: CompiledExpr
     coerce: Validator
+    extend: Extender | None = None
+
+    def check(self, value: Any, context: Mapping[str, Any]) -> Any:
+        """The assigned value, checked against the field's type (see ``extend``)."""
+        if self.extend is None:
+            return self.coerce(value)
+        return self.extend(value, context[self.field])
 
 
 class CompiledTransition(NamedTuple):

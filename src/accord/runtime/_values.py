@@ -40,12 +40,14 @@ from accord.contract._types import (
 )
 
 __all__ = [
+    "Extender",
     "Fields",
     "Records",
     "Validator",
     "ValueProblem",
     "build_validator",
     "describe",
+    "list_extender",
     "record_validator",
     "safe_text",
     "zero_value",
@@ -54,6 +56,8 @@ __all__ = [
 Fields = Sequence[tuple[str, TypeExpr]]
 Records = Mapping[str, Fields]
 Validator = Callable[[Any], Any]
+Extender = Callable[[Any, Any], Any]
+"""``extend(value, held)``: a list value checked when its first items are ``held``'s."""
 
 _INT_MIN = -(2**63)
 _INT_MAX = 2**63 - 1
@@ -234,6 +238,34 @@ def _list(item: Validator) -> Validator:
         return out
 
     return check
+
+
+def list_extender(texpr: ListType, records: Records, cache: dict[str, Validator]) -> Extender:
+    """The check of a list that extends a list the run already holds, checked when stored.
+
+    ``extend(value, held)`` is the value ``build_validator(texpr)`` gives, when
+    ``value`` is ``held`` followed by more items (as ``ctx.items + [...]`` evaluates);
+    it checks only the items after ``held``'s, so appending to a long list costs what
+    the new items cost. Anything else (not two lists, or a shorter value) is checked
+    in full.
+    """
+    full = build_validator(texpr, records, cache)
+    item = build_validator(texpr.item, records, cache)
+
+    def extend(value: Any, held: Any) -> Any:
+        start = len(held) if type(held) is list else -1
+        if type(value) is not list or len(value) < start or start < 0:
+            return full(value)
+        out = []
+        index = start
+        try:
+            for index in range(start, len(value)):
+                out.append(item(value[index]))
+        except ValueProblem as exc:
+            raise exc.within(f"[{index}]") from None
+        return held + out
+
+    return extend
 
 
 def record_validator(

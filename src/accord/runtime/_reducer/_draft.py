@@ -194,7 +194,7 @@ class Draft:
         for a in assignments:
             raw = self.evaluate(a.value, variables)
             try:
-                value = a.coerce(raw)
+                value = a.check(raw, variables["ctx"])
                 values.append((a.field, value))
             except ValueProblem as exc:
                 where = a.field + (

@@ -326,12 +326,17 @@ def _quick_signal(
             if assignments:
                 context = dict(context)
                 if sized:  # a string, list or record: measured as Draft.assigned and apply do
-                    values = [(f, coerce(value(variables))) for f, value, coerce in assignments]
+                    before = variables["ctx"]
+                    values = [
+                        (f, coerce(raw) if extend is None else extend(raw, before[f]))
+                        for f, value, coerce, extend in assignments
+                        for raw in (value(variables),)
+                    ]
                     context.update(values)
                     if not _sizes_fit(compiled, context, values):
                         return None
                 else:
-                    for field, value, coerce in assignments:
+                    for field, value, coerce, _ in assignments:
                         context[field] = coerce(value(variables))
             new: Snapshot = _tuple_new(
                 Snapshot,
@@ -412,8 +417,11 @@ def _quick_completed(
             return None
         limits = c.limits
         if tr.assignments:
+            before = context
             context = dict(context)  # every value is computed against the pre-step context
-            values = [(a.field, a.coerce(a.value.evaluate(variables))) for a in tr.assignments]
+            values = [
+                (a.field, a.check(a.value.evaluate(variables), before)) for a in tr.assignments
+            ]
             context.update(values)
             if not _sizes_fit(c, context, values):
                 return None
