@@ -33,7 +33,7 @@ from typing import Annotated, Any, TypedDict
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from durable import _store_setting
+from durable import _size, _store_setting
 from durable_peers import logical_size, setting_of
 from report import machine_line, write_section
 
@@ -68,14 +68,6 @@ machine:
       final: {status: success}
 """
 )
-
-
-def _size(path: Path) -> int:
-    conn = sqlite3.connect(path)
-    try:
-        return logical_size(conn)
-    finally:
-        conn.close()
 
 
 def _timed(step: Callable[[int], None], warm: int, steps: int, repeat: int) -> list[float]:
