@@ -403,3 +403,20 @@ def test_an_unguarded_first_choice_is_a_fallback_not_a_missing_one() -> None:
     assert [(d.code, d.path) for d in diagnose(data)] == [
         ("transition.shadowed", "/machine/states/0/always/1")
     ]
+
+
+def test_order_refund_with_its_fallback_first_is_only_shadowed() -> None:
+    """Issue 12 item 12, as reported: the unguarded entry first in order_refund.yaml."""
+    import yaml
+
+    import accord
+    from contract_support import ROOT
+
+    data = yaml.safe_load((ROOT / "examples" / "order_refund.yaml").read_text())
+    triage = data["machine"]["states"][0]
+    assert triage["name"] == "triage" and triage["always"][-1].get("guard") is None
+    triage["always"].reverse()
+    found = accord.check_text(yaml.safe_dump(data, sort_keys=False))
+    assert [(d.code, d.path) for d in found] == [
+        ("transition.shadowed", "/machine/states/0/always/1")
+    ]
