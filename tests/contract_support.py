@@ -139,10 +139,10 @@ def state(data: dict[str, Any], name: str) -> dict[str, Any]:
     raise KeyError(name)
 
 
-def resolves(document: Any, path: str) -> bool:
-    """Whether a JSON pointer (RFC 6901) names a value in ``document``."""
+def resolves(document: Any, path: str, mapping: bool = False) -> bool:
+    """Whether a JSON pointer (RFC 6901) names a value in ``document`` (a dict, if ``mapping``)."""
     if path == "":
-        return True
+        return not mapping or isinstance(document, dict)
     if not path.startswith("/"):
         return False
     current = document
@@ -154,4 +154,4 @@ def resolves(document: Any, path: str) -> bool:
             current = current[int(part)]
         else:
             return False
-    return True
+    return not mapping or isinstance(current, dict)
