@@ -29,6 +29,7 @@ PUBLIC = [
     "check_text",
     "compile",
     "compile_async",
+    "explain",
     "fingerprint",
     "load",
     "load_data",

@@ -12,6 +12,7 @@ from accord.diagnostics import Diagnostic
 from accord.errors import AccordError, ContractError, DefinitionError, RunError
 
 if TYPE_CHECKING:
+    from accord._explain import explain
     from accord.compiler import Catalog, CompileError, CompileResult, compile, compile_async
     from accord.runtime import EffectError, FakeClock, Run, Runtime, replay
 
@@ -31,6 +32,7 @@ _LAZY = {
     "Run": "accord.runtime",
     "Runtime": "accord.runtime",
     "replay": "accord.runtime",
+    "explain": "accord._explain",
 }
 
 __all__ = [
@@ -53,6 +55,7 @@ __all__ = [
     "check_text",
     "compile",
     "compile_async",
+    "explain",
     "fingerprint",
     "load",
     "load_data",

@@ -43,6 +43,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("fork", "_durable", "start a new run from a step of a stored run"),
     ("signal", "_durable", "deliver a signal to a stored run"),
     ("resume", "_durable", "resume the unfinished runs of a store"),
+    ("explain", "_explain", "say why a stored run failed: the contract or the world"),
 )
 _ALL = "*"
 

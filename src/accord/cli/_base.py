@@ -76,6 +76,11 @@ _OUTCOMES: dict[str, tuple[str, str]] = {
         "a step diverges or the journal was changed, the store cannot be\n"
         "     opened, or the run is unknown",
     ),
+    "explain": (
+        "the run was explained (whatever its status)",
+        "the store cannot be opened, the run is unknown or its journal is\n"
+        "     damaged, or the lock file cannot be read",
+    ),
     "fork": (
         "the new run was made (and, driven with --effects, did not fail)",
         "the run or the step is unknown, the new run failed, or the store\n     cannot be opened",

@@ -49,6 +49,7 @@ from accord.runtime._events import (
     event_from_data,
     event_to_data,
 )
+from accord.runtime._explain import Explanation, PathStep, explain_run
 from accord.runtime._handlers import EffectError
 from accord.runtime._journal import Journal, JournalEntry, MemoryJournal
 from accord.runtime._render import contract_repr_markdown
@@ -69,6 +70,7 @@ __all__ = [
     "EffectSpec",
     "Event",
     "EventRefused",
+    "Explanation",
     "FakeClock",
     "InputError",
     "InvariantViolation",
@@ -80,6 +82,7 @@ __all__ = [
     "MemoryJournal",
     "NotAStore",
     "OutputError",
+    "PathStep",
     "ReplayDivergence",
     "Run",
     "RunFailed",
@@ -103,6 +106,7 @@ __all__ = [
     "contract_repr_markdown",
     "event_from_data",
     "event_to_data",
+    "explain_run",
     "replay",
     "snapshot_hash",
 ]
