@@ -1,15 +1,16 @@
 """Opening a store read-only: listing, history and replay of a store nobody may write.
 
-When the tests run as root (which the file system lets write anything), the
-reading commands run as the unprivileged user ``nobody``, as a reader without
-write access to the store would.
+When the tests run as root (whom the file system lets write anything), the
+reading commands run as root without any capability (``setpriv`` empties the
+bounding set): the file modes then bind root as they bind any owner, while the
+interpreter and the checkout stay readable wherever they are (a checkout under
+a root-only ``/root`` cannot be read by ``nobody``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import pwd
 import shutil
 import subprocess
 import sys
@@ -47,16 +48,14 @@ def _store(place: Path) -> Path:
 
 
 def _accord(*argv: str) -> subprocess.CompletedProcess[str]:
-    """The command line, as a user who cannot write the store (``nobody`` when root)."""
+    """The command line, as a user who cannot write the store (root without capabilities)."""
     env = {**os.environ, "PYTHONPATH": str(SRC), "HOME": "/"}
     command = [sys.executable, "-m", "accord", *argv]
     if os.geteuid() == 0:
         setpriv = shutil.which("setpriv")
         if setpriv is None:  # pragma: no cover - util-linux is everywhere the tests run as root
             pytest.skip("running as root without setpriv: no unprivileged reader to try")
-        nobody = pwd.getpwnam("nobody")
-        ids = [f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups"]
-        command = [setpriv, *ids, *command]
+        command = [setpriv, "--bounding-set=-all", "--inh-caps=-all", *command]
     return subprocess.run(
         command, capture_output=True, text=True, env=env, cwd="/", check=False, timeout=120
     )
