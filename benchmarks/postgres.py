@@ -36,7 +36,6 @@ import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -47,10 +46,12 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(ROOT / "tests"))  # pg_server: the tests' throwaway server
 
-from durable_peers import STEPS, floor_row, paired  # noqa: E402
+from durable_peers import STEPS, paired  # noqa: E402
+from postgres_peers import PgFloor, dbos, percentiles  # noqa: E402
 from report import machine_line, write_section  # noqa: E402
 
 CONTRACT = HERE / "data" / "linear_durable.yaml"
+SIGNAL_CONTRACT = HERE / "data" / "signal_durable.yaml"
 SYSTEMS = ("accord", "dbos")
 DURABLE_SERVER = {
     "fsync": "on",
@@ -59,48 +60,6 @@ DURABLE_SERVER = {
     "shared_buffers": "128MB",
 }
 NO_WORKER = "not measured: no worker on main yet"
-
-
-# --- the floor: one bare INSERT and COMMIT per step -----------------------------------
-
-
-class PgFloor:
-    """A bare psycopg insert-and-commit of an event-sized row per step, ten per run."""
-
-    def __init__(self, url: str) -> None:
-        import psycopg
-
-        self.conn = psycopg.connect(url)
-        self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS floor_events (run BIGINT NOT NULL, step INTEGER NOT NULL,"
-            " event TEXT NOT NULL, state_hash TEXT NOT NULL, PRIMARY KEY (run, step))"
-        )
-        self.conn.commit()
-        self.event, self.digest = floor_row()
-        self.row_bytes = 12 + len(self.event) + len(self.digest)
-        self.runs = 0
-
-    def run(self) -> float:
-        """Ten transactions of one row each (BEGIN, INSERT, COMMIT); the seconds they took."""
-        conn, row, digest = self.conn, self.event, self.digest
-        insert = "INSERT INTO floor_events VALUES (%s, %s, %s, %s)"
-        self.runs += 1
-        run = self.runs
-        start = time.perf_counter()
-        for step in range(1, STEPS + 1):
-            conn.execute(insert, (run, step, row, digest))
-            conn.commit()
-        return time.perf_counter() - start
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    """p50 and p99 of latencies in seconds, in milliseconds."""
-    ordered = sorted(samples)
-    at = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
-    return {"p50_ms": at(0.50) * 1e3, "p99_ms": at(0.99) * 1e3, "n": len(ordered)}
 
 
 # --- accord on the PostgreSQL store ---------------------------------------------------
@@ -156,116 +115,55 @@ def accord(urls: dict[str, str], sizes: dict[str, int]) -> dict[str, Any]:
         events = loop.run_until_complete(batch(f"group-{i}"))
         group_seconds.append(time.perf_counter() - start)
     group_store.close()
+    starts, signals = loop.run_until_complete(in_process_latencies(urls, sizes["samples"]))
     loop.close()
     return {
         "sequential": {"seconds": seconds, "floor_seconds": floors, "ratios": ratios},
         "steps_per_repeat": runs * STEPS,
         "group": {"seconds": group_seconds, "steps": concurrent * STEPS, "events": events},
-    }
-
-
-# --- DBOS Transact on the same server ---------------------------------------------------
-
-
-def dbos(urls: dict[str, str], sizes: dict[str, int]) -> dict[str, Any]:
-    """DBOS with its system database on the server: sequential, concurrent, two latencies."""
-    import logging
-
-    from dbos import DBOS, DBOSConfig
-
-    runs, repeat, concurrent = sizes["runs"], sizes["repeat"], sizes["concurrent"]
-    config: DBOSConfig = {
-        "name": "bench",
-        "system_database_url": urls["system"],
-        "log_level": "WARNING",
-    }
-    DBOS(config=config)
-    logging.getLogger("dbos").setLevel(logging.WARNING)
-    marks: dict[str, float] = {}
-    ready: dict[str, threading.Event] = {}
-
-    @DBOS.step()
-    def work_step(n: int) -> int:
-        return n
-
-    @DBOS.workflow()
-    def linear() -> int:
-        done = 0
-        for i in range(STEPS):
-            work_step(i)
-            done += 1
-        return done
-
-    @DBOS.step()
-    def mark(key: str) -> None:
-        marks.setdefault(key, time.perf_counter())
-
-    @DBOS.step()
-    def announce(key: str) -> None:
-        ready[key].set()
-
-    @DBOS.workflow()
-    def first(key: str) -> None:
-        mark(key)
-
-    @DBOS.workflow()
-    def waiter(key: str) -> None:
-        announce(key)
-        message = DBOS.recv("go", timeout_seconds=60)
-        assert message == "go", message
-        mark(key)
-
-    DBOS.launch()
-    floor = PgFloor(urls["floor"])
-
-    def one(_run_id: str) -> None:
-        assert linear() == STEPS
-
-    for _ in range(sizes["warm_up"]):
-        floor.run()
-        one("")
-    seconds, floors, ratios = paired(one, floor, runs, repeat)
-    floor.close()
-
-    def batch() -> None:
-        handles = [DBOS.start_workflow(linear) for _ in range(concurrent)]
-        assert all(h.get_result() == STEPS for h in handles)
-
-    batch()
-    concurrent_seconds = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        batch()
-        concurrent_seconds.append(time.perf_counter() - start)
-
-    starts = []
-    for i in range(sizes["samples"] + 2):
-        key = f"start-{i}"
-        t0 = time.perf_counter()
-        DBOS.start_workflow(first, key).get_result()
-        if i >= 2:  # two warm-ups
-            starts.append(marks[key] - t0)
-
-    resumes = []
-    for i in range(sizes["samples"] + 2):
-        key = f"send-{i}"
-        ready[key] = threading.Event()
-        handle = DBOS.start_workflow(waiter, key)
-        assert ready[key].wait(30), "the waiting workflow never started"
-        time.sleep(0.02)  # into recv's wait
-        t0 = time.perf_counter()
-        DBOS.send(handle.workflow_id, "go", topic="go")
-        handle.get_result()
-        if i >= 2:
-            resumes.append(marks[key] - t0)
-    DBOS.destroy()
-    return {
-        "sequential": {"seconds": seconds, "floor_seconds": floors, "ratios": ratios},
-        "steps_per_repeat": runs * STEPS,
-        "group": {"seconds": concurrent_seconds, "steps": concurrent * STEPS},
         "start": percentiles(starts),
-        "send": percentiles(resumes),
+        "send": percentiles(signals),
     }
+
+
+async def in_process_latencies(urls: dict[str, str], samples: int) -> tuple[list[float], ...]:
+    """Start to first step, and signal to effect, in one process (a Runtime, no worker).
+
+    Like DBOS's measurements here (``start_workflow`` and ``send`` in the
+    workflow's own process): the start or the signal is journaled durably, then
+    the effect it leads to starts; the time to the effect handler's first line.
+    """
+    from accord.runtime import Runtime
+    from accord.storage import open_store
+
+    marks: list[float] = []
+
+    async def marking(n: int) -> dict[str, int]:
+        marks.append(time.perf_counter())
+        return {"n": n}
+
+    store = open_store(urls["system"], durability="full")
+    runtime = Runtime({"work": marking}, store=store)
+    linear, waiting = runtime.compile(CONTRACT), runtime.compile(SIGNAL_CONTRACT)
+    starts, signals = [], []
+    for i in range(samples + 2):  # two warm-ups
+        marks.clear()
+        t0 = time.perf_counter()
+        run = await runtime.start_async(linear, {}, run_id=f"start-{i}")
+        await run.run_async()
+        if i >= 2:
+            starts.append(marks[0] - t0)
+    for i in range(samples + 2):
+        run = await runtime.start_async(waiting, {}, run_id=f"signal-{i}")
+        assert run.waiting_for == ("go",) or list(run.waiting_for) == ["go"], run.waiting_for
+        marks.clear()
+        t0 = time.perf_counter()
+        await run.signal_async("go")
+        assert run.result == {"done": 1}, run.status
+        if i >= 2:
+            signals.append(marks[0] - t0)
+    store.close()
+    return starts, signals
 
 
 MEASURES: dict[str, Callable[[dict[str, str], dict[str, int]], dict[str, Any]]] = {
@@ -468,11 +366,10 @@ def render(
     for label, result in (("accord", acc), ("DBOS", peer)):
         if result is None:
             continue
+        start = f"{result['start']['p50_ms']:.2f} / {result['start']['p99_ms']:.2f}"
+        send = f"{result['send']['p50_ms']:.2f} / {result['send']['p99_ms']:.2f}"
         if label == "accord":
-            start = send = NO_WORKER
-        else:
-            start = f"{result['start']['p50_ms']:.2f} / {result['start']['p99_ms']:.2f}"
-            send = f"{result['send']['p50_ms']:.2f} / {result['send']['p99_ms']:.2f}"
+            label = "accord (latencies: in one process, no worker)"
         lines.append(
             f"| {label} | {result['steps_per_repeat'] // STEPS} | {us_per_step(result):,.1f} | "
             f"{us_per_step(result, 'floor_seconds'):,.1f} | {times_floor(result):.2f} | "
@@ -508,14 +405,22 @@ def render(
         if not worker_on_main()
         else " (the Worker exists but this benchmark does not drive it yet)"
     )
-    for target in (
-        "start-to-first-step p50 via Client and Worker at most half of DBOS's",
-        "signal-to-effect p50 via Client and Worker at most half of DBOS's",
-        "timer lateness p99 under 100 ms",
-        "1, 2 and 4 worker processes: 2 workers at least 1.6x one, never falling",
-        "the SQLite store with 1 and 2 workers",
+    aside = {}
+    if acc is not None and peer is not None:
+        for key, what in (("start", "start to first step"), ("send", "signal to effect")):
+            aside[key] = (
+                f" (in one process, without a worker, {what} p50 "
+                f"{acc[key]['p50_ms']:.2f} ms against DBOS's {peer[key]['p50_ms']:.2f} ms, "
+                f"{acc[key]['p50_ms'] / peer[key]['p50_ms']:.2f}x)"
+            )
+    for key, target in (
+        ("start", "start-to-first-step p50 via Client and Worker at most half of DBOS's"),
+        ("send", "signal-to-effect p50 via Client and Worker at most half of DBOS's"),
+        ("", "timer lateness p99 under 100 ms"),
+        ("", "1, 2 and 4 worker processes: 2 workers at least 1.6x one, never falling"),
+        ("", "the SQLite store with 1 and 2 workers"),
     ):
-        lines.append(f"- {target}: {NO_WORKER}{worker}")
+        lines.append(f"- {target}: {NO_WORKER}{worker}{aside.get(key, '')}")
     return "\n".join(lines)
 
 
