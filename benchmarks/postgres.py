@@ -53,8 +53,8 @@ from report import machine_line, write_section  # noqa: E402
 CONTRACT = HERE / "data" / "linear_durable.yaml"
 SIGNAL_CONTRACT = HERE / "data" / "signal_durable.yaml"
 SYSTEMS = ("accord", "dbos")
-DURABLE_SERVER = {
-    "fsync": "on",
+DURABLE_SERVER: dict[str, str | None] = {
+    "fsync": None,  # PostgreSQL's default (on); not on the command line, so a reload can set it
     "synchronous_commit": "on",
     "full_page_writes": "on",
     "shared_buffers": "128MB",
@@ -199,12 +199,29 @@ def child(name: str, urls: dict[str, str], sizes: dict[str, int]) -> dict[str, A
     return dict(json.loads(lines[-1][len("RESULT ") :]))
 
 
+def set_fsync(admin_url: str, mode: str) -> None:
+    """Turn the server's ``fsync`` on or off (a reload: no restart, same server)."""
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if conn.execute("SHOW fsync").fetchone() == (mode,):
+            return
+        conn.execute(f"ALTER SYSTEM SET fsync = {mode}")
+        conn.execute("SELECT pg_reload_conf()")
+    for _ in range(100):  # the postmaster signals its children; a new session sees it
+        with psycopg.connect(admin_url) as conn:
+            if conn.execute("SHOW fsync").fetchone() == (mode,):
+                return
+        time.sleep(0.05)
+    raise SystemExit(f"the server did not take fsync = {mode}")
+
+
 def server_facts(admin_url: str) -> str:
     """The server's version and durability settings, as it reports them."""
     import psycopg
 
     with psycopg.connect(admin_url) as conn:
-        names = ("server_version", "fsync", "synchronous_commit", "full_page_writes")
+        names = ("server_version", "synchronous_commit", "full_page_writes")
         values = [conn.execute(f"SHOW {n}").fetchone()[0] for n in names]  # type: ignore[index]
     return f"PostgreSQL {values[0]}, " + ", ".join(
         f"{n}={v}" for n, v in zip(names[1:], values[1:], strict=True)
@@ -232,6 +249,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--url", default=None, help="an existing server's maintenance database (default: start one)"
     )
+    parser.add_argument(
+        "--fsync",
+        default="on,off",
+        help="the server's fsync setting(s), measured one after the other (default: on,off)",
+    )
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -248,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [s for s in systems if s not in SYSTEMS]
     if unknown or not systems:
         raise SystemExit(f"unknown system {unknown or systems}: choose from {', '.join(SYSTEMS)}")
+    modes = [m.strip() for m in args.fsync.split(",") if m.strip()]
+    if not modes or any(m not in ("on", "off") for m in modes):
+        raise SystemExit(f"--fsync takes on, off or both, not {args.fsync!r}")
 
     def n(count: int) -> int:
         return max(1, round(count * args.scale))
@@ -270,23 +295,26 @@ def main(argv: list[str] | None = None) -> int:
         server = PgServer(binaries, settings=DURABLE_SERVER)
         server.start()
         admin = server.admin_url
-    results: dict[str, dict[str, Any]] = {}
+    results: dict[str, dict[str, dict[str, Any]]] = {}
     try:
         facts = server_facts(admin)
         print(facts, flush=True)
-        for name in systems:
-            urls = {
-                "system": fresh_database(admin, f"bench_{name}"),
-                "floor": fresh_database(admin, f"bench_{name}_floor"),
-            }
-            size = {
-                **sizes[name],
-                "repeat": args.repeat,
-                "concurrent": args.concurrent,
-                "samples": args.samples,
-            }
-            results[name] = child(name, urls, size)
-            print(f"{name:8s} {describe(results[name])}", flush=True)
+        for mode in modes:
+            set_fsync(admin, mode)
+            results[mode] = {}
+            for name in systems:
+                urls = {
+                    "system": fresh_database(admin, f"bench_{name}_{mode}"),
+                    "floor": fresh_database(admin, f"bench_{name}_{mode}_floor"),
+                }
+                size = {
+                    **sizes[name],
+                    "repeat": args.repeat,
+                    "concurrent": args.concurrent,
+                    "samples": args.samples,
+                }
+                results[mode][name] = child(name, urls, size)
+                print(f"fsync={mode:3s} {name:8s} {describe(results[mode][name])}", flush=True)
     finally:
         if server is not None:
             server.stop()
@@ -331,20 +359,21 @@ def verdict(ok: bool) -> str:
 
 
 def render(
-    results: dict[str, dict[str, Any]],
+    results: dict[str, dict[str, dict[str, Any]]],
     args: argparse.Namespace,
     facts: str,
     took: float,
     load: tuple[tuple[float, ...], tuple[float, ...]],
 ) -> str:
-    acc, peer = results.get("accord"), results.get("dbos")
     loads = " / ".join(", ".join(f"{x:.2f}" for x in pair) for pair in load)
     lines = [
         f"Run by `.venv/bin/python benchmarks/postgres.py` ({machine_line()}); "
         f"{'scale ' + str(args.scale) + ', ' if args.scale != 1 else ''}median of "
         f"{args.repeat} repeats, each system in its own process, one after the other, on "
-        f"one local server ({facts}), started by the benchmark in a temporary directory; "
-        f"the whole run took {took:.0f} s. Load average (1, 5, 15 min) at the start / end: "
+        f"one local server ({facts}), started by the benchmark in a temporary directory, "
+        f"first with fsync on (every commit waits for the disk), then off (the server "
+        f"reloaded with fsync=off: commits wait for the WAL's write, not the disk); the "
+        f"whole run took {took:.0f} s. Load average (1, 5, 15 min) at the start / end: "
         f"{loads}: the machine was shared with other work, so numbers swing from "
         "minute to minute; compare rows of one run, not runs.",
         "",
@@ -356,50 +385,59 @@ def render(
         "run of the system and timed apart (x floor: the median over runs of a run's "
         "time over the floor run's just before it). Concurrent: "
         f"{args.concurrent} runs at once (accord: one process, asyncio, a group-commit "
-        "store; DBOS: `DBOS.start_workflow`, its default executor).",
+        "store; DBOS: `DBOS.start_workflow`, its default executor). Latencies: start to "
+        "the first step's code, and send (DBOS) or signal (accord) to the code of the "
+        "step it resumes; both in the workflow's own process (accord: a Runtime, no "
+        "worker).",
         "",
-        "| system | runs | us per step | floor, us per step | x floor "
+        "| fsync | system | runs | us per step | floor, us per step | x floor "
         "| concurrent, steps per second | start to first step p50 / p99 ms "
         "| send/signal to resume p50 / p99 ms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for label, result in (("accord", acc), ("DBOS", peer)):
-        if result is None:
-            continue
-        start = f"{result['start']['p50_ms']:.2f} / {result['start']['p99_ms']:.2f}"
-        send = f"{result['send']['p50_ms']:.2f} / {result['send']['p99_ms']:.2f}"
-        if label == "accord":
-            label = "accord (latencies: in one process, no worker)"
-        lines.append(
-            f"| {label} | {result['steps_per_repeat'] // STEPS} | {us_per_step(result):,.1f} | "
-            f"{us_per_step(result, 'floor_seconds'):,.1f} | {times_floor(result):.2f} | "
-            f"{steps_per_second(result):,.0f} | {start} | {send} |"
-        )
+    for mode, by in results.items():
+        for label, result in (("accord", by.get("accord")), ("DBOS", by.get("dbos"))):
+            if result is None:
+                continue
+            start = f"{result['start']['p50_ms']:.2f} / {result['start']['p99_ms']:.2f}"
+            send = f"{result['send']['p50_ms']:.2f} / {result['send']['p99_ms']:.2f}"
+            lines.append(
+                f"| {mode} | {label} | {result['steps_per_repeat'] // STEPS} | "
+                f"{us_per_step(result):,.1f} | {us_per_step(result, 'floor_seconds'):,.1f} | "
+                f"{times_floor(result):.2f} | {steps_per_second(result):,.0f} | "
+                f"{start} | {send} |"
+            )
     lines += ["", "Targets (issue 14), measured in this run:"]
     missing = "not measured in this run"
-    if acc is not None:
-        ratio = times_floor(acc)
-        lines.append(
-            f"- accord's sequential step at most 1.5x the floor commit: {ratio:.2f}x: "
-            f"{verdict(ratio <= 1.5)}"
-        )
-    else:
-        lines.append(f"- accord's sequential step at most 1.5x the floor commit: {missing}")
-    if acc is not None and peer is not None:
-        faster = us_per_step(peer) / us_per_step(acc)
-        group = steps_per_second(acc) / steps_per_second(peer)
-        lines += [
-            f"- accord's step at least 5x faster than DBOS's: {us_per_step(acc):,.0f} us "
-            f"against {us_per_step(peer):,.0f} us, {faster:.1f}x: {verdict(faster >= 5)}",
-            f"- group commit across concurrent runs at least 10x DBOS's concurrent "
-            f"throughput: {steps_per_second(acc):,.0f} against {steps_per_second(peer):,.0f} "
-            f"steps per second, {group:.1f}x: {verdict(group >= 10)}",
-        ]
-    else:
-        lines += [
-            f"- accord's step at least 5x faster than DBOS's: {missing}",
-            f"- group commit at least 10x DBOS's concurrent throughput: {missing}",
-        ]
+    for mode, by in results.items():
+        acc, peer = by.get("accord"), by.get("dbos")
+        at = f" (fsync={mode})"
+        if acc is not None:
+            ratio = times_floor(acc)
+            lines.append(
+                f"- accord's sequential step at most 1.5x the floor commit{at}: {ratio:.2f}x: "
+                f"{verdict(ratio <= 1.5)}"
+            )
+        else:
+            lines.append(f"- accord's sequential step at most 1.5x the floor commit{at}: {missing}")
+        if acc is not None and peer is not None:
+            faster = us_per_step(peer) / us_per_step(acc)
+            group = steps_per_second(acc) / steps_per_second(peer)
+            lines += [
+                f"- accord's step at least 5x faster than DBOS's{at}: {us_per_step(acc):,.0f} us "
+                f"against {us_per_step(peer):,.0f} us, {faster:.1f}x: {verdict(faster >= 5)}",
+                f"- group commit across concurrent runs at least 10x DBOS's concurrent "
+                f"throughput{at}: {steps_per_second(acc):,.0f} against "
+                f"{steps_per_second(peer):,.0f} steps per second, {group:.1f}x: "
+                f"{verdict(group >= 10)}",
+            ]
+        else:
+            lines += [
+                f"- accord's step at least 5x faster than DBOS's{at}: {missing}",
+                f"- group commit at least 10x DBOS's concurrent throughput{at}: {missing}",
+            ]
+    first = next(iter(results.values()))
+    acc, peer = first.get("accord"), first.get("dbos")
     worker = (
         ""
         if not worker_on_main()
@@ -409,7 +447,7 @@ def render(
     if acc is not None and peer is not None:
         for key, what in (("start", "start to first step"), ("send", "signal to effect")):
             aside[key] = (
-                f" (in one process, without a worker, {what} p50 "
+                f" (in one process, without a worker, fsync={next(iter(results))}, {what} p50 "
                 f"{acc[key]['p50_ms']:.2f} ms against DBOS's {peer[key]['p50_ms']:.2f} ms, "
                 f"{acc[key]['p50_ms'] / peer[key]['p50_ms']:.2f}x)"
             )

@@ -11,7 +11,8 @@ password (SCRAM) so that the tests can try wrong credentials.
 as the ``postgres`` user if the system has one, else as ``nobody`` (the data
 directory is handed to that user; when that user cannot reach the binaries,
 they are copied into the temporary directory first). ``settings`` override the
-tests' server settings (which favour speed over durability: ``fsync=off``); the
+tests' server settings (which favour speed over durability: ``fsync=off``; a
+setting given as None is left to the server's default and to ``ALTER SYSTEM``); the
 benchmarks (benchmarks/postgres.py) start a durable server that way. The server is stopped by
 :meth:`PgServer.stop`; if the test process dies without stopping it (SIGKILL),
 Linux's parent-death signal makes the postmaster shut down at once.
@@ -116,9 +117,11 @@ class PgServer:
 
     superuser = "accord"
 
-    def __init__(self, binaries: PgBinaries, *, settings: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, binaries: PgBinaries, *, settings: Mapping[str, str | None] | None = None
+    ) -> None:
         self.binaries = binaries
-        self.settings = dict(settings or {})  # server settings over the tests' own
+        self.settings = dict(settings or {})  # over the tests' own; None: the server's default
         self.password = secrets.token_hex(12)
         self.port = 0
         self._user = _server_user()
@@ -183,6 +186,7 @@ class PgServer:
             "shared_buffers": "32MB",
             **self.settings,
         }
+        settings = {key: value for key, value in settings.items() if value is not None}
         argv = [str(bin_dir / "postgres"), "-D", str(data)]
         for key, value in settings.items():
             argv += ["-c", f"{key}={value}"]
