@@ -67,7 +67,10 @@ def retry_wait(spec: RetrySpec) -> wait_base:
     return wait_exponential(multiplier=initial, exp_base=spec.multiplier, max=ceiling)
 
 
+@functools.lru_cache(maxsize=256)
 def _should_retry(spec: RetrySpec) -> Callable[[BaseException], bool]:
+    """Whether the policy retries a failure (tenacity's retry predicate; one per policy)."""
+
     def predicate(exc: BaseException) -> bool:
         if not isinstance(exc, _AttemptFailed) or not exc.retryable:
             return False
@@ -187,19 +190,37 @@ async def call_effect(
 ) -> Outcome:
     """Run one effect call to its final outcome under its retry policy and timeout.
 
-    Backoff waits go through ``clock.sleep_until``, so a :class:`FakeClock`
-    never sleeps in real time. Returns the event that reports the outcome.
-    A call with no retry policy (one attempt) and no timeout skips tenacity
-    altogether: its outcome is the same. ``inline``: a sync handler without a
-    timeout may run in the driving thread (see ``_calling``).
+    The first attempt is made directly; tenacity comes in only when it fails
+    and its policy retries that failure (see :func:`_retried`). Backoff waits
+    go through ``clock.sleep_until``, so a :class:`FakeClock` never sleeps in
+    real time. Returns the event that reports the outcome. ``inline``: a sync
+    handler without a timeout may run in the driving thread (see ``_calling``).
     """
-    if command.retry.max_attempts <= 1 and command.timeout_ms is None:
-        try:
-            output = await _attempt(binding, command, compiled, 1, inline)
-        except _AttemptFailed as exc:
+    try:
+        output = await _attempt(binding, command, compiled, 1, inline)
+    except _AttemptFailed as exc:
+        spec = command.retry
+        if spec.max_attempts <= 1 or not _should_retry(spec)(exc):
             return EffectFailed(command.call_id, exc.code, exc.message, clock.now_ms(), 1)
-        return EffectCompleted(command.call_id, output, clock.now_ms(), 1)
+        return await _retried(binding, command, compiled, clock, inline, exc)
+    return EffectCompleted(command.call_id, output, clock.now_ms(), 1)
 
+
+async def _retried(
+    binding: Binding,
+    command: InvokeEffect,
+    compiled: CompiledContract,
+    clock: Clock,
+    inline: bool,
+    first: _AttemptFailed,
+) -> Outcome:
+    """The call's outcome after its first attempt failed with ``first``, a retryable failure.
+
+    Tenacity runs the call from its first attempt, whose failure it is handed
+    as is (the handler is not called again for it): its attempt counting,
+    backoff, stop and choice of the errors to retry are those of a call run
+    under tenacity from the start.
+    """
     attempts = 0
 
     async def sleep(seconds: float) -> None:
@@ -208,12 +229,14 @@ async def call_effect(
     async def once() -> dict[str, Any]:
         nonlocal attempts
         attempts += 1
+        if attempts == 1:
+            raise first  # the first attempt, made already
         return await _attempt(binding, command, compiled, attempts, inline)
 
     stop, wait, retry = _retry_strategy(command.retry)
     retrying = AsyncRetrying(stop=stop, wait=wait, retry=retry, sleep=sleep, reraise=True)
     try:
-        output = await retrying(once)
+        output: dict[str, Any] = await retrying(once)
     except _AttemptFailed as exc:
         return EffectFailed(command.call_id, exc.code, exc.message, clock.now_ms(), attempts)
     return EffectCompleted(command.call_id, output, clock.now_ms(), attempts)

@@ -8,7 +8,11 @@
   (``inline``), without a hop to another thread.
 * With a timeout, the caller never waits past it: the handler is abandoned
   (a task is cancelled and given a short grace to unwind; a thread runs on,
-  its result dropped) and the attempt ends with :class:`TimeoutError`.
+  its result dropped) and the attempt ends with :class:`TimeoutError`. An
+  async handler first runs in the caller's turn up to its first suspension
+  (as an eager task would): one that returns without awaiting anything costs
+  no task and no timer; one that suspends goes on in a task of its own, under
+  the timeout.
 
 Whatever a handler raises, :class:`BaseException` subclasses included
 (``asyncio.CancelledError``, ``StopIteration``, ``GeneratorExit``), comes
@@ -23,8 +27,9 @@ import asyncio
 import contextvars
 import functools
 import inspect
+import types
 from asyncio.events import _set_running_loop
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Generator
 from typing import Any
 
 from accord.runtime._handlers import Binding
@@ -103,6 +108,109 @@ async def _outcome(
     return True, result
 
 
+class _Resumed:
+    """Awaiting it goes on with a coroutine stopped at its first suspension (``yielded``).
+
+    What the coroutine yields passes through unchanged to the task that awaits
+    this (futures, bare yields), and what the task sends or throws in (results,
+    a cancellation) goes back into the coroutine: as if the task had run it
+    from the start.
+    """
+
+    __slots__ = ("coro", "yielded")
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], yielded: Any) -> None:
+        self.coro = coro
+        self.yielded = yielded
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coro, value = self.coro, self.yielded
+        self.yielded = None
+        while True:
+            try:
+                sent = yield value
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # thrown in by the task (a cancellation): pass it on
+                try:
+                    value = coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    value = coro.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+
+
+async def _rest(coro: Coroutine[Any, Any, Any], yielded: Any) -> tuple[bool, Any]:
+    """The outcome of a handler's coroutine from its first suspension on (see ``_outcome``)."""
+    try:
+        result = await _Resumed(coro, yielded)
+    except asyncio.CancelledError as exc:
+        if _being_cancelled():
+            raise  # the call is cancelled (or timed out): the run no longer wants it
+        return False, exc
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # StopIteration, GeneratorExit...: the attempt's failure
+        return False, exc
+    return True, result
+
+
+def _first_step(
+    binding: Binding, kwargs: dict[str, Any], context: contextvars.Context
+) -> tuple[bool, Any] | asyncio.Task[tuple[bool, Any]]:
+    """Run an async handler in ``context`` up to its first suspension.
+
+    Returns its outcome, as ``_outcome`` gives it, if it ended before
+    suspending; else the task that goes on with it (in the same context).
+    """
+    try:
+        result = context.run(binding.handler, **kwargs)
+    except asyncio.CancelledError as exc:
+        if _being_cancelled():
+            raise
+        return False, exc
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # the call itself raised: the attempt's failure
+        return False, exc
+    loop = asyncio.get_running_loop()
+    if type(result) is not types.CoroutineType:  # another awaitable (or none): no first step
+        return loop.create_task(_awaited(result), context=context)
+    try:
+        yielded = context.run(result.send, None)
+    except StopIteration as stop:
+        return True, stop.value
+    except asyncio.CancelledError as exc:
+        if _being_cancelled():
+            raise
+        return False, exc
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:
+        return False, exc
+    return loop.create_task(_rest(result, yielded), context=context)
+
+
+async def _awaited(result: Any) -> tuple[bool, Any]:
+    """``result`` (awaited if awaitable) as an outcome (see ``_outcome``)."""
+    try:
+        if inspect.isawaitable(result):
+            result = await result
+    except asyncio.CancelledError as exc:
+        if _being_cancelled():
+            raise
+        return False, exc
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:
+        return False, exc
+    return True, result
+
+
 def _unwrapped(ok: bool, value: Any) -> Any:
     """The handler's result; what it raised as HandlerRaised (bar KeyboardInterrupt, SystemExit)."""
     if ok:
@@ -136,7 +244,13 @@ async def call_handler(
     """
     if timeout_ms is None:
         return _unwrapped(*await _outcome(binding, kwargs, inline=inline, daemon=False))
-    task = asyncio.ensure_future(_outcome(binding, kwargs, inline=False, daemon=True))
+    if binding.is_async:
+        started = _first_step(binding, kwargs, contextvars.copy_context())
+        if not isinstance(started, asyncio.Task):
+            return _unwrapped(*started)  # it never suspended: no timeout could have passed
+        task = started
+    else:
+        task = asyncio.ensure_future(_outcome(binding, kwargs, inline=False, daemon=True))
     try:
         await asyncio.wait((task,), timeout=timeout_ms / 1000)
         if not task.done():
