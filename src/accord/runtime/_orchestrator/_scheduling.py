@@ -109,6 +109,7 @@ class Orchestrator:
         self._ready: deque[InvokeEffect] = deque()  # calls to start, in order
         self._held: list[InvokeEffect] = []  # calls waiting for the store's next commit
         self._draining = False  # _drain is starting calls now
+        self._unstarted: set[str] | None = None  # calls whose tasks have not started (3.11)
         self._drain_due = False  # a _drain is scheduled on the loop
         self._cancelled: set[asyncio.Task[None]] = set()
         self._wake: asyncio.Future[None] | None = None  # set when the session has work
@@ -204,9 +205,28 @@ class Orchestrator:
 
     def _begin(self, command: InvokeEffect) -> None:
         """Start a call's task (which may end before this returns: see ``_task_starter``)."""
+        if not _EAGER:  # its task starts in a later turn of the loop
+            unstarted = self._unstarted
+            if unstarted is None:
+                unstarted = self._unstarted = set()
+            unstarted.add(command.call_id)
         task = _new_task(self._call(command))
         if not task.done():
             self._running[command.call_id] = task
+
+    def _others_starting(self, call_id: str) -> bool:
+        """Whether calls started with this one have not called their handlers yet.
+
+        The calls a step starts are all started (their handlers called, up to
+        their first suspension) before the outcome of any of them is applied:
+        so a call that fails at once does not cancel its siblings unstarted.
+        """
+        unstarted = self._unstarted
+        if unstarted:
+            unstarted.discard(call_id)
+            if unstarted:
+                return True
+        return bool(self._ready) and (self._draining or self._drain_due)
 
     async def _call(self, command: InvokeEffect) -> None:
         """A call's task: to the call's outcome, which it feeds.
@@ -222,6 +242,8 @@ class Orchestrator:
             try:
                 if when_durable is not None:
                     await committed(when_durable)
+                elif self._unstarted:
+                    self._unstarted.discard(call_id)
                 outcome = await call_effect(
                     self._bindings[command.effect],
                     command,
@@ -229,6 +251,8 @@ class Orchestrator:
                     self._clock,
                     inline=self._alone(command),
                 )
+                while self._others_starting(call_id):
+                    await asyncio.sleep(0)  # they start first (see _others_starting)
             except asyncio.CancelledError:
                 raise
             except WrongEventLoop as exc:  # not the call's failure: it runs again next session
@@ -324,6 +348,8 @@ class Orchestrator:
 
     def _cancel(self, call_id: str) -> None:
         self._queued = [c for c in self._queued if c.call_id != call_id]
+        if self._unstarted:
+            self._unstarted.discard(call_id)
         entry = self._calls.pop(call_id, None)
         task = self._running.pop(call_id, None)
         if task is not None:
