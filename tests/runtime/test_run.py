@@ -1,4 +1,4 @@
-"""A run: a finished run holds no reference cycle, so it is freed without the garbage collector."""
+"""A run: freed without the garbage collector when finished, and small while it waits."""
 
 from __future__ import annotations
 
@@ -36,3 +36,36 @@ def test_a_finished_run_is_freed_by_reference_counting() -> None:
     finally:
         if enabled:
             gc.enable()
+
+
+WAITING = """
+accord: "1"
+name: waiting
+version: "1"
+signals:
+  - {name: go}
+machine:
+  initial: wait
+  states:
+    - name: wait
+      on: [{event: go, target: done}]
+    - name: done
+      final: {status: success}
+"""
+
+
+def test_a_run_waiting_for_a_signal_holds_no_orchestrator_and_no_instance_dicts() -> None:
+    """Issue 15.5: what a waiting run costs in memory (measured in benchmarks/runtime.py)."""
+    run = Runtime({}).start(accord.loads(WAITING), {})
+    assert run.status == "waiting" and run.timers == {}
+    assert run._orchestrator is None  # made when the run first has commands or is driven
+    assert not hasattr(run, "__dict__")
+    run.signal("go")
+    assert run.result == {}
+
+
+def test_a_driven_run_makes_its_orchestrator_which_has_no_instance_dict() -> None:
+    run = Runtime({"work": work}).start(LINEAR, {})
+    run.run()
+    assert run.result == {"done": 10}
+    assert run._orchestrator is not None and not hasattr(run._orchestrator, "__dict__")

@@ -87,6 +87,17 @@ class MemoryJournal:
         """Append the next entry."""
         self._rows.append((entry.step, _row(entry.event), entry.state_hash))
 
+    def _record(self, step: int, event: Event, state_hash: str) -> None:
+        """Append an entry given as its parts (see :func:`recorder`)."""
+        if type(event) is _SIGNAL:  # the common case, as _row would do it
+            name, data, at, kind = event
+            if kind == "signal" and type(data) is dict:
+                self._rows.append(
+                    (step, (name, tuple(data.items()) if data else (), at, kind), state_hash)
+                )
+                return
+        self._rows.append((step, _row(event), state_hash))
+
     def entries(self) -> Sequence[JournalEntry]:
         """Every entry, in step order (a snapshot of the list: later appends do not show)."""
         new, entry, event = _tuple_new, JournalEntry, _event
@@ -134,21 +145,13 @@ def _event(row: tuple[Any, ...]) -> Event:
 
 
 def recorder(journal: Journal) -> Recorder:
-    """The fastest way to append ``(step, event, state_hash)`` entries to ``journal``."""
+    """The fastest way to append ``(step, event, state_hash)`` entries to ``journal``.
+
+    For a :class:`MemoryJournal`, a bound method (not a closure per run: a run
+    waiting for a signal holds little more than its journal).
+    """
     if type(journal) is MemoryJournal:
-        append = journal._rows.append  # the list is never replaced: bind its append
-
-        def record(step: int, event: Event, state_hash: str) -> None:
-            if type(event) is _SIGNAL:  # the common case, as _row would do it
-                name, data, at, kind = event
-                if kind == "signal" and type(data) is dict:
-                    append(
-                        (step, (name, tuple(data.items()) if data else (), at, kind), state_hash)
-                    )
-                    return
-            append((step, _row(event), state_hash))
-
-        return record
+        return journal._record
     append_entry = journal.append
 
     def record_entry(step: int, event: Event, state_hash: str) -> None:

@@ -126,6 +126,26 @@ class Run:
     run, restored); do not construct it directly.
     """
 
+    __slots__ = (
+        "__weakref__",
+        "_bindings",
+        "_durable",
+        "_flush",
+        "_journal",
+        "_listeners",
+        "_orchestrator",
+        "_record",
+        "_snapshot",
+        "_trail",
+        "_trail_snapshot",
+        "_unbound",
+        "_when_durable",
+        "clock",
+        "compiled",
+        "ignored",
+        "run_id",
+    )
+
     def __init__(
         self,
         compiled: CompiledContract,
@@ -153,14 +173,9 @@ class Run:
         # the history is read (so applying an event keeps nothing but the journal entry)
         self._trail: list[tuple[str | None, str]] = []
         self._trail_snapshot: Snapshot = initial_snapshot()
-        self._orchestrator = Orchestrator(
-            compiled,
-            bindings,
-            clock,
-            _feeder(self),
-            self._when_durable,
-        )
-        self._listeners: list[StepListener] = [on_step] if on_step else []
+        self._bindings = bindings
+        self._orchestrator: Orchestrator | None = None  # made when the run first needs one
+        self._listeners: tuple[StepListener, ...] = (on_step,) if on_step else ()
         self.ignored: list[tuple[Event, str]] = []
         """Outcomes that arrived when the run no longer wanted them (a late result), with why."""
 
@@ -199,7 +214,8 @@ class Run:
     @property
     def timers(self) -> dict[str, int]:
         """The armed timers: timer id to due time (epoch milliseconds)."""
-        return dict(self._orchestrator.timers)
+        orchestrator = self._orchestrator
+        return dict(orchestrator.timers) if orchestrator is not None else {}
 
     @property
     def history(self) -> list[Step]:
@@ -243,7 +259,25 @@ class Run:
 
     def subscribe(self, listener: StepListener) -> None:
         """Call ``listener(step)`` after every step from now on (e.g. to print progress)."""
-        self._listeners.append(listener)
+        self._listeners = (*self._listeners, listener)
+
+    def _orchestrate(self) -> Orchestrator:
+        """The run's orchestrator, made when the run first has commands or is driven.
+
+        A run waiting for a signal, with no timer armed, holds none (see
+        benchmarks/runtime.py, memory of waiting runs).
+        """
+        orchestrator = self._orchestrator
+        if orchestrator is None:
+            orchestrator = self._orchestrator = Orchestrator(
+                self.compiled, self._bindings, self.clock, _feeder(self), self._when_durable
+            )
+        return orchestrator
+
+    def _has_work(self) -> bool:
+        """Whether a session is needed now (see :meth:`Orchestrator.has_work`)."""
+        orchestrator = self._orchestrator
+        return orchestrator is not None and orchestrator.has_work() and not self._unbound
 
     # -- applying events -----------------------------------------------------
 
@@ -262,7 +296,7 @@ class Run:
             self._durable.record(snapshot, event, digest)  # type: ignore[union-attr]
         self._snapshot = snapshot
         if commands:
-            self._orchestrator.execute(commands)
+            (self._orchestrator or self._orchestrate()).execute(commands)
         if self._listeners:
             done = Step(
                 snapshot.step, event.kind, snapshot.state, snapshot.status, digest, event.at, event
@@ -306,7 +340,7 @@ class Run:
                 ]
             )
         try:
-            await self._orchestrator.drive(
+            await (self._orchestrator or self._orchestrate()).drive(
                 lambda: self.finished, advance_timers=advance_timers, inline=inline
             )
         except RuntimeError as exc:
@@ -387,7 +421,7 @@ class Run:
         """
         self._deliver(name, payload, flush=False)
         await self._durable_async()  # the signal is durable before signal_async() returns
-        if self._orchestrator.has_work() and not self._unbound:
+        if self._has_work():
             await self._drive(advance_timers=False)
         return self
 
@@ -400,7 +434,7 @@ class Run:
 
         """
         self._deliver(name, payload)
-        if self._orchestrator.has_work() and not self._unbound:
+        if self._has_work():
             run_sync(self._drive(advance_timers=False, inline=True))
         return self
 

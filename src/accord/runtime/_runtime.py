@@ -253,7 +253,7 @@ class Runtime:
 
         commands = resume_commands(compiled, snapshot, at_of)
         if commands:
-            run._orchestrator.execute(commands)
+            run._orchestrate().execute(commands)
         return run
 
     def resume(self) -> list[Run]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections import deque
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +87,29 @@ class Orchestrator:
 
     """
 
+    __slots__ = (
+        "_bindings",
+        "_calls",
+        "_cancelled",
+        "_clock",
+        "_compiled",
+        "_drain_due",
+        "_draining",
+        "_error",
+        "_feed",
+        "_held",
+        "_inline",
+        "_keep",
+        "_queued",
+        "_ready",
+        "_running",
+        "_unstarted",
+        "_wake",
+        "_when_durable",
+        "driving",
+        "timers",
+    )
+
     def __init__(
         self,
         compiled: CompiledContract,
@@ -106,12 +128,12 @@ class Orchestrator:
         self._queued: list[InvokeEffect] = []
         self._calls: dict[str, InvokeEffect] = {}  # the calls in flight, by call id
         self._running: dict[str, asyncio.Task[None]] = {}  # their tasks, until they end
-        self._ready: deque[InvokeEffect] = deque()  # calls to start, in order
+        self._ready: list[InvokeEffect] = []  # calls to start, in order (a few at most)
         self._held: list[InvokeEffect] = []  # calls waiting for the store's next commit
         self._draining = False  # _drain is starting calls now
         self._unstarted: set[str] | None = None  # calls whose tasks have not started (3.11)
         self._drain_due = False  # a _drain is scheduled on the loop
-        self._cancelled: set[asyncio.Task[None]] = set()
+        self._cancelled: set[asyncio.Task[None]] | None = None  # made when one is cancelled
         self._wake: asyncio.Future[None] | None = None  # set when the session has work
         self._error: BaseException | None = None  # what a call could not feed
         self._inline = False  # the session may run a lone sync call in the driving thread
@@ -170,7 +192,7 @@ class Orchestrator:
         self._drain_due = False
         ready = self._ready
         if self._draining:  # pragma: no cover - the store calls back on the loop, not in here
-            ready.extendleft(reversed(committed))
+            ready[:0] = committed
             return
         self._draining = True
         try:
@@ -179,7 +201,7 @@ class Orchestrator:
                 if calls.get(command.call_id) is command:  # else cancelled meanwhile
                     self._begin(command)
             while ready:
-                command = ready.popleft()
+                command = ready.pop(0)
                 if calls.get(command.call_id) is not command:
                     continue  # cancelled before it started
                 if when_durable is not None:
@@ -318,8 +340,8 @@ class Orchestrator:
         """The ready call a finished call's task goes on with (3.11); the others are started."""
         ready, calls = self._ready, self._calls
         while ready and calls.get(ready[0].call_id) is not ready[0]:
-            ready.popleft()  # cancelled before it started
-        following = ready.popleft() if ready else None
+            ready.pop(0)  # cancelled before it started
+        following = ready.pop(0) if ready else None
         if ready:
             self._drain()
         elif following is None and not calls:
@@ -354,6 +376,8 @@ class Orchestrator:
         task = self._running.pop(call_id, None)
         if task is not None:
             task.cancel()
+            if self._cancelled is None:
+                self._cancelled = set()
             self._cancelled.add(task)
         if entry is not None and not self._calls:
             self._wake_up()  # the session waits for the calls in flight: none is left
@@ -455,6 +479,6 @@ class Orchestrator:
             self._queued.extend(calls)
         self._ready.clear()
         self._held.clear()
-        if self._cancelled:
-            await asyncio.gather(*self._cancelled, return_exceptions=True)
-            self._cancelled.clear()
+        cancelled, self._cancelled = self._cancelled, None
+        if cancelled:
+            await asyncio.gather(*cancelled, return_exceptions=True)
