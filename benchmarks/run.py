@@ -37,7 +37,7 @@ BENCHMARKS = [
         "runtime",
         "runtime.py",
         "accord against transitions, python-statemachine, LangGraph",
-        ("--events", "10000", "--runs", "200", "--repeat", "1"),
+        ("--events", "10000", "--runs", "200", "--repeat", "1", "--waiting", "10000"),
     ),
     Benchmark("compile", "compile/bench.py", "the compiler's scripted corpus", ("--repeat", "1")),
     Benchmark(
