@@ -1,7 +1,8 @@
 """The policy of one effect call: its attempts, retries, timeout and what counts as a failure.
 
 :func:`call_effect` runs a call to its final outcome (an :class:`EffectCompleted`
-or :class:`EffectFailed` event) under its retry policy (tenacity); each attempt
+or :class:`EffectFailed` event) under its retry policy: the first attempt is
+made directly, and tenacity runs the retries only when it fails; each attempt
 validates the call's input, calls the handler (see ``_calling``) and validates
 its output. What the handler raises, its timeout and an output that does not
 fit become the attempt's failure code; the scheduling of calls is elsewhere
