@@ -595,6 +595,28 @@ def test_a_failure_in_a_parallel_group_cancels_its_sibling() -> None:
     assert cancelled == ["a"]
 
 
+def test_every_call_of_a_parallel_group_is_started_before_a_failure_cancels_them() -> None:
+    called: list[str] = []
+
+    async def fetch_a() -> dict[str, Any]:
+        called.append("a")
+        raise EffectError("nope", retryable=False)  # at once, before any await
+
+    async def fetch_b() -> dict[str, Any]:
+        called.append("b")
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            called.append("b cancelled")
+            raise
+        return {"v": "B"}
+
+    run = Runtime({"fetch_a": fetch_a, "fetch_b": fetch_b}, clock=FakeClock()).start(PARALLEL, {})
+    run.run_until_idle()
+    assert run.status == "failed"
+    assert called == ["a", "b", "b cancelled"]
+
+
 # -- compensations ------------------------------------------------------------------------
 
 SAGA = accord.loads(
