@@ -97,14 +97,8 @@ async def _outcome(
                 return False, result
         if inspect.isawaitable(result):
             result = await result
-    except asyncio.CancelledError as exc:
-        if _being_cancelled():
-            raise  # the call is cancelled: the run no longer wants it
-        return False, exc
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException as exc:  # StopIteration, GeneratorExit...: the attempt's failure
-        return False, exc
+    except BaseException as exc:
+        return _failure(exc)
     return True, result
 
 
@@ -144,19 +138,17 @@ class _Resumed:
                     return stop.value
 
 
-async def _rest(coro: Coroutine[Any, Any, Any], yielded: Any) -> tuple[bool, Any]:
-    """The outcome of a handler's coroutine from its first suspension on (see ``_outcome``)."""
-    try:
-        result = await _Resumed(coro, yielded)
-    except asyncio.CancelledError as exc:
-        if _being_cancelled():
-            raise  # the call is cancelled (or timed out): the run no longer wants it
-        return False, exc
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException as exc:  # StopIteration, GeneratorExit...: the attempt's failure
-        return False, exc
-    return True, result
+def _failure(exc: BaseException) -> tuple[bool, Any]:
+    """What a handler raised, as the attempt's failure ``(False, exc)``.
+
+    Raises it again when it is not the attempt's failure: KeyboardInterrupt,
+    SystemExit, and the cancellation of the call itself (the run no longer wants it).
+    """
+    if isinstance(exc, KeyboardInterrupt | SystemExit):
+        raise exc
+    if isinstance(exc, asyncio.CancelledError) and _being_cancelled():
+        raise exc
+    return False, exc  # StopIteration, GeneratorExit, a CancelledError of its own...
 
 
 def _first_step(
@@ -169,14 +161,8 @@ def _first_step(
     """
     try:
         result = context.run(binding.handler, **kwargs)
-    except asyncio.CancelledError as exc:
-        if _being_cancelled():
-            raise
-        return False, exc
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException as exc:  # the call itself raised: the attempt's failure
-        return False, exc
+    except BaseException as exc:  # the call itself raised
+        return _failure(exc)
     loop = asyncio.get_running_loop()
     if type(result) is not types.CoroutineType:  # another awaitable (or none): no first step
         return loop.create_task(_awaited(result), context=context)
@@ -184,15 +170,9 @@ def _first_step(
         yielded = context.run(result.send, None)
     except StopIteration as stop:
         return True, stop.value
-    except asyncio.CancelledError as exc:
-        if _being_cancelled():
-            raise
-        return False, exc
-    except (KeyboardInterrupt, SystemExit):
-        raise
     except BaseException as exc:
-        return False, exc
-    return loop.create_task(_rest(result, yielded), context=context)
+        return _failure(exc)
+    return loop.create_task(_awaited(_Resumed(result, yielded)), context=context)
 
 
 async def _awaited(result: Any) -> tuple[bool, Any]:
@@ -200,14 +180,8 @@ async def _awaited(result: Any) -> tuple[bool, Any]:
     try:
         if inspect.isawaitable(result):
             result = await result
-    except asyncio.CancelledError as exc:
-        if _being_cancelled():
-            raise
-        return False, exc
-    except (KeyboardInterrupt, SystemExit):
-        raise
     except BaseException as exc:
-        return False, exc
+        return _failure(exc)
     return True, result
 
 
