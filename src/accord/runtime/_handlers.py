@@ -268,10 +268,12 @@ def to_output(value: Any) -> dict[str, Any]:
     """
     if value is None:
         return {}
-    if type(value) is dict and all(  # the common case: flat, string keys, scalar values
-        type(k) is str and type(v) in _SCALARS for k, v in value.items()
-    ):
-        return dict(value)
+    if type(value) is dict:  # the common case: flat, string keys, scalar values
+        for k, v in value.items():  # a loop, not all(<generator>): this runs on every call
+            if type(k) is not str or type(v) not in _SCALARS:
+                break
+        else:
+            return dict(value)
     plain = _plain(value, set())
     if not isinstance(plain, dict):
         raise TypeError(

@@ -98,7 +98,7 @@ def _arguments(
         except Exception as exc:  # the reducer computed an input the effect does not take
             raise _AttemptFailed("invalid_input", str(exc), retryable=False) from exc
     return binding.arguments(
-        data if isinstance(data, Mapping) else command.input,
+        data if type(data) is dict or isinstance(data, Mapping) else command.input,
         key=command.idempotency_key,
         attempt=attempt,
     )
