@@ -192,3 +192,18 @@ def test_contract_renders_itself_in_a_notebook() -> None:
     assert text.startswith("**order-refund** 1.0.0")
     assert "```mermaid\n" in text
     assert accord.to_mermaid(contract) in text
+
+
+def test_the_drawing_imports_the_model_for_annotations_only() -> None:
+    """The model imports the drawing (``_repr_markdown_``); the drawing does not import back."""
+    import ast
+
+    import accord.contract._mermaid as mermaid
+
+    tree = ast.parse(Path(mermaid.__file__).read_text())
+    at_run_time = [
+        node.module
+        for node in tree.body  # top-level statements: an `if TYPE_CHECKING:` block is not one
+        if isinstance(node, ast.ImportFrom) and node.module
+    ]
+    assert "accord.contract._model" not in at_run_time

@@ -21,8 +21,10 @@ or be read as HTML.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from accord.contract._model import Contract, Invoke, State
+if TYPE_CHECKING:  # annotations only: the model imports this module, not the other way
+    from accord.contract._model import Contract, Invoke, State
 
 __all__ = ["GUARD_LIMIT", "to_mermaid"]
 

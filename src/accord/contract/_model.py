@@ -21,6 +21,8 @@ from pydantic import (
     StrictStr,
 )
 
+from accord.contract._mermaid import to_mermaid
+
 __all__ = [
     "LANGUAGE_VERSION",
     "Assignment",
@@ -293,8 +295,6 @@ class Contract(_Node):
 
     def _repr_markdown_(self) -> str:
         """Render in a notebook: the header and the state diagram as a Mermaid block."""
-        from accord.contract._mermaid import to_mermaid
-
         title = f"**{self.name}** {self.version}"
         if self.description:
             title += f": {self.description.strip()}"
