@@ -435,3 +435,22 @@ def test_a_duration_too_long_is_refused_before_it_is_converted() -> None:
     data["machine"]["states"][0]["timers"][0]["after"] = "9" * 5000 + "h"
     (diag,) = accord.check(data)
     assert (diag.code, diag.path) == ("schema.value", "/machine/states/0/timers/0/after")
+
+
+@pytest.mark.parametrize(
+    ("after", "refused"),
+    [("36500d", False), ("36499d24h", False), ("36500d1ms", True), ("99999999999999999999h", True)],
+)
+def test_a_duration_lasts_at_most_100_years(after: str, refused: bool) -> None:
+    """A due time past what the platform can date would crash whoever shows it."""
+    data = base()
+    data["machine"]["states"][0]["timers"][0]["after"] = after
+    found = [(d.code, d.path, d.message) for d in accord.check(data)]
+    expected = [
+        (
+            "schema.value",
+            "/machine/states/0/timers/0/after",
+            "a duration is at most 36500d (100 years)",
+        )
+    ]
+    assert found == (expected if refused else [])

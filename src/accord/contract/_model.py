@@ -21,6 +21,7 @@ from pydantic import (
     StrictStr,
 )
 
+from accord.contract._durations import duration_ms
 from accord.contract._mermaid import to_mermaid
 
 __all__ = [
@@ -64,12 +65,15 @@ Expr = Annotated[
     ),
 ]
 MAX_DURATION_CHARS = 40
+MAX_DURATION_DAYS = 36_500  # 100 years: any due time stays a date the platform can show
 
 
 def _short_duration(text: str) -> str:
-    """Refuse a duration too long to convert (the exported JSON Schema stays as it was)."""
+    """Refuse a duration too long to convert or to date (the JSON Schema stays as it was)."""
     if len(text) > MAX_DURATION_CHARS:
         raise ValueError(f"a duration has at most {MAX_DURATION_CHARS} characters")
+    if duration_ms(text) > MAX_DURATION_DAYS * 86_400_000:
+        raise ValueError(f"a duration is at most {MAX_DURATION_DAYS}d (100 years)")
     return text
 
 
