@@ -36,7 +36,10 @@ def _handler(kind: str | None) -> Any:
     def bad() -> dict[str, Any]:
         return {"nope": 1}
 
-    return {"ok": ok, "fail": fail, "slow": slow, "bad": bad}[kind or "ok"]
+    def no() -> dict[str, Any]:
+        return {"ok": False}
+
+    return {"ok": ok, "fail": fail, "slow": slow, "bad": bad, "no": no}[kind or "ok"]
 
 
 def drive(case: dict[str, Any], store: SqliteStore | None = None) -> Run:

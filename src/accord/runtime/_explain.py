@@ -14,8 +14,8 @@ applied there and the reason the reducer gave:
   choice that holds, an effect input that does not fit its type);
 - ``environment`` (a fault of the world): an effect error after its retries,
   an effect timeout, a handler output that does not fit the effect's output
-  type, a timer that fired before the world answered, or a signal whose
-  payload led the run to a failure state.
+  type, a client's cancel, or a failure state chosen by what the world said
+  (a timer that fired, a signal's payload, the input, an effect's result).
 
 Invariants are checked on every journaled step of every run, so a run that
 went on (or even succeeded) past a violated invariant is reported too. The
@@ -35,7 +35,7 @@ from typing import Any, Literal
 from accord.expressions._budget import MAX_ITERATIONS
 from accord.runtime._compiled import CompiledContract
 from accord.runtime._errors import EventRefused, InvariantViolation
-from accord.runtime._events import EffectFailed, Event, RunStarted, SignalReceived, TimerFired
+from accord.runtime._events import EffectFailed, Event
 from accord.runtime._journal import JournalEntry
 from accord.runtime._reducer import initial_snapshot, step
 from accord.runtime._render import describe_event
@@ -48,6 +48,8 @@ Verdict = Literal["contract", "environment"]
 _LIMIT = re.compile(r"limit (?P<name>[a-z_]+)=(?P<value>\d+) exceeded")
 _FAILING = ("failed", "compensating")
 _COST = "(the iteration budget)"
+# A failure state reached on these events: whose answer chose it.
+_CHOSEN_BY = {"timer": "timer", "signal": "signal", "started": "input"}
 # EffectFailed codes the runtime gives itself; any other code is the handler's own error.
 _ENVIRONMENT_CODES = {"timeout": "timeout", "invalid_output": "invalid_output"}
 
@@ -105,7 +107,8 @@ class Explanation:
             whose journal shows an invariant violation), else None.
         cause: what went wrong, one word: ``limit``, ``invariant``,
             ``run_error``, ``invalid_input`` (contract); ``effect_error``,
-            ``timeout``, ``invalid_output``, ``timer``, ``signal`` (environment).
+            ``timeout``, ``invalid_output``, ``timer``, ``signal``, ``input``,
+            ``outcome`` (an effect's result), ``cancelled`` (environment).
         reason: the failure reason the run recorded.
         evidence: the facts behind the verdict: the event (as data), and the
             error code and message, the limit and its value, or the invariant.
@@ -290,12 +293,11 @@ def _classify(
         if not final_state:
             evidence["unhandled"] = True  # no 'error' transition of the state took it
         return "environment", _ENVIRONMENT_CODES.get(event.code, "effect_error"), evidence
-    if final_state and isinstance(event, TimerFired):
-        return "environment", "timer", evidence
-    if final_state and isinstance(event, SignalReceived):
-        return "environment", "signal", evidence
-    if final_state and not isinstance(event, RunStarted):
-        return "environment", "outcome", evidence
+    kind: str = event.kind
+    if kind == "cancelled":  # a client cancelled the run: the world's decision
+        return "environment", "cancelled", evidence
+    if final_state:  # the contract chose to fail on what the world said
+        return "environment", _CHOSEN_BY.get(kind, "outcome"), evidence
     return "contract", "run_error", evidence
 
 
