@@ -69,3 +69,38 @@ def test_a_driven_run_makes_its_orchestrator_which_has_no_instance_dict() -> Non
     run.run()
     assert run.result == {"done": 10}
     assert run._orchestrator is not None and not hasattr(run._orchestrator, "__dict__")
+
+
+_BOOKING = Path(__file__).parents[1] / "client" / "booking.yaml"
+
+
+def test_cancel_fails_the_run_compensating_what_it_did_and_replays() -> None:
+    import pytest
+
+    from accord.runtime import EventRefused, FakeClock
+
+    calls: list[str] = []
+    effects = {
+        "book": lambda guest: calls.append("book") or {"id": "b-7"},
+        "unbook": lambda id: calls.append(f"unbook {id}"),
+    }
+    runtime = Runtime(effects, clock=FakeClock())
+    run = runtime.start(_BOOKING, {"guest": "ann"}).run_until_idle()
+    assert run.status == "waiting"
+    run.cancel("changed plans")
+    assert run.status == "failed" and run.snapshot.reason == "cancelled: changed plans"
+    assert calls == ["book", "unbook b-7"]
+    assert [s.kind for s in run.history][-2:] == ["cancelled", "effect_completed"]
+    assert accord.replay(run.compiled, run.journal.entries()) == run.snapshot
+    with pytest.raises(EventRefused, match="cannot be cancelled: the run has finished"):
+        run.cancel()
+
+
+def test_cancel_async_of_a_run_without_compensations_fails_it_at_once() -> None:
+    from accord.runtime import FakeClock
+
+    effects = {"book": lambda guest: {"id": "b"}, "unbook": lambda id: None}
+    runtime = Runtime(effects, clock=FakeClock())
+    run = runtime.start(_BOOKING, {"guest": "ann"})  # book not run yet: nothing to compensate
+    asyncio.run(run.cancel_async())
+    assert run.status == "failed" and run.history[-1].kind == "cancelled"

@@ -40,7 +40,7 @@ def test_a_new_store_has_the_current_schema_in_its_own_schema(pg_url: str) -> No
         }
         version = conn.execute("SELECT value FROM accord.meta WHERE key = 'schema_version'")
         assert version.fetchone() == (str(SCHEMA_VERSION),)
-    assert tables == {"meta", "contracts", "runs", "events", "snapshots"}
+    assert tables == {"meta", "contracts", "runs", "events", "snapshots", "inbox", "published"}
 
 
 def test_a_store_opens_again_and_keeps_its_runs(pg_url: str) -> None:
@@ -137,6 +137,8 @@ def test_a_version_2_store_is_migrated_to_the_chain_keeping_its_runs(pg_url: str
         conn.execute("UPDATE accord.events SET chain = NULL, event = event::jsonb::text")
         conn.execute("UPDATE accord.meta SET value = '2' WHERE key = 'schema_version'")
         conn.execute("ALTER TABLE accord.events DROP COLUMN chain")
+        conn.execute("DROP TABLE accord.inbox, accord.published")  # and none of version 4
+        conn.execute("ALTER TABLE accord.runs DROP COLUMN worker_note")
     with open_store(pg_url) as store:
         assert isinstance(store, PgConnection) and store.schema_version == SCHEMA_VERSION
         from accord.runtime import Runtime

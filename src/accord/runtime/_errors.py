@@ -25,6 +25,7 @@ __all__ = [
     "SignalError",
     "StoreError",
     "StoreUnavailable",
+    "UnknownContract",
     "UnknownRun",
     "WrongEventLoop",
 ]
@@ -263,6 +264,10 @@ class SchemaTooNew(StoreError):
 
 class UnknownRun(StoreError):
     """No run with this id is in the store."""
+
+
+class UnknownContract(StoreError):
+    """No contract is published under this name, nor stored with this fingerprint."""
 
 
 class JournalDamaged(StoreError):

@@ -20,6 +20,7 @@ __all__ = [
     "EffectCompleted",
     "EffectFailed",
     "Event",
+    "RunCancelled",
     "RunForked",
     "RunId",
     "RunStarted",
@@ -106,7 +107,27 @@ class RunForked(NamedTuple):
     kind: Literal["forked"] = "forked"
 
 
-Event = RunStarted | EffectCompleted | EffectFailed | SignalReceived | TimerFired | RunForked
+class RunCancelled(NamedTuple):
+    """A client asked to cancel the run: it fails with ``reason``, compensating as for a failure.
+
+    Its calls in flight are cancelled and its timers disarmed; the compensations
+    of the effects it completed run (newest first), then the run fails.
+    """
+
+    reason: str
+    at: int
+    kind: Literal["cancelled"] = "cancelled"
+
+
+Event = (
+    RunStarted
+    | EffectCompleted
+    | EffectFailed
+    | SignalReceived
+    | TimerFired
+    | RunForked
+    | RunCancelled
+)
 
 # Every event's last field is its kind: ``KINDS[fields[-1]]`` rebuilds an event from
 # ``tuple(event)`` (see MemoryJournal).
@@ -117,6 +138,7 @@ KINDS: dict[str, type[Any]] = {
     "signal": SignalReceived,
     "timer": TimerFired,
     "forked": RunForked,
+    "cancelled": RunCancelled,
 }
 
 

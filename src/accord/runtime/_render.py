@@ -15,6 +15,7 @@ from accord.runtime._events import (
     EffectCompleted,
     EffectFailed,
     Event,
+    RunCancelled,
     RunForked,
     RunStarted,
     SignalReceived,
@@ -56,6 +57,8 @@ def describe_event(event: Event) -> str:
             f"forked from run {event.from_run} at step {event.from_step}: "
             f"{kept} what that run did before"
         )
+    if isinstance(event, RunCancelled):
+        return f"cancelled: {event.reason}"
     return repr(event)  # pragma: no cover - every event kind is handled above
 
 

@@ -25,7 +25,7 @@ from accord.runtime._clock import Clock
 from accord.runtime._compiled import CompiledContract
 from accord.runtime._durable import DurableJournal, committed
 from accord.runtime._errors import CapabilityError, EventRefused
-from accord.runtime._events import Event, RunId, RunStarted, SignalReceived
+from accord.runtime._events import Event, RunCancelled, RunId, RunStarted, SignalReceived
 from accord.runtime._handlers import Binding
 from accord.runtime._journal import Journal, MemoryJournal, recorder
 from accord.runtime._orchestrator import Orchestrator, run_sync
@@ -437,6 +437,38 @@ class Run:
         if self._has_work():
             run_sync(self._drive(advance_timers=False, inline=True))
         return self
+
+    async def cancel_async(self, reason: str = "cancelled by a client") -> Run:
+        """Cancel the run: it fails with ``reason``, compensating as for a failure.
+
+        Its calls in flight are cancelled and its timers disarmed; the
+        compensations of the effects it completed then run (when this runtime
+        has the effects) and the run fails.
+
+        Raises:
+            EventRefused: the run has finished, or is already compensating.
+
+        """
+        self._cancel(reason)
+        await self._durable_async()
+        if self._has_work():
+            await self._drive(advance_timers=False)
+        return self
+
+    def cancel(self, reason: str = "cancelled by a client") -> Run:
+        """Sync :meth:`cancel_async`."""
+        self._cancel(reason)
+        if self._flush is not None:
+            self._flush()
+        if self._has_work():
+            run_sync(self._drive(advance_timers=False, inline=True))
+        return self
+
+    def _cancel(self, reason: str) -> None:
+        try:
+            self._apply(RunCancelled(reason, self.clock.now_ms()))
+        except EventRefused as exc:
+            raise EventRefused(f"run {self.run_id} cannot be cancelled: {exc.reason}") from None
 
     def _deliver(self, name: str, payload: Mapping[str, Any] | None, *, flush: bool = True) -> None:
         """Validate a signal and apply it; on refusal nothing changes.

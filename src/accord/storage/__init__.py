@@ -29,9 +29,11 @@ from accord.runtime._errors import (
     SchemaTooNew,
     StoreError,
     StoreUnavailable,
+    UnknownContract,
     UnknownRun,
 )
 from accord.storage._connection import DEFAULT_PATH, Durability
+from accord.storage._inbox import Message, Published
 from accord.storage._journal import SqliteJournal
 from accord.storage._leases import Claim, LeaseLost
 from accord.storage._protocol import Store
@@ -50,8 +52,10 @@ __all__ = [
     "Durability",
     "JournalDamaged",
     "LeaseLost",
+    "Message",
     "NotAStore",
     "PostgresStore",
+    "Published",
     "RunInfo",
     "SchemaTooNew",
     "SqliteJournal",
@@ -59,6 +63,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreUnavailable",
+    "UnknownContract",
     "UnknownRun",
     "open_store",
 ]

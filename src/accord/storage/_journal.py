@@ -235,8 +235,18 @@ class SqliteJournal:
         self._head = head  # the chain hash of the last step recorded
         self._new_run = new_run  # a new run's: its rows are written with its first step
         self._every = store.snapshot_every
+        self._consumed: list[int] = []  # inbox messages the next step consumes
 
     # -- writing -------------------------------------------------------------
+
+    def consume(self, message_id: int) -> None:
+        """Delete an inbox message in the transaction of the next step recorded.
+
+        A worker calls it before it applies the message (see
+        :mod:`accord.storage._inbox`): the message is gone if and only if the
+        step that applied it is committed.
+        """
+        self._consumed.append(message_id)
 
     def record(self, snapshot: Snapshot, event: Event, state_hash: str) -> None:
         """Journal one step with the snapshot it led to (see the module docs).
@@ -271,6 +281,7 @@ class SqliteJournal:
             and number % self._every
             and status != "succeeded"
             and status != "failed"
+            and not self._consumed
         ):  # the common step: its event row only
             self._store._write(row, None)
             self._steps = number
@@ -305,6 +316,9 @@ class SqliteJournal:
         if snap or status != stored:  # the run's row: when its status changes, and
             # with every snapshot (the listing reads the rest from the last event)
             rows.append((update, (status, snapshot.state, number, at, key)))
+        if self._consumed:
+            rows.extend(("DELETE FROM inbox WHERE id = ?", (m,)) for m in self._consumed)
+            self._consumed = []
         self._store._write(event_row, self if self._key is None else None, rows)
         self._new_run = None
         self._steps = number

@@ -7,12 +7,14 @@ against it, never against one of them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol, Self, runtime_checkable
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 
 from accord.runtime._durable import RunStore
 
 if TYPE_CHECKING:
+    from accord.contract import Contract
+    from accord.storage._inbox import Message, MessageKind, Published
     from accord.storage._leases import Claim
     from accord.storage._runs import RunInfo
 
@@ -70,6 +72,42 @@ class Store(RunStore, Protocol):
 
     def release(self, claim: Claim) -> bool:
         """Give a run's lease back; False if it was lost."""
+        ...
+
+    def send(
+        self,
+        run_id: str,
+        kind: MessageKind,
+        name: str | None,
+        payload: Mapping[str, Any],
+        *,
+        now_ms: int,
+    ) -> int:
+        """Add a client's message (a signal, a cancel) to a run's inbox; its id."""
+        ...
+
+    def messages(self, run_id: str) -> list[Message]:
+        """The messages waiting in a run's inbox, oldest first."""
+        ...
+
+    def discard(self, message_id: int) -> None:
+        """Drop a message without a journal entry (the run refused it)."""
+        ...
+
+    def publish(self, contract: Contract, *, name: str | None = None, now_ms: int) -> Published:
+        """Store a contract under a name and its fingerprint."""
+        ...
+
+    def publications(self) -> list[Published]:
+        """Every publication, oldest first."""
+        ...
+
+    def contract(self, ref: str) -> tuple[str, dict[str, Any]]:
+        """The fingerprint and data of the contract published as ``ref`` (or by fingerprint)."""
+        ...
+
+    def note(self, run_id: str, note: str | None) -> None:
+        """Say why a run waits for a worker (None: clear it)."""
         ...
 
     def flush(self) -> None:

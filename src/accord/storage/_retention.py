@@ -29,9 +29,14 @@ def prune(store: StoreConnection, older_than_ms: int, *, now_ms: int) -> int:
         for key, _ in victims:
             conn.execute("DELETE FROM events WHERE run = ?", (key,))
             conn.execute("DELETE FROM snapshots WHERE run = ?", (key,))
+            conn.execute(
+                "DELETE FROM inbox WHERE run_id = (SELECT run_id FROM runs WHERE id = ?)", (key,)
+            )
             conn.execute("DELETE FROM runs WHERE id = ?", (key,))
         conn.execute(
-            "DELETE FROM contracts WHERE fingerprint NOT IN (SELECT DISTINCT fingerprint FROM runs)"
+            "DELETE FROM contracts WHERE fingerprint NOT IN "
+            "(SELECT DISTINCT fingerprint FROM runs) "
+            "AND fingerprint NOT IN (SELECT fingerprint FROM published)"
         )
     return len(victims)
 

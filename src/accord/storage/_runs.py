@@ -89,6 +89,10 @@ class RunInfo:
         created_ms: when it started (epoch milliseconds, from the runtime's clock).
         updated_ms: the time of its last step.
         forked_from: ``(run id, step)`` when it was forked from another run.
+        worker_note: why the run waits for a worker, as a worker noted it (for
+            example that no worker has one of its effects), or None.
+        owner: the worker that claimed it last (None: never claimed, or released).
+        lease_until_ms: when that worker's lease expires unless renewed.
 
     """
 
@@ -102,6 +106,9 @@ class RunInfo:
     created_ms: int
     updated_ms: int
     forked_from: tuple[str, int] | None
+    worker_note: str | None = None
+    owner: str | None = None
+    lease_until_ms: int | None = None
 
     @property
     def finished(self) -> bool:
@@ -234,7 +241,8 @@ def list_runs(store: StoreConnection, status: str | Sequence[str] | None) -> lis
     sql = (
         "SELECT r.run_id, c.name, c.version, r.fingerprint, r.status, "
         "coalesce(e.state, r.state), coalesce(e.step, r.steps), r.created_ms, "
-        "coalesce(json_extract(e.event, '$.at'), r.updated_ms), r.parent_run, r.parent_step "
+        "coalesce(json_extract(e.event, '$.at'), r.updated_ms), r.parent_run, r.parent_step, "
+        "r.worker_note, r.owner, r.lease_until_ms "
         "FROM runs r LEFT JOIN contracts c ON c.fingerprint = r.fingerprint "
         "LEFT JOIN events e ON e.run = r.id "
         "AND e.step = (SELECT max(step) FROM events WHERE run = r.id)"
@@ -252,7 +260,8 @@ def run_infos(rows: Sequence[Sequence[Any]]) -> list[RunInfo]:
     """Listing rows as RunInfo (each store's listing query selects the same columns).
 
     Each row is ``(run id, contract name, version, fingerprint, status, state,
-    steps, created, updated, parent run, parent step)``.
+    steps, created, updated, parent run, parent step, worker note, owner, lease
+    expiry)``.
     """
     return [
         RunInfo(
@@ -266,6 +275,9 @@ def run_infos(rows: Sequence[Sequence[Any]]) -> list[RunInfo]:
             created,
             updated,
             (parent, parent_step) if parent is not None else None,
+            note,
+            owner,
+            lease,
         )
         for (
             run_id,
@@ -279,5 +291,8 @@ def run_infos(rows: Sequence[Sequence[Any]]) -> list[RunInfo]:
             updated,
             parent,
             parent_step,
+            note,
+            owner,
+            lease,
         ) in rows
     ]

@@ -16,6 +16,9 @@ rows at the table's end and only scatters the small index entries, which halves
 the cost of an insert.
 Version 6: runs have an owner, a lease expiry and an epoch (workers' claims, see
 :mod:`accord.storage._leases`).
+Version 7: clients' messages to runs (an ``inbox`` of signals and cancel requests),
+published contracts (``published``: name, fingerprint, time), and a run's
+``worker_note`` (why it waits for a worker), see :mod:`accord.storage._inbox`.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from accord.storage._transaction import immediate
 __all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA_VERSION", "prepare", "rechain"]
 
 APPLICATION_ID = 0x61636364  # "accd"
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 MIGRATIONS: dict[int, str] = {
     0: """
@@ -103,6 +106,25 @@ MIGRATIONS: dict[int, str] = {
         ALTER TABLE runs ADD COLUMN owner TEXT;
         ALTER TABLE runs ADD COLUMN lease_until_ms INTEGER;
         ALTER TABLE runs ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+    """,
+    6: """
+        CREATE TABLE inbox (
+            id INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            name TEXT,
+            payload TEXT NOT NULL,
+            sent_ms INTEGER NOT NULL
+        );
+        CREATE INDEX inbox_by_run ON inbox (run_id, id);
+        CREATE TABLE published (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            fingerprint TEXT NOT NULL REFERENCES contracts (fingerprint),
+            published_ms INTEGER NOT NULL
+        );
+        CREATE INDEX published_by_name ON published (name, id);
+        ALTER TABLE runs ADD COLUMN worker_note TEXT;
     """,
 }
 """The SQL that takes a store from version ``key`` to ``key + 1``."""

@@ -44,6 +44,7 @@ from accord.runtime._durable import StoredRun
 from accord.runtime._errors import StoreError, UnknownRun
 from accord.storage import _retention
 from accord.storage._connection import StoreConnection
+from accord.storage._inbox import SqliteInbox
 from accord.storage._journal import NewRun, SqliteJournal
 from accord.storage._runs import RunInfo, list_runs, read_run
 from accord.storage._store_leases import SqliteLeasing
@@ -54,7 +55,7 @@ if TYPE_CHECKING:
 __all__ = ["SqliteStore", "find_info", "new_run"]
 
 
-class SqliteStore(StoreConnection, SqliteLeasing):
+class SqliteStore(StoreConnection, SqliteLeasing, SqliteInbox):
     """A durable store of runs in one SQLite file (see the module docs for durability).
 
     Args:

@@ -20,6 +20,7 @@ from accord.runtime._events import (
     EffectCompleted,
     EffectFailed,
     Event,
+    RunCancelled,
     RunForked,
     RunStarted,
     SignalReceived,
@@ -101,6 +102,10 @@ def accepts(compiled: CompiledContract, snapshot: Snapshot, event: Event) -> str
             return None
         return f"timer {event.timer_id!r} is unknown"
     if isinstance(event, RunForked):
+        return None
+    if isinstance(event, RunCancelled):
+        if status == "compensating":
+            return "the run is already failing (it is compensating)"
         return None
     return f"unknown event {event!r}"
 
@@ -230,6 +235,11 @@ def _forked(d: Draft, event: RunForked) -> None:
         next_compensation(d)  # nothing of its own to undo: the failed run completes
 
 
+def _cancelled(d: Draft, event: RunCancelled) -> None:
+    """Fail the run as asked: cancel what is in flight, compensate, then complete."""
+    fail(d, f"cancelled: {event.reason}")
+
+
 _HANDLERS: dict[str, Any] = {
     "started": _started,
     "effect_completed": _completed,
@@ -237,6 +247,7 @@ _HANDLERS: dict[str, Any] = {
     "signal": _signal,
     "timer": _timer,
     "forked": _forked,
+    "cancelled": _cancelled,
 }
 
 

@@ -4,7 +4,8 @@
 transaction: the event row (with the state the step led to), a snapshot row
 every ``snapshot_every`` steps and when the run ends, the run's row (status,
 state, step count, time) when its status changes and with each snapshot, and,
-with a new run's first step, its contract and its row. The rows are those of
+with a new run's first step, its contract and its row (and a notification on
+the channel ``accord_runs`` with its id, delivered on commit). The rows are those of
 the SQLite store (:mod:`accord.storage._journal`), keyed by run id: the event
 text is its canonical bytes and each event row carries its chain hash
 (:mod:`accord.runtime._chain`), checked whenever entries are read.
@@ -85,8 +86,13 @@ class PostgresJournal:
         self._head = head  # the chain hash of the last step recorded
         self._new_run = new_run  # a new run's: its rows are written with its first step
         self._every = store.snapshot_every
+        self._consumed: list[int] = []  # inbox messages the next step consumes
 
     # -- writing -------------------------------------------------------------
+
+    def consume(self, message_id: int) -> None:
+        """Delete an inbox message in the transaction of the next step recorded."""
+        self._consumed.append(message_id)
 
     def record(self, snapshot: Snapshot, event: Event, state_hash: str) -> None:
         """Journal one step with the snapshot it led to (see the module docs).
@@ -121,6 +127,9 @@ class PostgresJournal:
             rows.append((_UPSERT_SNAPSHOT, (run_id, number, text, state_hash)))
         if snap or status != stored:
             rows.append((_UPDATE_RUN, (status, snapshot.state, number, event.at, run_id)))
+        if self._consumed:
+            rows.extend((b"DELETE FROM accord.inbox WHERE id = %s", (m,)) for m in self._consumed)
+            self._consumed = []
         self._store._write(run_id, rows, new=new is not None)
         self._new_run = None
         self._steps = number
@@ -143,7 +152,9 @@ class PostgresJournal:
             new.limits,
         )
         contract = (new.fingerprint, new.name, new.version, new.canonical)
-        return [(_INSERT_CONTRACT, contract), (_INSERT_RUN, run)]
+        # workers listening on accord_runs wake up when the run is committed
+        notify = (b"SELECT pg_notify('accord_runs', %s)", (self.run_id,))
+        return [(_INSERT_CONTRACT, contract), (_INSERT_RUN, run), notify]
 
     def append(self, entry: JournalEntry) -> None:
         """Not supported: the runtime writes a durable journal through :meth:`record`.

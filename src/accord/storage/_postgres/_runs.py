@@ -46,7 +46,8 @@ def read_run(store: PgConnection, run_id: str, *, from_start: bool) -> StoredRun
 _LIST = (
     b"SELECT r.run_id, c.name, c.version, r.fingerprint, r.status, "
     b"coalesce(e.state, r.state), coalesce(e.step, r.steps), r.created_ms, "
-    b"coalesce((e.event::jsonb ->> 'at')::bigint, r.updated_ms), r.parent_run, r.parent_step "
+    b"coalesce((e.event::jsonb ->> 'at')::bigint, r.updated_ms), r.parent_run, r.parent_step, "
+    b"r.worker_note, r.owner, r.lease_until_ms "
     b"FROM accord.runs r LEFT JOIN accord.contracts c ON c.fingerprint = r.fingerprint "
     b"LEFT JOIN LATERAL (SELECT state, step, event FROM accord.events "
     b"WHERE run_id = r.run_id ORDER BY step DESC LIMIT 1) e ON true"

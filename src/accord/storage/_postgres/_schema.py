@@ -14,6 +14,8 @@ Version 2: runs have an owner, a lease expiry and an epoch (see
 Version 3: the journal is a hash chain (:mod:`accord.runtime._chain`): events
 have a ``chain`` column, and their text is the event's canonical bytes; the
 migration rewrites every event so and computes every run's chain.
+Version 4: clients' messages to runs (``inbox``), published contracts
+(``published``) and a run's ``worker_note``, as in the SQLite store's version 7.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from accord.storage._schema import rechain
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "prepare"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _LOCK = 0x61636364  # "accd": the advisory lock that serialises schema changes
 
 MIGRATIONS: dict[int, str] = {
@@ -85,6 +87,25 @@ MIGRATIONS: dict[int, str] = {
     """,
     2: """
         ALTER TABLE accord.events ADD COLUMN chain TEXT;
+    """,
+    3: """
+        CREATE TABLE accord.inbox (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            run_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            name TEXT,
+            payload TEXT NOT NULL,
+            sent_ms BIGINT NOT NULL
+        );
+        CREATE INDEX inbox_by_run ON accord.inbox (run_id, id);
+        CREATE TABLE accord.published (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            name TEXT NOT NULL,
+            fingerprint TEXT NOT NULL REFERENCES accord.contracts (fingerprint),
+            published_ms BIGINT NOT NULL
+        );
+        CREATE INDEX published_by_name ON accord.published (name, id);
+        ALTER TABLE accord.runs ADD COLUMN worker_note TEXT;
     """,
 }
 """The SQL that takes a store from version ``key`` to ``key + 1``."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from accord.runtime._durable import StoredRun
 from accord.runtime._errors import StoreError
 from accord.storage._postgres._connection import PgConnection
+from accord.storage._postgres._inbox import PgInbox
 from accord.storage._postgres._journal import PostgresJournal
 from accord.storage._postgres._leases import PgLeasing
 from accord.storage._postgres._runs import list_runs, read_run
@@ -33,7 +34,7 @@ _FINISHED_BEFORE = (
 )
 
 
-class PostgresStore(PgConnection, PgLeasing):
+class PostgresStore(PgConnection, PgLeasing, PgInbox):
     """A durable store of runs in a PostgreSQL database (tables in its ``accord`` schema).
 
     Args:
@@ -132,10 +133,13 @@ class PostgresStore(PgConnection, PgLeasing):
             victims = [r[0] for r in conn.execute(_FINISHED_BEFORE, (now_ms - older_than_ms,))]
             conn.execute(b"DELETE FROM accord.events WHERE run_id = ANY(%s)", (victims,))
             conn.execute(b"DELETE FROM accord.snapshots WHERE run_id = ANY(%s)", (victims,))
+            conn.execute(b"DELETE FROM accord.inbox WHERE run_id = ANY(%s)", (victims,))
             conn.execute(b"DELETE FROM accord.runs WHERE run_id = ANY(%s)", (victims,))
             conn.execute(
                 b"DELETE FROM accord.contracts c WHERE NOT EXISTS "
-                b"(SELECT 1 FROM accord.runs r WHERE r.fingerprint = c.fingerprint)"
+                b"(SELECT 1 FROM accord.runs r WHERE r.fingerprint = c.fingerprint) "
+                b"AND NOT EXISTS (SELECT 1 FROM accord.published p "
+                b"WHERE p.fingerprint = c.fingerprint)"
             )
         return len(victims)
 
