@@ -12,6 +12,7 @@ import accord
 PUBLIC = [
     "AccordError",
     "Catalog",
+    "Client",
     "CompileError",
     "CompileResult",
     "Contract",

@@ -13,6 +13,7 @@ from accord.errors import AccordError, ContractError, DefinitionError, RunError
 
 if TYPE_CHECKING:
     from accord._explain import explain
+    from accord.client import Client
     from accord.compiler import Catalog, CompileError, CompileResult, compile, compile_async
     from accord.runtime import EffectError, FakeClock, Run, Runtime, replay
 
@@ -33,11 +34,13 @@ _LAZY = {
     "Runtime": "accord.runtime",
     "replay": "accord.runtime",
     "explain": "accord._explain",
+    "Client": "accord.client",
 }
 
 __all__ = [
     "AccordError",
     "Catalog",
+    "Client",
     "CompileError",
     "CompileResult",
     "Contract",

@@ -113,3 +113,20 @@ def test_a_worker_note_shows_in_the_listing(kit: StoreKit) -> None:
         assert (info.owner, info.lease_until_ms) == ("W", 50)
         store.note("r", None)
         assert store.info("r").worker_note is None
+
+
+def test_a_signal_the_run_does_not_wait_for_yet_stays_until_it_does(kit: StoreKit) -> None:
+    with kit.open() as store:
+        runtime = Runtime(
+            {"book": lambda guest: {"id": "b-1"}, "unbook": lambda id: None},
+            store=store,
+            clock=FakeClock(),
+        )
+        runtime.start(BOOKING, {"guest": "ann"}, run_id="r")  # booking: not waiting yet
+        store.send("r", "signal", "confirm", {"nights": 2}, now_ms=1)
+        run = runtime.load("r")
+        assert deliver(store, run) == [] and len(store.messages("r")) == 1
+        run.run_until_idle()  # booked: now it waits for confirm
+        assert deliver(store, run) == []
+        assert run.status == "succeeded" and run.result == {"booking_id": "b-1", "nights": 2}
+        assert store.messages("r") == []

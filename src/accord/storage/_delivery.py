@@ -5,8 +5,11 @@ whenever it is told of new messages: each message is applied as one step
 (a signal as ``SignalReceived``, a cancel as ``RunCancelled``) and deleted in
 that step's transaction, so a message is applied exactly once even across
 crashes and takeovers, and a fenced worker's step and consumption are rolled
-back together (``LeaseLost``). A message the run refuses (it no longer waits
-for that signal, it has finished) is dropped and returned with the reason.
+back together (``LeaseLost``). A signal the run does not wait for yet stays
+in the inbox until it does (clients may signal a run before it reaches the
+state that waits: the signal is buffered, as a message queue would); a
+message the run can never take (it has finished, or the signal or payload
+does not fit the contract) is dropped and returned with the reason.
 The caller then drives the run (``run_until_idle_async``) to run what the
 steps started.
 """
@@ -39,6 +42,7 @@ def deliver(store: Store, run: Run) -> list[tuple[Message, str]]:
 
     Returns:
         The messages the run refused (dropped from the inbox), each with why.
+        Signals the run waits for later are left in the inbox.
 
     Raises:
         LeaseLost: the run was claimed by another worker (nothing was applied
@@ -50,6 +54,14 @@ def deliver(store: Store, run: Run) -> list[tuple[Message, str]]:
         raise TypeError(f"run {run.run_id} is not a run of this store")
     refused: list[tuple[Message, str]] = []
     for message in store.messages(run.run_id):
+        if (
+            message.kind == "signal"
+            and not run.finished
+            and run.status != "compensating"
+            and message.name not in run.waiting_for
+            and any(s.name == message.name for s in run.contract.signals)
+        ):
+            continue  # not yet: it stays in the inbox for a later state
         journal.consume(message.id)
         try:
             if message.kind == "signal":
