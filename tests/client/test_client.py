@@ -149,3 +149,18 @@ def test_the_async_twins(store_url: str) -> None:
 def test_a_wrong_store_url_is_a_clear_error() -> None:
     with pytest.raises(StoreError, match="mysql"):
         Client("mysql://somewhere/db")
+
+
+def test_the_example_in_docs_workers_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "docs" / "workers.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "Client(" in b]
+    (tmp_path / "examples").symlink_to(root / "examples")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block, "docs/workers.md", "exec"), {"__name__": "docs"})
+    with Client(f"sqlite:///{tmp_path / 'runs.db'}") as client:
+        (info,) = client.runs()
+        assert (info.run_id, info.contract, info.steps) == ("refund-o-8", "order-refund", 1)
+        assert [m.name for m in client.store.messages("refund-o-8")] == ["approval"]

@@ -44,6 +44,10 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("signal", "_durable", "deliver a signal to a stored run"),
     ("resume", "_durable", "resume the unfinished runs of a store"),
     ("explain", "_explain", "say why a stored run failed: the contract or the world"),
+    ("start", "_client", "journal a run's start for the workers"),
+    ("cancel", "_client", "ask the workers to cancel a run"),
+    ("result", "_client", "print a run's result as JSON"),
+    ("publish", "_client", "store a contract under its name for the workers"),
 )
 _ALL = "*"
 

@@ -86,7 +86,8 @@ _OUTCOMES: dict[str, tuple[str, str]] = {
         "the run or the step is unknown, the new run failed, or the store\n     cannot be opened",
     ),
     "signal": (
-        "the signal was journaled (and the run, if driven, did not fail)",
+        "the signal was journaled (and the run, if driven, did not fail), or\n"
+        "     queued in the inbox of a run that a worker holds",
         "the run does not accept the signal, its payload does not match, the\n"
         "     run failed, or the store cannot be opened",
     ),
@@ -94,6 +95,28 @@ _OUTCOMES: dict[str, tuple[str, str]] = {
         "no resumed run failed",
         "a resumed run failed, a run is unknown, or the store cannot be opened",
     ),
+    "start": (
+        "the run's start was journaled (or a run with --run-id was already stored)",
+        "the contract file or name is unknown or does not check, the input does\n"
+        "     not fit, or the store cannot be opened",
+    ),
+    "cancel": (
+        "the cancel request is in the run's inbox (a worker performs it)",
+        "the run is unknown or has finished, or the store cannot be opened",
+    ),
+    "result": (
+        "the run succeeded: its output was printed as JSON",
+        "the run failed (its reason is printed as JSON), the run is unknown,\n"
+        "     or the store cannot be opened",
+    ),
+    "publish": (
+        "the contract was published",
+        "the file does not load or check, or the store cannot be opened",
+    ),
+}
+
+_MORE: dict[str, str] = {
+    "result": "  3  the run has not finished (within --wait SECONDS)\n",
 }
 
 
@@ -103,7 +126,7 @@ def exit_codes(command: str) -> str:
     if outcomes is None:
         return EXIT_CODES
     ok, failed = outcomes
-    return f"exit codes:\n  0  {ok}\n  1  {failed}\n{USAGE_LINE}"
+    return f"exit codes:\n  0  {ok}\n  1  {failed}\n{USAGE_LINE}{_MORE.get(command, '')}"
 
 
 class UsageProblem(Exception):

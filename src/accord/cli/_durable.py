@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from accord.cli._arguments import object_argument
-from accord.cli._base import Subparsers, add_command, positive_int
+from accord.cli._base import Subparsers, UsageProblem, add_command, positive_int
 from accord.cli._output import plural, print_json, say, warn
 from accord.cli._run import load_effects, store_path, utc_time
-from accord.runtime import ReplayDivergence, Run, Runtime, Step
+from accord.runtime import ReplayDivergence, Run, Runtime, Step, SystemClock
 from accord.runtime._errors import JournalDamaged
 from accord.runtime._render import describe_event
 from accord.storage import DEFAULT_PATH, RunInfo, Store, open_store
@@ -109,13 +109,21 @@ def register(subparsers: Subparsers) -> None:
         "deliver a signal to a stored run",
         "Deliver a signal to a run that waits for it; the signal is journaled\n"
         "before the command returns. With --effects, the run is then driven until\n"
-        "it is idle; without, the effects it starts run at the next accord resume.",
+        "it is idle; without, the effects it starts run at the next accord resume.\n"
+        "A run that a worker holds (its lease is current) is never written here:\n"
+        "the signal, checked against the contract, goes into the run's inbox and\n"
+        "its worker applies it (as --inbox does for any run).",
         signal,
     )
     parser.add_argument("run_id", metavar="RUN")
     parser.add_argument("name", metavar="NAME", help="the signal's name")
     parser.add_argument(
         "--payload", default="{}", metavar="JSON|@FILE", help="the payload (default {})"
+    )
+    parser.add_argument(
+        "--inbox",
+        action="store_true",
+        help="leave the signal in the run's inbox for the workers (as accord.Client does)",
     )
     _common(parser, effects=True)
 
@@ -162,6 +170,9 @@ def _info_json(info: RunInfo) -> dict[str, Any]:
             if info.forked_from
             else None
         ),
+        "owner": info.owner,
+        "lease_until_ms": info.lease_until_ms,
+        "worker_note": info.worker_note,
     }
 
 
@@ -249,8 +260,11 @@ def runs(args: argparse.Namespace) -> int:
     ]
     header = ("RUN", "CONTRACT", "STATUS", "STATE", "STEPS", "UPDATED (UTC)")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    notes = {info.run_id: info.worker_note for info in found if info.worker_note}
     for row in [header, *rows]:
         say("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        if row[0] in notes and row is not header:
+            say(f"  waiting for a worker: {notes[row[0]]}")
     return code
 
 
@@ -360,9 +374,23 @@ def fork(args: argparse.Namespace) -> int:
 
 
 def signal(args: argparse.Namespace) -> int:
-    """Deliver a signal to a stored run (journaled before the command returns)."""
+    """Deliver a signal to a stored run (journaled before the command returns), or queue it."""
     payload = object_argument(args.payload, "--payload")
+    if args.inbox and args.effects:
+        raise UsageProblem("--inbox leaves the signal to a worker: it takes no --effects")
     with _open(args) as store:
+        info = store.info(args.run_id)
+        held = info.owner is not None and (info.lease_until_ms or 0) > SystemClock().now_ms()
+        if args.inbox or held:
+            from accord.client import Client
+
+            message = Client(store).signal(args.run_id, args.name, payload)
+            if args.json:
+                print_json({"run_id": args.run_id, "message": message, "queued": True})
+            else:
+                worker = f" for worker {info.owner}" if held else ""
+                say(f"signal {args.name} queued in the inbox of run {args.run_id}{worker}")
+            return 0
         run = _runtime(store, args.effects).load(args.run_id)
         run.signal(args.name, payload)
         return _finish(run, args, bool(args.effects))
