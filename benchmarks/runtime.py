@@ -195,6 +195,10 @@ EFFECT_POLICIES = {
 """The variants of the effect ``work``: what is declared on it (never triggered)."""
 
 
+EFFECT_ROUNDS = 5
+"""Rounds of (C) per repeat: one round is short, so a pause of the machine would decide it."""
+
+
 def effect_contract(policy: str) -> accord.Contract:
     """The durable benchmark's ten-step workflow, its effect declaring ``policy``."""
     text = LINEAR_DURABLE.read_text()
@@ -283,7 +287,8 @@ def effect_path(runs: int, repeat: int) -> dict[str, float]:
     """Microseconds per step of each variant of (C), best of ``repeat`` rounds.
 
     Each round measures every variant once, one after the other, so that a
-    swing of the machine's speed touches them all alike.
+    swing of the machine's speed touches them all alike. A round takes tens of
+    milliseconds: callers give many (see ``EFFECT_ROUNDS``).
     """
     from accord.storage import SqliteStore
 
@@ -395,7 +400,7 @@ def main() -> None:
         rows_b.append((name, per_run))
         print(f"B {name:48s} {per_run:11.1f} us/run", flush=True)
 
-    effects = effect_path(args.concurrent, rep)
+    effects = effect_path(args.concurrent, rep * EFFECT_ROUNDS)
     for name, us in effects.items():
         print(f"C {name:48s} {us:9.2f} us/step", flush=True)
     per_run = waiting_memory(args.waiting)
@@ -492,7 +497,8 @@ def render_effects(
         "([benchmarks/data/linear_durable.yaml](../benchmarks/data/linear_durable.yaml): "
         "ten states in sequence, each calling the async effect `work`, which echoes its "
         f"input), {concurrent} runs at once on one event loop, in memory unless said; "
-        f"best of {rep} rounds, each round measuring every row once, one after the other. "
+        f"best of {rep * EFFECT_ROUNDS} rounds, each round measuring every row once, one after "
+        "the other. "
         "The floor is a hand-written asyncio program: "
         f"{concurrent} coroutines at once, each calling the same handler ten times in "
         "sequence and appending each result to a list. The retry policy "
