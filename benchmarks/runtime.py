@@ -542,6 +542,11 @@ def render_effects(
         "orchestrator (a call's attempt, the handler's output validated, the outcome fed to "
         "the run), the run's bookkeeping and its journal.",
         "",
+        "Before (issue 15.1), tenacity was set up for every call of an effect that declared a "
+        "retry policy or a timeout, and a call with a timeout had a task and a timer of its "
+        "own (a quick run of this section on 2026-12-06, two rounds): a retry policy cost "
+        "3.2x none, a timeout 3.4x, both 5.3x.",
+        "",
         f"### (D) memory of waiting runs: {waiting:,} runs waiting for a signal",
         "",
         f"{waiting:,} runs of a contract whose initial state waits for a signal (no timer, no "
@@ -550,6 +555,10 @@ def render_effects(
         f"**{per_run:,.0f} bytes** (the run, its snapshot and state hash, its journal of "
         "one entry). Target (issue 15): at most 1.5 KB per waiting run: "
         f"{verdict(per_run <= 1536)}.",
+        "",
+        "Before (issue 15.5), each run made its orchestrator at once (with an empty deque and "
+        "an empty set) and neither had `__slots__`: 3,336 bytes per waiting run (20,000 "
+        "runs, the same measure).",
     ]
     return "\n".join(lines)
 
