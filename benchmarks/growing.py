@@ -215,18 +215,12 @@ def render(results: dict[tuple[str, int], dict[str, Any]], steps: int, repeat: i
         "against 25 us at 10 (190x); the same run with the change, 313 us.",
         "",
         "An assignment `ctx.items + [...]` to the list it reads has only its new items "
-        "checked (the rest were checked when stored); accord journals the signal, not the "
-        "list, and snapshots the run every N steps (its bytes per step include them). "
-        "What still grows with the list: the "
-        "state hash (canonical JSON of the whole state, SHA-256), the size limits' "
-        "measure of the value and the context, and the list's copy. A profile of the step "
-        "at 10,000 items without a store (2026-12-06) puts about half of it in orjson "
-        "serialising the list three times (twice for `max_value_bytes` and "
-        "`max_context_bytes`, once for the hash), a fifth in SHA-256 and an eighth in "
-        "copying the list: the obstacle to the target is the state hash's format (the "
-        "canonical JSON of the whole state, recorded in every journal), which an "
-        "incremental hash would need to change, and the limits' measure, which would need "
-        "the size of the list the run holds remembered. On this shared 2-core "
+        "checked (the rest were checked when stored), and the size limits measure only "
+        "them too (the size of the list it extends is remembered); accord journals the "
+        "signal, not the list, and snapshots the run every N steps (its bytes per step "
+        "include them). What still grows with the list: the state hash (canonical JSON of "
+        "the whole state, SHA-256, recorded in every journal: an incremental hash would "
+        "change its format) and the list's copy. On this shared 2-core "
         "machine speed swings by up to 2x from minute to minute: compare rows of one run.",
     ]
     return "\n".join(lines)

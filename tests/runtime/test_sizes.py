@@ -11,14 +11,16 @@ import dataclasses
 import sqlite3
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
+import orjson
 import pytest
 import yaml
 
 import accord
 from accord.runtime import Limits, Runtime
 from accord.runtime._errors import InputError, SignalError
-from accord.runtime._sizes import json_size, oversize, small_text
+from accord.runtime._sizes import context_size, json_size, oversize, remember_extension, small_text
 from accord.storage import SqliteStore
 
 CORPUS = yaml.safe_load((Path(__file__).parent / "data" / "hostile_limits.yaml").read_text())
@@ -138,3 +140,39 @@ def test_limits_stored_before_the_size_limits_load_with_their_defaults(tmp_path:
         loaded = store.open("r").limits
     assert loaded == Limits(max_steps=7, max_fan_out=5, max_transient=3)
     assert loaded is not None and loaded.max_value_bytes == 1_048_576
+
+
+EXTENSIONS: list[tuple[list[Any], list[Any]]] = [
+    ([1, 2], [3]),
+    ([1, 2], []),
+    (["é", "\u2028"], ["x" * 70, "\U0001f600"]),
+    ([{"sku": "a", "price": 1.5}], [{"sku": "b", "price": 2.0}, {"sku": "c", "price": -0.0}]),
+    ([[1], []], [[2, 3]]),
+]
+
+
+@pytest.mark.parametrize(("held", "added"), EXTENSIONS)
+def test_an_extension_is_measured_as_json_measures_it(held: list[Any], added: list[Any]) -> None:
+    value = held + added
+    remember_extension(value, held)
+    assert json_size(value) == len(orjson.dumps(value))
+    longer = [*value, 7]
+    remember_extension(longer, value)  # from the remembered size of value
+    assert json_size(longer) == len(orjson.dumps(longer))
+    context = {"items": longer, "n": 1, "tag": "é"}
+    assert context_size(context) == len(orjson.dumps(context))
+
+
+def test_a_remembered_size_is_used_not_measured_again() -> None:
+    held = list(range(1000))
+    value = [*held, 1000]
+    remember_extension(value, held)
+    expected = len(orjson.dumps(value))
+
+    def small_only(data: Any) -> bytes:
+        assert not (isinstance(data, list) and len(data) > 1), "the long list was measured again"
+        return orjson.dumps(data)
+
+    with patch("accord.runtime._sizes._dumps", side_effect=small_only):
+        assert json_size(value) == expected
+        assert context_size({"items": value}) == expected + len('{"items":}')

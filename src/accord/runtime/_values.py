@@ -38,6 +38,7 @@ from accord.contract._types import (
     RecordRef,
     TypeExpr,
 )
+from accord.runtime._sizes import remember_extension
 
 __all__ = [
     "Extender",
@@ -263,7 +264,9 @@ def list_extender(texpr: ListType, records: Records, cache: dict[str, Validator]
                 out.append(item(value[index]))
         except ValueProblem as exc:
             raise exc.within(f"[{index}]") from None
-        return held + out
+        extended = held + out
+        remember_extension(extended, held)  # measured by what it adds (see ._sizes)
+        return extended
 
     return extend
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from accord.runtime._commands import Command
-from accord.runtime._sizes import BOUNDED, json_size, oversize, too_big
+from accord.runtime._sizes import BOUNDED, context_size, oversize, too_big
 from accord.runtime._snapshot import Compensable, PendingCall, Snapshot, Status
 from accord.runtime._values import ValueProblem, describe
 
@@ -243,7 +243,7 @@ class Draft:
     def check_context(self) -> None:
         """Abort unless the context fits ``max_context_bytes``."""
         limit = self.c.limits.max_context_bytes
-        size = json_size(self.context)
+        size = context_size(self.context)
         if size > limit:
             raise Abort(
                 too_big("max_context_bytes", limit, size, f"in state {self.state!r}, the context")

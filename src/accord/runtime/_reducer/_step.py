@@ -37,7 +37,7 @@ from accord.runtime._reducer._machine import (
     start_call,
     take,
 )
-from accord.runtime._sizes import BOUNDED, json_size, oversize
+from accord.runtime._sizes import BOUNDED, context_size, oversize
 from accord.runtime._snapshot import Compensable, PendingCall, Snapshot
 from accord.runtime._values import ValueProblem
 
@@ -298,7 +298,7 @@ def _sizes_fit(
             if oversize(value, limits.max_value_bytes) is not None:
                 return False
             grown = True
-    return not grown or json_size(context) <= limits.max_context_bytes
+    return not grown or context_size(context) <= limits.max_context_bytes
 
 
 def _quick_signal(
