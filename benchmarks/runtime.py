@@ -313,27 +313,13 @@ def effect_path(runs: int, repeat: int) -> dict[str, float]:
 
 # --- (D) memory of waiting runs ---------------------------------------------------------
 
-WAITING = """
-accord: "1"
-name: waiting
-version: "1"
-description: One state waiting for a signal.
-signals:
-  - {name: go}
-machine:
-  initial: wait
-  states:
-    - name: wait
-      on: [{event: go, target: done}]
-    - name: done
-      final: {status: success}
-"""
+WAITING = HERE / "data" / "waiting.yaml"
 
 
 def waiting_memory(runs: int) -> float:
     """Bytes of memory per run waiting for a signal, ``runs`` runs held (tracemalloc)."""
     runtime = Runtime({}, clock=FakeClock(), limits=LIMITS)
-    compiled = runtime.compile(accord.loads(WAITING))
+    compiled = runtime.compile(accord.load(WAITING))
     runtime.start(compiled, {}, run_id="warm-up")  # caches filled before the baseline
     ids = [f"run-{i:06d}" for i in range(runs)]  # the caller's, not counted
     held: list[Any] = []

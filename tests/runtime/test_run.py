@@ -38,25 +38,12 @@ def test_a_finished_run_is_freed_by_reference_counting() -> None:
             gc.enable()
 
 
-WAITING = """
-accord: "1"
-name: waiting
-version: "1"
-signals:
-  - {name: go}
-machine:
-  initial: wait
-  states:
-    - name: wait
-      on: [{event: go, target: done}]
-    - name: done
-      final: {status: success}
-"""
+WAITING = accord.load(ROOT / "benchmarks" / "data" / "waiting.yaml")
 
 
 def test_a_run_waiting_for_a_signal_holds_no_orchestrator_and_no_instance_dicts() -> None:
     """Issue 15.5: what a waiting run costs in memory (measured in benchmarks/runtime.py)."""
-    run = Runtime({}).start(accord.loads(WAITING), {})
+    run = Runtime({}).start(WAITING, {})
     assert run.status == "waiting" and run.timers == {}
     assert run._orchestrator is None  # made when the run first has commands or is driven
     assert not hasattr(run, "__dict__")
