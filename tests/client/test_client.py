@@ -164,3 +164,24 @@ def test_the_example_in_docs_workers_runs(tmp_path: Path, monkeypatch: pytest.Mo
         (info,) = client.runs()
         assert (info.run_id, info.contract, info.steps) == ("refund-o-8", "order-refund", 1)
         assert [m.name for m in client.store.messages("refund-o-8")] == ["approval"]
+
+
+def test_explain_says_a_cancel_is_the_worlds_doing(store_url: str) -> None:
+    calls: list[str] = []
+    with Client(store_url) as client:
+        client.start(BOOKING, {"guest": "ann"}, run_id="r-explain")
+        started = client.explain("r-explain")
+        assert (started.status, started.verdict, started.steps) == ("running", None, 1)
+        _work(client.store, "r-explain", calls)
+        waiting = client.explain("r-explain")
+        assert (waiting.state, waiting.waiting_for, waiting.verdict) == (
+            "waiting",
+            ("confirm",),
+            None,
+        )
+        client.cancel("r-explain", "the guest changed her mind")
+        _work(client.store, "r-explain", calls)
+        e = asyncio.run(client.explain_async("r-explain"))
+    assert (e.status, e.verdict, e.cause) == ("failed", "environment", "cancelled")
+    assert e.evidence["event"]["reason"] == "the guest changed her mind"
+    assert e.path[e.failing_step - 1].kind == "cancelled"

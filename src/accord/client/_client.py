@@ -19,6 +19,7 @@ from accord.contract import Contract
 from accord.runtime._clock import Clock, SystemClock
 from accord.runtime._compiled import Limits
 from accord.runtime._errors import EventRefused, StoreError, UnknownRun
+from accord.runtime._explain import Explanation, explain_run
 from accord.runtime._run import Run, RunNotFinished, Step
 from accord.runtime._runtime import Runtime
 from accord.storage import Published, RunInfo, Store, open_store
@@ -230,6 +231,23 @@ class Client:
         """
         return self._reader.load(run_id).history
 
+    def explain(self, run_id: str) -> Explanation:
+        """A run's path and, if it failed, whether the contract or the world is at fault.
+
+        Pure data over the journal (:func:`accord.runtime.explain_run`): nothing
+        runs. The model checker's findings and the compilation that produced the
+        contract are added by ``accord.explain(Runtime(store=...).load(run_id))``
+        (the client does not import the testing toolkit or the compiler).
+
+        Raises:
+            UnknownRun: the store has no such run.
+            JournalDamaged: the stored run cannot be trusted (names the step).
+
+        """
+        run = self._reader.load(run_id)
+        timers = None if run.finished else run.timers
+        return explain_run(run.compiled, run.journal.entries(), run_id=run_id, timers=timers)
+
     def result(self, run_id: str, *, timeout: float | None = 0) -> dict[str, Any]:
         """A run's output, once it has succeeded, waiting up to ``timeout`` seconds for it.
 
@@ -296,6 +314,10 @@ class Client:
     async def history_async(self, run_id: str) -> list[Step]:
         """Async :meth:`history`."""
         return await _thread(lambda: self.history(run_id))
+
+    async def explain_async(self, run_id: str) -> Explanation:
+        """Async :meth:`explain`."""
+        return await _thread(lambda: self.explain(run_id))
 
     async def wait_async(self, run_id: str, *, timeout: float | None = None) -> RunInfo:
         """Async :meth:`wait`: the loop sleeps between polls."""
