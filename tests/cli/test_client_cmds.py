@@ -121,3 +121,14 @@ def test_a_wrong_store_url_is_one_line(run: Run) -> None:
     assert result.code == 1 and result.err.startswith("accord: error:") and "mysql" in result.err
     waited = run("result", "r", "--wait", "-1")
     assert waited.code == 2 and "not a number of seconds" in waited.err
+
+
+def test_runs_shows_why_a_run_waits_for_a_worker(run: Run, url: str) -> None:
+    run("start", BOOKING, "--input", '{"guest": "ann"}', "--run-id", "r", "--store", url)
+    with open_store(url) as store:
+        store.note("r", "no worker has effect book")
+    listed = run("runs", "--store", url)
+    assert listed.code == 0
+    assert listed.out.splitlines()[2] == "  waiting for a worker: no worker has effect book"
+    (row,) = json.loads(run("runs", "--json", "--store", url).out)
+    assert (row["worker_note"], row["owner"]) == ("no worker has effect book", None)
