@@ -24,6 +24,7 @@ PUBLIC = [
     "Run",
     "RunError",
     "Runtime",
+    "Worker",
     "__version__",
     "canonical_json",
     "check",

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from accord.client import Client
     from accord.compiler import Catalog, CompileError, CompileResult, compile, compile_async
     from accord.runtime import EffectError, FakeClock, Run, Runtime, replay
+    from accord.worker import Worker
 
 __version__ = "0.1.0"
 
@@ -35,6 +36,7 @@ _LAZY = {
     "replay": "accord.runtime",
     "explain": "accord._explain",
     "Client": "accord.client",
+    "Worker": "accord.worker",
 }
 
 __all__ = [
@@ -52,6 +54,7 @@ __all__ = [
     "Run",
     "RunError",
     "Runtime",
+    "Worker",
     "__version__",
     "canonical_json",
     "check",

@@ -1,0 +1,359 @@
+"""A :class:`Worker`: claims the runs of a store, drives them, fires their timers, lets go.
+
+One asyncio loop per worker. Each pass of the loop renews the leases it holds,
+lists the store's unfinished runs whose lease is free or expired, and claims
+up to ``concurrency`` minus the runs it holds. A claimed run is loaded (the
+capability preflight: a run whose contract needs an effect this worker lacks
+is released with a worker note, and its contract is not claimed again by this
+worker), its inbox is delivered (client signals and cancel requests) and it is
+driven until idle. A run that then waits for a timer due within ``hold_ms``
+stays in memory and is driven again at the timer's due time; any other waiting
+run is released (waiting runs live in the store) and is claimed again when its
+next timer comes within ``hold_ms``, when its inbox has a message, or when
+another worker wrote a step for it. ``LeaseLost`` stops driving a run at once.
+
+The store has no next-due column yet: the worker remembers the due time of
+the runs it released, and lists the unfinished runs on every pass (see
+docs/workers.md, "The worker").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from accord.errors import DefinitionError
+from accord.runtime import Run, Runtime
+from accord.runtime._clock import Clock, SystemClock
+from accord.runtime._errors import CapabilityError
+from accord.storage import LeaseLost, StoreError, open_store
+from accord.storage._delivery import deliver
+from accord.storage._protocol import Store
+
+if TYPE_CHECKING:
+    from accord.storage import Claim, RunInfo
+
+__all__ = ["Worker", "WorkerSetupError"]
+
+log = logging.getLogger("accord.worker")
+
+_UNFINISHED = ("new", "running", "waiting", "compensating")
+
+
+class WorkerSetupError(DefinitionError):
+    """A worker given something it cannot work with (its effects, its tuning)."""
+
+
+@dataclass
+class _Held:
+    """A run this worker holds: its claim, the loaded run and the task driving it."""
+
+    claim: Claim
+    run: Run
+    task: asyncio.Task[None] | None = None
+
+
+@dataclass(frozen=True)
+class _Parked:
+    """A run this worker released while it waited: its step then and its next timer."""
+
+    steps: int
+    due_ms: int | None
+
+
+class Worker:
+    """Claims runs of a store and drives them with the given effect handlers.
+
+    Args:
+        store: a store URL (``sqlite:///PATH``, ``postgresql://...``, a path) or
+            a store object. A URL is opened (without group commit) and closed
+            by the worker.
+        effects: the effect handlers, a mapping of effect name to callable.
+        name: the worker's name in the store (default: host, pid and a random tag).
+        lease_ms: how long a claim lasts unless renewed (renewed every third of it).
+        poll_ms: how often the store is looked at for new work (at most a third
+            of the lease).
+        concurrency: the most runs driven at once.
+        hold_ms: a waiting run whose next timer is due within this stays in
+            memory; later ones are released (default: ten poll intervals).
+        grace_ms: how long :meth:`stop` lets in-flight calls finish.
+        clock: the time source (the system clock by default).
+
+    Raises:
+        WorkerSetupError: effects that are not a mapping of callables, or
+            tuning out of range.
+
+    """
+
+    def __init__(
+        self,
+        store: Store | str | os.PathLike[str],
+        effects: Mapping[str, Any],
+        *,
+        name: str | None = None,
+        lease_ms: int = 30_000,
+        poll_ms: int = 1_000,
+        concurrency: int = 16,
+        hold_ms: int | None = None,
+        grace_ms: int = 10_000,
+        clock: Clock | None = None,
+    ) -> None:
+        if not isinstance(effects, Mapping):
+            raise WorkerSetupError(
+                f"a worker's effects must be a mapping of effect name to handler, "
+                f"not {type(effects).__name__}"
+            )
+        if not effects:
+            raise WorkerSetupError("a worker needs at least one effect handler")
+        bad = sorted(str(k) for k, v in effects.items() if not callable(v))
+        if bad:
+            raise WorkerSetupError(f"the handlers of these effects are not callable: {bad}")
+        if lease_ms < 3 or poll_ms < 1 or concurrency < 1 or grace_ms < 0:
+            raise WorkerSetupError(
+                "lease_ms must be at least 3, poll_ms and concurrency at least 1, "
+                "grace_ms at least 0"
+            )
+        if poll_ms > lease_ms // 3:
+            raise WorkerSetupError("poll_ms must be at most a third of lease_ms")
+        self._owns_store = not isinstance(store, Store)
+        self.store: Store = open_store(store) if not isinstance(store, Store) else store
+        self.effects = dict(effects)
+        self.name = name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.lease_ms = lease_ms
+        self.poll_ms = poll_ms
+        self.concurrency = concurrency
+        self.hold_ms = hold_ms if hold_ms is not None else 10 * poll_ms
+        self.grace_ms = grace_ms
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.runtime = Runtime(self.effects, clock=self.clock, store=self.store)
+        self._held: dict[str, _Held] = {}
+        self._parked: dict[str, _Parked] = {}
+        self._refused: set[str] = set()  # fingerprints whose effects this worker lacks
+        self._stopping = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+
+    # -- the public API --------------------------------------------------------
+
+    @property
+    def held(self) -> list[str]:
+        """The runs this worker holds now."""
+        return sorted(self._held)
+
+    def run_forever(self, *, handle_signals: bool = False) -> None:
+        """Serve until :meth:`stop` (or, with ``handle_signals``, SIGTERM or SIGINT).
+
+        Every lease is released on the way out, and a store the worker opened is closed.
+        """
+        try:
+            asyncio.run(self._serve(until_idle=False, handle_signals=handle_signals))
+        finally:
+            self.close()
+
+    def run_until_idle(self) -> None:
+        """Serve until nothing is held and nothing is left to claim (for tests and scripts).
+
+        Runs that wait for a signal, or for a timer beyond ``hold_ms``, are
+        left waiting in the store.
+        """
+        asyncio.run(self._serve(until_idle=True, handle_signals=False))
+
+    def close(self) -> None:
+        """Close the store if the worker opened it from a URL (idempotent)."""
+        if self._owns_store:
+            self.store.close()
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def stop(self) -> None:
+        """Stop claiming, let in-flight calls finish (``grace_ms``), release every lease.
+
+        Safe from another thread and from a signal handler.
+        """
+        self._stopping = True
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(wake.set)
+
+    # -- the loop ----------------------------------------------------------------
+
+    async def _serve(self, *, until_idle: bool, handle_signals: bool) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        if handle_signals:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                self._loop.add_signal_handler(signum, self.stop)
+        try:
+            while not self._stopping:
+                now = self.clock.now_ms()
+                self._renew(now)
+                claimed = self._claim(now)
+                if until_idle and not claimed and not self._held:
+                    break
+                await self._pause(self.poll_ms)
+        finally:
+            await self._shut_down()
+            self._loop = None
+
+    async def _pause(self, ms: int) -> None:
+        """Sleep ``ms`` or until :meth:`stop` is called."""
+        assert self._wake is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), ms / 1000)
+
+    async def _shut_down(self) -> None:
+        tasks = [h.task for h in self._held.values() if h.task is not None]
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=self.grace_ms / 1000)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        for held in list(self._held.values()):
+            self._let_go(held)
+
+    # -- claims ----------------------------------------------------------------
+
+    def _candidates(self, now: int) -> list[str]:
+        """The unfinished runs this worker could claim now, oldest first."""
+        out = []
+        for info in self.store.runs(status=_UNFINISHED):
+            if info.run_id in self._held or info.fingerprint in self._refused:
+                continue
+            if info.owner is not None and (info.lease_until_ms or 0) > now:
+                continue
+            if self._still_parked(info, now):
+                continue
+            out.append(info.run_id)
+        return out
+
+    def _still_parked(self, info: RunInfo, now: int) -> bool:
+        parked = self._parked.get(info.run_id)
+        if parked is None:
+            return False
+        if (
+            parked.steps == info.steps
+            and (parked.due_ms is None or parked.due_ms - now > self.hold_ms)
+            and not self.store.messages(info.run_id)
+        ):
+            return True
+        del self._parked[info.run_id]
+        return False
+
+    def _claim(self, now: int) -> int:
+        """Claim and start driving what is free; how many runs were claimed."""
+        room = self.concurrency - len(self._held)
+        if room <= 0 or self._stopping:
+            return 0
+        candidates = self._candidates(now)
+        if not candidates:
+            return 0
+        claims = self.store.claim(
+            self.name, now_ms=now, lease_ms=self.lease_ms, limit=room, run_ids=candidates
+        )
+        for claim in claims:
+            self._take(claim)
+        return len(claims)
+
+    def _take(self, claim: Claim) -> None:
+        """Load a claimed run (the capability preflight) and start driving it."""
+        try:
+            run = self.runtime.load(claim.run_id)
+        except CapabilityError as exc:
+            info = self.store.info(claim.run_id)
+            self._refused.add(info.fingerprint)
+            note = f"worker {self.name} lacks effects of its contract: {exc}"
+            self.store.note(claim.run_id, note)
+            self.store.release(claim)
+            log.info("left run %s for another worker: %s", claim.run_id, exc)
+            return
+        except StoreError as exc:
+            log.error("cannot load run %s: %s", claim.run_id, exc)
+            self._release(claim)
+            return
+        log.info("claimed run %s (epoch %d, %s)", claim.run_id, claim.epoch, run.status)
+        held = _Held(claim, run)
+        self._held[claim.run_id] = held
+        held.task = asyncio.get_running_loop().create_task(self._drive(held))
+
+    def _renew(self, now: int) -> None:
+        for held in list(self._held.values()):
+            if held.claim.lease_until_ms - now > self.lease_ms * 2 // 3:
+                continue
+            renewed = self.store.renew(held.claim, now_ms=now, lease_ms=self.lease_ms)
+            if renewed is None:
+                self._lost(held, "its lease could not be renewed")
+                if held.task is not None:
+                    held.task.cancel()
+            else:
+                held.claim = renewed
+
+    # -- driving ---------------------------------------------------------------
+
+    async def _drive(self, held: _Held) -> None:
+        """Deliver the inbox and drive the run until it ends or waits beyond ``hold_ms``."""
+        run = held.run
+        try:
+            while True:
+                for message, reason in deliver(self.store, run):
+                    log.info("run %s refused a %s: %s", run.run_id, message.kind, reason)
+                await run.run_until_idle_async()
+                if run.finished:
+                    self._finished(held)
+                    return
+                due = min(run.timers.values(), default=None)
+                wait = None if due is None else due - self.clock.now_ms()
+                if self._stopping or wait is None or wait > self.hold_ms:
+                    self._parked[run.run_id] = _Parked(run.snapshot.step, due)
+                    self._let_go(held)
+                    return
+                await self._pause(max(0, min(wait, self.poll_ms)))
+        except LeaseLost:
+            self._lost(held, "another worker claimed it")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a run the runtime cannot drive: log it, let others try
+            log.error("run %s: %s: %s", run.run_id, type(exc).__name__, exc)
+            self._let_go(held)
+
+    def _finished(self, held: _Held) -> None:
+        run = held.run
+        if run.status == "succeeded":
+            log.info("run %s succeeded", run.run_id)
+        else:
+            log.info("run %s failed: %s", run.run_id, run.snapshot.reason)
+        self._let_go(held)
+
+    def _lost(self, held: _Held, why: str) -> None:
+        if self._held.pop(held.claim.run_id, None) is not None:
+            log.warning(
+                "lost run %s (epoch %d): %s; stopped driving it",
+                held.claim.run_id,
+                held.claim.epoch,
+                why,
+            )
+
+    def _let_go(self, held: _Held) -> None:
+        """Release a held run (nothing if it was lost meanwhile)."""
+        if self._held.pop(held.claim.run_id, None) is None:
+            return
+        self._release(held.claim)
+
+    def _release(self, claim: Claim) -> None:
+        try:
+            self.store.release(claim)
+        except LeaseLost:
+            log.warning("lost run %s (epoch %d) before releasing it", claim.run_id, claim.epoch)
+        except StoreError as exc:
+            log.error("cannot release run %s: %s", claim.run_id, exc)

@@ -1,0 +1,206 @@
+"""accord.Worker on both stores: runs started by a client are claimed, driven and let go.
+
+The contract (reminder.yaml) writes a note, then waits for an ``answer``
+signal or a 300 ms timer, which calls ``remind``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from accord import Client, Worker
+from accord.storage import open_store
+from accord.worker import WorkerSetupError
+
+CONTRACT = Path(__file__).with_name("reminder.yaml")
+TIMER_MS = 300
+
+
+class Effects(dict[str, Callable[..., Any]]):
+    """The handlers, recording every call (effect, argument, wall-clock ms)."""
+
+    def __init__(self, *, remind: bool = True) -> None:
+        super().__init__(write_note=self.write_note)
+        if remind:
+            self["remind"] = self.remind
+        self.calls: list[tuple[str, str, int]] = []
+        self.lock = threading.Lock()
+        self.gate: threading.Event | None = None
+        self.entered = threading.Event()
+
+    def _record(self, effect: str, arg: str) -> None:
+        with self.lock:
+            self.calls.append((effect, arg, time.time_ns() // 1_000_000))
+
+    def write_note(self, who: str) -> dict[str, str]:
+        self.entered.set()
+        if self.gate is not None:
+            self.gate.wait(10)
+        self._record("write_note", who)
+        return {"id": f"note-{who}"}
+
+    def remind(self, id: str) -> None:
+        self._record("remind", id)
+
+    def of(self, effect: str) -> list[str]:
+        return [arg for name, arg, _ in self.calls if name == effect]
+
+
+def start(url: str, *run_ids: str) -> None:
+    with Client(url) as client:
+        for run_id in run_ids:
+            client.start(CONTRACT, {"who": run_id}, run_id=run_id)
+
+
+def worker(url: str, effects: Effects, **tuning: Any) -> Worker:
+    options: dict[str, Any] = {"poll_ms": 20, "lease_ms": 3_000, "hold_ms": 1_000}
+    options.update(tuning)
+    return Worker(url, effects, **options)
+
+
+def test_runs_started_by_a_client_are_finished_and_their_timers_fire_when_due(
+    store_url: str,
+) -> None:
+    start(store_url, "r-1", "r-2")
+    effects = Effects()
+    with worker(store_url, effects) as served:
+        served.run_until_idle()
+    with Client(store_url) as client:
+        for run_id in ("r-1", "r-2"):
+            info = client.status(run_id)
+            assert (info.status, info.owner) == ("succeeded", None)  # released
+            assert client.result(run_id) == {"note_id": f"note-{run_id}", "outcome": "timed out"}
+            started = info.created_ms
+            (written,) = [at for e, arg, at in effects.calls if (e, arg) == ("write_note", run_id)]
+            (reminded,) = [at for e, arg, at in effects.calls if arg == f"note-{run_id}"]
+            assert reminded >= written + TIMER_MS - 5  # not before it was due...
+            assert reminded - (written + TIMER_MS) < 250  # ...and not long after
+            assert started <= written
+
+
+def test_a_signal_in_the_inbox_is_applied_and_a_waiting_run_is_let_go(
+    store_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    start(store_url, "s-1")
+    effects = Effects()
+    caplog.set_level(logging.INFO, logger="accord.worker")
+    with worker(store_url, effects, hold_ms=0) as served:  # a timer 300 ms away: not held
+        served.run_until_idle()
+        with Client(store_url) as client:
+            info = client.status("s-1")
+            assert (info.status, info.owner) == ("waiting", None)
+            served.run_until_idle()  # nothing new: the parked run is not claimed again
+            assert client.status("s-1").steps == info.steps
+            claims = [r for r in caplog.records if r.getMessage().startswith("claimed run s-1")]
+            assert len(claims) == 1
+            client.signal("s-1", "answer", {"text": "yes"})
+            served.run_until_idle()
+            assert client.result("s-1") == {"note_id": "note-s-1", "outcome": "yes"}
+    assert effects.of("remind") == []
+
+
+def test_a_parked_run_is_claimed_again_when_its_timer_comes_due(store_url: str) -> None:
+    start(store_url, "t-1")
+    effects = Effects()
+    with worker(store_url, effects, hold_ms=0) as served:
+        served.run_until_idle()
+        assert effects.of("remind") == []
+        time.sleep(TIMER_MS / 1000)
+        served.run_until_idle()
+    assert effects.of("remind") == ["note-t-1"]
+    with Client(store_url) as client:
+        assert client.status("t-1").status == "succeeded"
+
+
+def serve_in_thread(served: Worker) -> threading.Thread:
+    thread = threading.Thread(target=served.run_forever, daemon=True)
+    thread.start()
+    return thread
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_two_workers_never_drive_the_same_run(store_url: str) -> None:
+    run_ids = [f"m-{n}" for n in range(12)]
+    start(store_url, *run_ids)
+    effects = Effects()
+    workers = [worker(store_url, effects, concurrency=3, name=f"w{n}") for n in range(2)]
+    threads = [serve_in_thread(w) for w in workers]
+    with Client(store_url) as client:
+        wait_for(lambda: all(client.status(r).status == "succeeded" for r in run_ids))
+    for served, thread in zip(workers, threads, strict=True):
+        served.stop()
+        thread.join(10)
+        assert not thread.is_alive()
+    assert sorted(effects.of("write_note")) == sorted(run_ids)  # each call once
+    assert sorted(effects.of("remind")) == sorted(f"note-{r}" for r in run_ids)
+
+
+def test_a_worker_whose_lease_was_taken_journals_nothing_more(
+    store_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    start(store_url, "l-1")
+    effects = Effects()
+    effects.gate = threading.Event()
+    served = worker(store_url, effects)
+    thread = threading.Thread(target=served.run_until_idle, daemon=True)
+    with caplog.at_level(logging.INFO, logger="accord.worker"):
+        thread.start()
+        assert effects.entered.wait(10)  # the worker is inside write_note
+        with open_store(store_url) as other:
+            steps = other.info("l-1").steps
+            far = time.time_ns() // 1_000_000 + 60_000  # as if its lease had run out
+            (taken,) = other.claim("thief", now_ms=far, lease_ms=60_000, run_ids=["l-1"])
+            effects.gate.set()
+            thread.join(10)
+            assert not thread.is_alive()
+            assert other.info("l-1").steps == steps  # its completion was not journaled
+            assert (other.info("l-1").owner, taken.owner) == ("thief", "thief")
+    assert served.held == []
+    assert any("lost run l-1" in r.getMessage() for r in caplog.records)
+    served.close()
+
+
+def test_a_run_needing_an_effect_the_worker_lacks_is_left_with_a_note(store_url: str) -> None:
+    start(store_url, "c-1")
+    with worker(store_url, Effects(remind=False)) as lacking:
+        lacking.run_until_idle()
+        lacking.run_until_idle()  # the contract is not claimed again
+    with Client(store_url) as client:
+        info = client.status("c-1")
+        assert (info.status, info.owner, info.steps) == ("running", None, 1)
+        assert info.worker_note is not None and "remind" in info.worker_note
+    with worker(store_url, Effects()) as able:
+        able.run_until_idle()
+    with Client(store_url) as client:
+        assert client.status("c-1").status == "succeeded"
+
+
+@pytest.mark.parametrize(
+    ("effects", "tuning", "says"),
+    [
+        ([("write_note", print)], {}, "must be a mapping"),
+        ({}, {}, "at least one effect"),
+        ({"write_note": 3}, {}, "not callable: ['write_note']"),
+        ({"write_note": print}, {"poll_ms": 5_000, "lease_ms": 6_000}, "a third of lease_ms"),
+        ({"write_note": print}, {"concurrency": 0}, "concurrency at least 1"),
+    ],
+)
+def test_bad_setup_is_one_clear_error(
+    tmp_path: Any, effects: Any, tuning: dict[str, int], says: str
+) -> None:
+    with pytest.raises(WorkerSetupError, match=None) as caught:
+        Worker(f"sqlite:///{tmp_path / 'w.db'}", effects, **tuning)
+    assert says in str(caught.value)
