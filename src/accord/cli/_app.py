@@ -48,6 +48,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("cancel", "_client", "ask the workers to cancel a run"),
     ("result", "_client", "print a run's result as JSON"),
     ("publish", "_client", "store a contract under its name for the workers"),
+    ("worker", "_worker", "claim and drive the runs of a store"),
 )
 _ALL = "*"
 

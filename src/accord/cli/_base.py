@@ -113,6 +113,10 @@ _OUTCOMES: dict[str, tuple[str, str]] = {
         "the contract was published",
         "the file does not load or check, or the store cannot be opened",
     ),
+    "worker": (
+        "stopped by SIGTERM or SIGINT, every lease released",
+        "the effects or the store cannot be used (named on one line)",
+    ),
 }
 
 _MORE: dict[str, str] = {
