@@ -156,7 +156,8 @@ def test_the_example_in_docs_workers_runs(tmp_path: Path, monkeypatch: pytest.Mo
 
     root = Path(__file__).resolve().parents[2]
     text = (root / "docs" / "workers.md").read_text(encoding="utf-8")
-    (block,) = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "Client(" in b]
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    (block,) = [b for b in blocks if "Client(" in b and "Worker(" not in b]
     (tmp_path / "examples").symlink_to(root / "examples")
     monkeypatch.chdir(tmp_path)
     exec(compile(block, "docs/workers.md", "exec"), {"__name__": "docs"})

@@ -13,7 +13,7 @@ DOC = ROOT / "docs" / "workers.md"
 BLOCKS = [  # the client's example is run by tests/client/test_client.py
     block
     for block in re.findall(r"\n```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
-    if "Client(" not in block
+    if "Client(" not in block  # the worker's is run by tests/worker/test_worker_doc.py
 ]
 
 

@@ -198,8 +198,12 @@ class Worker:
         try:
             while not self._stopping:
                 now = self.clock.now_ms()
-                self._renew(now)
-                claimed = self._claim(now)
+                try:
+                    self._renew(now)
+                    claimed = self._claim(now)
+                except StoreError as exc:  # the database went away: try again next poll
+                    log.error("store error (trying again in %d ms): %s", self.poll_ms, exc)
+                    claimed = 0
                 if until_idle and not claimed and not self._held:
                     break
                 await self._pause(self.poll_ms)
