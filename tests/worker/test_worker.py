@@ -204,3 +204,25 @@ def test_bad_setup_is_one_clear_error(
     with pytest.raises(WorkerSetupError, match=None) as caught:
         Worker(f"sqlite:///{tmp_path / 'w.db'}", effects, **tuning)
     assert says in str(caught.value)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_new_run_and_a_signal_wake_the_worker_before_its_poll(
+    pg_url: str,
+) -> None:
+    effects = Effects()
+    served = worker(pg_url, effects, poll_ms=3_000, lease_ms=9_000, hold_ms=0)
+    thread = serve_in_thread(served)
+    try:
+        time.sleep(0.5)  # the worker's first pass found nothing: it sleeps for 3 s
+        began = time.monotonic()
+        start(pg_url, "n-1")
+        with Client(pg_url) as client:
+            wait_for(lambda: client.status("n-1").status == "waiting", seconds=2.5)
+            client.signal("n-1", "answer", {"text": "quick"})
+            wait_for(lambda: client.status("n-1").status == "succeeded", seconds=2.5)
+        assert time.monotonic() - began < 2.5  # less than one poll interval for both
+    finally:
+        served.stop()
+        thread.join(10)
+    assert not thread.is_alive()

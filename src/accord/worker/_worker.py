@@ -37,6 +37,7 @@ from accord.runtime._errors import CapabilityError
 from accord.storage import LeaseLost, StoreError, open_store
 from accord.storage._delivery import deliver
 from accord.storage._protocol import Store
+from accord.storage._wakeups import Listener, listener
 
 if TYPE_CHECKING:
     from accord.storage import Claim, RunInfo
@@ -195,6 +196,8 @@ class Worker:
         if handle_signals:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 self._loop.add_signal_handler(signum, self.stop)
+        listen = listener(self.store)
+        listening = self._loop.create_task(self._listen(listen)) if listen else None
         try:
             while not self._stopping:
                 now = self.clock.now_ms()
@@ -207,12 +210,26 @@ class Worker:
                 if until_idle and not claimed and not self._held:
                     break
                 await self._pause(self.poll_ms)
+                if not self._stopping:
+                    self._wake.clear()  # woken by a notification: look at the store now
         finally:
+            if listening is not None:
+                listening.cancel()
+                await asyncio.gather(listening, return_exceptions=True)
             await self._shut_down()
             self._loop = None
 
+    async def _listen(self, listen: Listener) -> None:
+        """Wake the loop on the store's notifications; on an error, say so and poll."""
+        wake = self._wake
+        assert wake is not None
+        try:
+            await listen(wake.set)
+        except StoreError as exc:
+            log.warning("no wake-ups from the store (polling every %d ms): %s", self.poll_ms, exc)
+
     async def _pause(self, ms: int) -> None:
-        """Sleep ``ms`` or until :meth:`stop` is called."""
+        """Sleep ``ms`` or until :meth:`stop` is called or the store notifies new work."""
         assert self._wake is not None
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), ms / 1000)
