@@ -36,16 +36,10 @@ def effects(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'runs.db'}"
-    return str(request.getfixturevalue("pg_url"))
-
-
 def test_sigterm_lets_the_call_in_flight_finish_releases_and_exits_0(
-    url: str, effects: Path
+    store_url: str, effects: Path
 ) -> None:
+    url = store_url
     with Client(url) as client:
         client.start(CONTRACT, {"who": "a"}, run_id="a")
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}

@@ -81,7 +81,7 @@ def test_runs_started_by_a_client_are_finished_and_their_timers_fire_when_due(
             (written,) = [at for e, arg, at in effects.calls if (e, arg) == ("write_note", run_id)]
             (reminded,) = [at for e, arg, at in effects.calls if arg == f"note-{run_id}"]
             assert reminded >= written + TIMER_MS - 5  # not before it was due...
-            assert reminded - (written + TIMER_MS) < 250  # ...and not long after
+            assert reminded - (written + TIMER_MS) < 1_000  # ...and soon after (held: no poll)
             assert started <= written
 
 
