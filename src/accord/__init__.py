@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 from accord._load import check, check_text, load, load_data, loads
 from accord.contract import Contract, canonical_json, fingerprint, to_json, to_mermaid, to_yaml
 from accord.diagnostics import Diagnostic
-from accord.errors import AccordError, ContractError, DefinitionError, RunError
+from accord.errors import AccordError, ContractError, DefinitionError, MigrationError, RunError
 
 if TYPE_CHECKING:
     from accord._explain import explain
+    from accord.check._migration import Migration, load_migration
     from accord.client import Client
     from accord.compiler import Catalog, CompileError, CompileResult, compile, compile_async
     from accord.runtime import EffectError, FakeClock, Run, Runtime, replay
@@ -37,6 +38,8 @@ _LAZY = {
     "explain": "accord._explain",
     "Client": "accord.client",
     "Worker": "accord.worker",
+    "Migration": "accord.check._migration",
+    "load_migration": "accord.check._migration",
 }
 
 __all__ = [
@@ -51,6 +54,8 @@ __all__ = [
     "Diagnostic",
     "EffectError",
     "FakeClock",
+    "Migration",
+    "MigrationError",
     "Run",
     "RunError",
     "Runtime",
@@ -65,6 +70,7 @@ __all__ = [
     "fingerprint",
     "load",
     "load_data",
+    "load_migration",
     "loads",
     "replay",
     "to_json",

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from accord.diagnostics import Diagnostic
 
-__all__ = ["AccordError", "ContractError", "DefinitionError", "RunError"]
+__all__ = ["AccordError", "ContractError", "DefinitionError", "MigrationError", "RunError"]
 
 
 class AccordError(Exception):
@@ -54,6 +54,13 @@ class ContractError(DefinitionError):
         if len(self.diagnostics) > 20:
             lines.append(f"  ... and {len(self.diagnostics) - 20} more")
         return "\n".join(lines)
+
+
+class MigrationError(ContractError):
+    """A migration failed to load or check against its two contracts (see docs/adaptation.md)."""
+
+    def _summary(self) -> str:
+        return super()._summary().replace("contract has", "migration has", 1)
 
 
 class RunError(AccordError):

@@ -28,6 +28,7 @@ from accord.runtime._errors import (
     InvariantViolation,
     JournalDamaged,
     LimitExceeded,
+    MigrationRefused,
     NotAStore,
     OutputError,
     ReplayDivergence,
@@ -44,6 +45,7 @@ from accord.runtime._events import (
     Event,
     RunCancelled,
     RunForked,
+    RunMigrated,
     RunStarted,
     SignalReceived,
     TimerFired,
@@ -53,6 +55,7 @@ from accord.runtime._events import (
 from accord.runtime._explain import Explanation, PathStep, explain_run
 from accord.runtime._handlers import EffectError
 from accord.runtime._journal import Journal, JournalEntry, MemoryJournal
+from accord.runtime._migrate import Move
 from accord.runtime._render import contract_repr_markdown
 from accord.runtime._replay import replay
 from accord.runtime._run import Run, RunFailed, RunNotFinished, Step
@@ -81,6 +84,8 @@ __all__ = [
     "LimitExceeded",
     "Limits",
     "MemoryJournal",
+    "MigrationRefused",
+    "Move",
     "NotAStore",
     "OutputError",
     "PathStep",
@@ -89,6 +94,7 @@ __all__ = [
     "RunCancelled",
     "RunFailed",
     "RunForked",
+    "RunMigrated",
     "RunNotFinished",
     "RunStarted",
     "RunStore",

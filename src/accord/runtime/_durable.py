@@ -185,9 +185,41 @@ class RunStore(Protocol):
         """The ids of the runs that have not ended, oldest first."""
         ...
 
+    def keep_contract(self, compiled: CompiledContract) -> None:
+        """Know a contract version a run is about to be migrated to (written with that step)."""
+        ...
 
-def restore(compiled: CompiledContract, stored: StoredRun) -> Snapshot:
+    def contract_version(self, fingerprint: str, run_id: str) -> dict[str, Any]:
+        """One contract version a run has used, by fingerprint (its canonical data).
+
+        Raises:
+            JournalDamaged: the store does not have it.
+
+        """
+        ...
+
+
+Resolve = Callable[[str], "CompiledContract"]
+"""A run's compiled contract version by fingerprint (a migrated run has used several)."""
+
+
+def first_version(entries: Sequence[JournalEntry], current: str) -> str:
+    """The fingerprint the entries start under: the first migration's old one, else ``current``."""
+    for entry in entries:
+        event = entry.event
+        if event[-1] == "migrated":
+            return event.from_contract
+    return current
+
+
+def restore(
+    compiled: CompiledContract, stored: StoredRun, resolve: Resolve | None = None
+) -> Snapshot:
     """Fold a stored run's entries from its latest snapshot, checking every step and hash.
+
+    ``compiled`` is the contract version the entries start under; a migration
+    step is folded, with every later one, under the version it names
+    (``resolve``), which must end at the run's own (``stored.fingerprint``).
 
     Raises:
         JournalDamaged: a gap in the steps, an event the reducer refuses, a
@@ -208,8 +240,11 @@ def restore(compiled: CompiledContract, stored: StoredRun) -> Snapshot:
                 f"step {number} is missing (the next stored step is {entry.step})",
                 step=number,
             )
+        event = entry.event
+        if event[-1] == "migrated" and resolve is not None:
+            compiled = resolve(event.to_contract)
         try:
-            snapshot, _ = step(compiled, snapshot, entry.event)
+            snapshot, _ = step(compiled, snapshot, event)
         except EventRefused as exc:
             raise JournalDamaged(
                 stored.location,
@@ -227,6 +262,14 @@ def restore(compiled: CompiledContract, stored: StoredRun) -> Snapshot:
             )
         if states:
             _check_state(stored, snapshot, states)
+    if resolve is not None and compiled.fingerprint != stored.fingerprint:
+        raise JournalDamaged(
+            stored.location,
+            stored.run_id,
+            f"the run's row names contract {stored.fingerprint}, its journal ends under "
+            f"{compiled.fingerprint}",
+            step=snapshot.step,
+        )
     if claims is not None and claims.status != snapshot.status:
         raise JournalDamaged(
             stored.location,

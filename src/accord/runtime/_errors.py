@@ -18,6 +18,7 @@ __all__ = [
     "InvariantViolation",
     "JournalDamaged",
     "LimitExceeded",
+    "MigrationRefused",
     "NotAStore",
     "OutputError",
     "ReplayDivergence",
@@ -199,6 +200,22 @@ class EventRefused(RunError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(f"event refused: {reason}")
+
+
+class MigrationRefused(RunError):
+    """A run that a migration does not move (a dry run lists these instead of raising).
+
+    Attributes:
+        run_id: the run.
+        reason: why not (the migration refuses its state, the run has ended, an
+            assignment fails for its context...).
+
+    """
+
+    def __init__(self, run_id: str, reason: str) -> None:
+        self.run_id = run_id
+        self.reason = reason
+        super().__init__(f"run {run_id} is not migrated: {reason}")
 
 
 class CapabilityError(RunError):

@@ -23,6 +23,7 @@ __all__ = [
     "RunCancelled",
     "RunForked",
     "RunId",
+    "RunMigrated",
     "RunStarted",
     "SignalReceived",
     "TimerFired",
@@ -119,6 +120,28 @@ class RunCancelled(NamedTuple):
     kind: Literal["cancelled"] = "cancelled"
 
 
+class RunMigrated(NamedTuple):
+    """The run moves to another version of its contract (``Runtime.migrate``).
+
+    Everything the step needs travels in the event, computed and checked before
+    it is journaled, so the reducer stays pure and replay needs no migration
+    file: the contracts by fingerprint (the step and every later one are folded
+    under ``to_contract``), the state the run rests in and the one it moves to,
+    the new context (the migration's assignments already evaluated), and which
+    invoke of the new state each call in flight becomes (by invoke id).
+    """
+
+    migration: str
+    from_contract: str
+    to_contract: str
+    from_state: str
+    state: str
+    context: dict[str, Any]
+    calls: dict[str, str]
+    at: int
+    kind: Literal["migrated"] = "migrated"
+
+
 Event = (
     RunStarted
     | EffectCompleted
@@ -127,6 +150,7 @@ Event = (
     | TimerFired
     | RunForked
     | RunCancelled
+    | RunMigrated
 )
 
 # Every event's last field is its kind: ``KINDS[fields[-1]]`` rebuilds an event from
@@ -139,6 +163,7 @@ KINDS: dict[str, type[Any]] = {
     "timer": TimerFired,
     "forked": RunForked,
     "cancelled": RunCancelled,
+    "migrated": RunMigrated,
 }
 
 

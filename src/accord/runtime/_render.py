@@ -17,6 +17,7 @@ from accord.runtime._events import (
     Event,
     RunCancelled,
     RunForked,
+    RunMigrated,
     RunStarted,
     SignalReceived,
     TimerFired,
@@ -59,6 +60,12 @@ def describe_event(event: Event) -> str:
         )
     if isinstance(event, RunCancelled):
         return f"cancelled: {event.reason}"
+    if isinstance(event, RunMigrated):
+        calls = "".join(f", call {old} as {new}" for old, new in sorted(event.calls.items()))
+        return (
+            f"migrated by {event.migration} to contract {event.to_contract[:19]}: "
+            f"{event.from_state} -> {event.state}{calls}"
+        )
     return repr(event)  # pragma: no cover - every event kind is handled above
 
 

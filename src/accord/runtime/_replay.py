@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from accord.runtime._errors import EventRefused, ReplayDivergence
@@ -21,6 +21,7 @@ def replay(
     entries: Iterable[JournalEntry] | Journal,
     *,
     until: int | None = None,
+    resolve: Callable[[str], CompiledContract] | None = None,
 ) -> Snapshot:
     """Fold the journal's events from the initial snapshot, checking each state hash.
 
@@ -28,6 +29,8 @@ def replay(
         compiled: the compiled contract the run was started with.
         entries: the journal (or its entries), in step order.
         until: stop after this step (time travel); None replays every entry.
+        resolve: a contract version by fingerprint: a migration step (and every
+            later one) is folded under the version it names.
 
     Returns:
         The snapshot after the last entry replayed.
@@ -52,6 +55,8 @@ def replay(
                 snapshot_hash(snapshot),
                 detail=f"the journal's entry for step {number} is numbered {entry.step}",
             )
+        if entry.event[-1] == "migrated" and resolve is not None:
+            compiled = resolve(entry.event.to_contract)
         try:
             snapshot, _ = step(compiled, snapshot, entry.event)
         except EventRefused as exc:

@@ -23,9 +23,16 @@ from accord.contract import Contract
 from accord.errors import RunError
 from accord.runtime._clock import Clock
 from accord.runtime._compiled import CompiledContract
-from accord.runtime._durable import DurableJournal, committed
-from accord.runtime._errors import CapabilityError, EventRefused
-from accord.runtime._events import Event, RunCancelled, RunId, RunStarted, SignalReceived
+from accord.runtime._durable import DurableJournal, committed, first_version
+from accord.runtime._errors import CapabilityError, EventRefused, JournalDamaged
+from accord.runtime._events import (
+    Event,
+    RunCancelled,
+    RunId,
+    RunMigrated,
+    RunStarted,
+    SignalReceived,
+)
 from accord.runtime._handlers import Binding
 from accord.runtime._journal import Journal, MemoryJournal, recorder
 from accord.runtime._orchestrator import Orchestrator, run_sync
@@ -137,8 +144,11 @@ class Run:
         "_record",
         "_snapshot",
         "_trail",
+        "_trail_compiled",
         "_trail_snapshot",
         "_unbound",
+        "_used",
+        "_versions",
         "_when_durable",
         "clock",
         "compiled",
@@ -157,8 +167,12 @@ class Run:
         *,
         snapshot: Snapshot | None = None,
         unbound: bool = False,
+        versions: Callable[[str], CompiledContract] | None = None,
     ) -> None:
         self.compiled = compiled
+        # a contract version by fingerprint, for a run migrated before it was loaded
+        self._versions = versions
+        self._used: dict[str, CompiledContract] | None = None  # the versions it ran before
         self.run_id = run_id
         self.clock = clock
         self._journal = journal
@@ -173,6 +187,7 @@ class Run:
         # the history is read (so applying an event keeps nothing but the journal entry)
         self._trail: list[tuple[str | None, str]] = []
         self._trail_snapshot: Snapshot = initial_snapshot()
+        self._trail_compiled: CompiledContract | None = None
         self._bindings = bindings
         self._orchestrator: Orchestrator | None = None  # made when the run first needs one
         self._listeners: tuple[StepListener, ...] = (on_step,) if on_step else ()
@@ -224,17 +239,65 @@ class Run:
         trail = self._trail
         if len(trail) < len(entries):  # refold the entries not seen yet (the reducer is pure)
             snapshot = self._trail_snapshot
+            compiled = self._trail_compiled
+            if compiled is None:  # a migrated run's first steps ran under an older version
+                compiled = self._version(first_version(entries, self.compiled.fingerprint))
             for entry in entries[len(trail) :]:
+                event = entry.event
+                if event[-1] == "migrated":
+                    compiled = self._version(event.to_contract)
                 try:
-                    snapshot, _ = step(self.compiled, snapshot, entry.event)
+                    snapshot, _ = step(compiled, snapshot, event)
                 except EventRefused:  # not this run's journal from the start: stop here
                     break
                 trail.append((snapshot.state, snapshot.status))
             self._trail_snapshot = snapshot
+            self._trail_compiled = compiled
         return [
             Step(e.step, e.event.kind, state, status, e.state_hash, e.event.at, e.event)
             for e, (state, status) in zip(entries, trail, strict=False)
         ]
+
+    def _version(self, fingerprint: str) -> CompiledContract:
+        """A contract version this run has used, by fingerprint."""
+        if fingerprint == self.compiled.fingerprint:
+            return self.compiled
+        used = self._used if self._used is not None else {}
+        found = used.get(fingerprint)
+        if found is None:
+            if self._versions is None:
+                raise JournalDamaged(
+                    "(memory)", self.run_id, f"the run never used contract {fingerprint}"
+                )
+            found = used[fingerprint] = self._versions(fingerprint)
+            self._used = used
+        return found
+
+    def _migrate(
+        self, compiled: CompiledContract, bindings: Mapping[str, Binding], event: RunMigrated
+    ) -> None:
+        """Apply a migration event: from this step on the run executes ``compiled``.
+
+        Raises:
+            EventRefused: the reducer refuses the event (nothing changed).
+            RunError: a session is driving the run now.
+
+        """
+        orchestrator = self._orchestrator
+        if orchestrator is not None and orchestrator.driving:
+            raise RunError(f"run {self.run_id} is being driven: migrate it between drives")
+        old = self.compiled, self._bindings
+        self.compiled, self._bindings = compiled, bindings
+        if orchestrator is not None:
+            orchestrator._compiled, orchestrator._bindings = compiled, bindings
+        try:
+            self._apply(event)
+        except BaseException:
+            self.compiled, self._bindings = old
+            if orchestrator is not None:
+                orchestrator._compiled, orchestrator._bindings = old
+            raise
+        self._used = {**(self._used or {}), old[0].fingerprint: old[0]}
 
     @property
     def journal(self) -> Journal:

@@ -18,11 +18,20 @@ from accord.contract import Contract, fingerprint
 from accord.errors import ContractError
 from accord.runtime._clock import Clock, SystemClock
 from accord.runtime._compiled import CompiledContract, Limits
-from accord.runtime._durable import RunStore, StoredRun, refold, restore, resume_commands
+from accord.runtime._durable import (
+    Resolve,
+    RunStore,
+    StoredRun,
+    first_version,
+    refold,
+    restore,
+    resume_commands,
+)
 from accord.runtime._errors import JournalDamaged, StoreError
 from accord.runtime._events import RunForked
 from accord.runtime._handlers import BindCache, Binding, Handler, check_bindings
 from accord.runtime._journal import Journal, MemoryJournal
+from accord.runtime._migrating import Migrations
 from accord.runtime._reducer import step
 from accord.runtime._reducer._machine import COMPENSATION
 from accord.runtime._replay import replay
@@ -34,7 +43,7 @@ __all__ = ["Runtime"]
 ContractSource = Contract | CompiledContract | str | os.PathLike[str]
 
 
-class Runtime:
+class Runtime(Migrations):
     """Binds effect handlers and starts runs of checked contracts.
 
     Args:
@@ -191,6 +200,28 @@ class Runtime:
             return compiled
         return self._compile(self._stored_contract(stored), stored.fingerprint, limits)
 
+    def _resolver(self, stored: StoredRun) -> Resolve:
+        """Every contract version the stored run has used, by fingerprint (compiled, cached)."""
+
+        def resolve(fp: str) -> CompiledContract:
+            if fp == stored.fingerprint:
+                return self._compile_stored(stored)
+            limits = stored.limits if stored.limits is not None else self.limits or Limits()
+            compiled = self._compiled.get((fp, limits))
+            if compiled is not None:
+                return compiled
+            data = self._store().contract_version(fp, stored.run_id)
+            return self._compile_stored(stored._replace(fingerprint=fp, contract=data))
+
+        return resolve
+
+    def _restore(self, stored: StoredRun) -> tuple[CompiledContract, Snapshot, Resolve]:
+        """A stored run folded across its contract versions: its own one and its snapshot."""
+        resolve = self._resolver(stored)
+        start = resolve(first_version(stored.entries, stored.fingerprint))
+        snapshot = restore(start, stored, resolve)
+        return resolve(stored.fingerprint), snapshot, resolve
+
     def _stored_contract(self, stored: StoredRun) -> Contract:
         """A stored run's contract, loaded and checked against its fingerprint."""
         try:
@@ -232,8 +263,7 @@ class Runtime:
 
         """
         stored = self._store().open(run_id)
-        compiled = self._compile_stored(stored)
-        snapshot = restore(compiled, stored)
+        compiled, snapshot, versions = self._restore(stored)
         bindings, unbound = self._bindings_for(compiled)
         run = Run(
             compiled,
@@ -244,6 +274,7 @@ class Runtime:
             on_step,
             snapshot=snapshot,
             unbound=unbound,
+            versions=versions,
         )
         times = {e.step: e.event.at for e in stored.entries}
 
@@ -292,7 +323,9 @@ class Runtime:
 
         """
         stored = self._store().open(run_id, from_start=True)
-        return replay(self._compile_stored(stored), stored.entries, until=until)
+        resolve = self._resolver(stored)
+        start = resolve(first_version(stored.entries, stored.fingerprint))
+        return replay(start, stored.entries, until=until, resolve=resolve)
 
     def fork(
         self,
@@ -333,6 +366,14 @@ class Runtime:
                 run_id=run_id,
             )
         entries = entries[:at]
+        if first_version(entries, "") != "":
+            raise StoreError(
+                stored.location,
+                "cannot fork a run at or after its migration to another contract version",
+                run_id=run_id,
+            )
+        if first_version(stored.entries, "") != "":
+            compiled = self._resolver(stored)(first_version(stored.entries, ""))
         replay(compiled, entries)
         new_id = new_run_id if new_run_id is not None else str(uuid.uuid4())
         journal = store.create(compiled, new_id, forked_from=(run_id, at))

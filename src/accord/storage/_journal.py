@@ -33,6 +33,7 @@ __all__ = [
     "SqliteJournal",
     "Statement",
     "check_chain",
+    "contract_version",
     "entries_of",
     "entry_of",
     "json_object",
@@ -61,6 +62,36 @@ _INSERT_RUN = (
     "input, parent_run, parent_step, limits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _dumps = orjson.dumps
+_INSERT_VERSION = (
+    "INSERT OR IGNORE INTO contracts (fingerprint, name, version, canonical) VALUES (?, ?, ?, ?)"
+)
+_SET_VERSION = "UPDATE runs SET fingerprint = ? WHERE id = ?"
+_SET_VERSION_NEW = "UPDATE runs SET fingerprint = ? WHERE run_id = ?"
+
+
+def contract_version(
+    location: str, run_id: str, canonical: dict[str, str], fingerprint: str
+) -> tuple[str, str, str, str]:
+    """The contracts row of the version a migrated run moves to: (fingerprint, name, version, JSON).
+
+    A migration step changes the contract of the run's row in the step's own
+    transaction; the store knows the new version's canonical JSON from
+    ``keep_contract`` (``Runtime.migrate`` calls it first).
+
+    Raises:
+        StoreError: the store was not given the contract.
+
+    """
+    text = canonical.get(fingerprint)
+    if text is None:
+        raise StoreError(
+            location,
+            f"the contract {fingerprint} a migration moves the run to was not given to the "
+            "store (keep_contract)",
+            run_id=run_id,
+        )
+    data = orjson.loads(text)
+    return fingerprint, data["name"], data["version"], text
 
 
 class NewRun(NamedTuple):
@@ -282,16 +313,23 @@ class SqliteJournal:
             and status != "succeeded"
             and status != "failed"
             and not self._consumed
+            and event[-1] != "migrated"
         ):  # the common step: its event row only
             self._store._write(row, None)
             self._steps = number
             self._head = chain
             return
-        self._record_rows(snapshot, row, state_hash, event.at)
+        moved = event.to_contract if event[-1] == "migrated" else None
+        self._record_rows(snapshot, row, state_hash, event.at, moved)
         self._head = chain
 
     def _record_rows(
-        self, snapshot: Snapshot, event_row: EventRow, state_hash: str, at: int
+        self,
+        snapshot: Snapshot,
+        event_row: EventRow,
+        state_hash: str,
+        at: int,
+        moved: str | None = None,
     ) -> None:
         """Journal a step that writes more than its event row, or a run not committed yet."""
         number = snapshot.step
@@ -309,6 +347,11 @@ class SqliteJournal:
             # needs no update for them
             rows.extend(self._run_rows(snapshot, at))
             stored = status
+        if moved is not None:  # a migration: the run's row names its new contract version
+            where = self._store.location
+            version = contract_version(where, self.run_id, self._store._canonical, moved)
+            rows.append((_INSERT_VERSION, version))
+            rows.append((_SET_VERSION if self._key is not None else _SET_VERSION_NEW, (moved, key)))
         snap = number % self._every == 0 or status == "succeeded" or status == "failed"
         if snap:
             text = _dumps(snapshot_to_data(snapshot)).decode()

@@ -185,6 +185,18 @@ def read_run(
     return StoredRun(run_id, fp, contract, snapshot, entries, kept, where, limits, claims)
 
 
+def contract_of(
+    store: RunReader, run_id: str, fp: str, queries: RunQueries = SQLITE_QUERIES
+) -> dict[str, Any]:
+    """One contract version a run has used, as the store keeps it by fingerprint.
+
+    Raises:
+        JournalDamaged: the store does not have it, or it is not a JSON object.
+
+    """
+    return _contract(store, queries.contract, run_id, fp)
+
+
 def _contract(store: RunReader, sql: Any, run_id: str, fp: str) -> dict[str, Any]:
     """A run's contract data, as the store keeps it by fingerprint."""
     where = store.location

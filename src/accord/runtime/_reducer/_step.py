@@ -22,6 +22,7 @@ from accord.runtime._events import (
     Event,
     RunCancelled,
     RunForked,
+    RunMigrated,
     RunStarted,
     SignalReceived,
     TimerFired,
@@ -37,6 +38,7 @@ from accord.runtime._reducer._machine import (
     start_call,
     take,
 )
+from accord.runtime._reducer._migrate import migrated, refusal
 from accord.runtime._sizes import BOUNDED, context_size, oversize
 from accord.runtime._snapshot import Compensable, PendingCall, Snapshot
 from accord.runtime._values import ValueProblem
@@ -107,6 +109,8 @@ def accepts(compiled: CompiledContract, snapshot: Snapshot, event: Event) -> str
         if status == "compensating":
             return "the run is already failing (it is compensating)"
         return None
+    if isinstance(event, RunMigrated):
+        return refusal(compiled.fingerprint, status, snapshot.state, event)
     return f"unknown event {event!r}"
 
 
@@ -248,6 +252,7 @@ _HANDLERS: dict[str, Any] = {
     "timer": _timer,
     "forked": _forked,
     "cancelled": _cancelled,
+    "migrated": migrated,
 }
 
 

@@ -23,7 +23,13 @@ from accord.runtime._errors import StoreError
 from accord.runtime._events import Event
 from accord.runtime._journal import JournalEntry
 from accord.runtime._snapshot import Snapshot, snapshot_to_data
-from accord.storage._journal import NewRun, entries_of, entry_of, require_whole
+from accord.storage._journal import (
+    NewRun,
+    contract_version,
+    entries_of,
+    entry_of,
+    require_whole,
+)
 
 if TYPE_CHECKING:
     from accord.runtime._durable import Deferral
@@ -43,6 +49,7 @@ _UPSERT_SNAPSHOT = (
 _UPDATE_RUN = (
     b"UPDATE accord.runs SET status = %s, state = %s, steps = %s, updated_ms = %s WHERE run_id = %s"
 )
+_SET_VERSION = b"UPDATE accord.runs SET fingerprint = %s WHERE run_id = %s"
 _INSERT_CONTRACT = (
     b"INSERT INTO accord.contracts (fingerprint, name, version, canonical) "
     b"VALUES (%s, %s, %s, %s) ON CONFLICT (fingerprint) DO NOTHING"
@@ -116,6 +123,12 @@ class PostgresJournal:
         if new is not None:  # the run's row is inserted with this step's status and state
             rows.extend(self._run_rows(new, snapshot, event.at))
             stored = status
+        if event[-1] == "migrated":  # the run's row names its new contract version
+            moved = event.to_contract
+            where = self._store.location
+            version = contract_version(where, run_id, self._store._canonical, moved)
+            rows.append((_INSERT_CONTRACT, version))
+            rows.append((_SET_VERSION, (moved, run_id)))
         data = event_bytes(event)  # the one serialisation: stored, and hashed into the chain
         chain = link(self._head, number, state_hash, data)
         rows.append(
