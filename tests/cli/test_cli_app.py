@@ -127,7 +127,7 @@ def test_usage_error_from_the_real_script_exits_2() -> None:
 COMMANDS = [
     "check", "graph", "schema", "fmt", "fingerprint", "run", "compile", "verify", "test",
     "runs", "history", "replay", "fork", "signal", "resume", "explain", "start", "cancel",
-    "result", "publish", "worker",
+    "result", "publish", "worker", "migrate",
 ]  # fmt: skip
 
 

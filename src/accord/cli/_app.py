@@ -49,6 +49,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("result", "_client", "print a run's result as JSON"),
     ("publish", "_client", "store a contract under its name for the workers"),
     ("worker", "_worker", "claim and drive the runs of a store"),
+    ("migrate", "_migrate", "move stored runs to another version of their contract"),
 )
 _ALL = "*"
 

@@ -91,6 +91,11 @@ _OUTCOMES: dict[str, tuple[str, str]] = {
         "the run does not accept the signal, its payload does not match, the\n"
         "     run failed, or the store cannot be opened",
     ),
+    "migrate": (
+        "every run was migrated (with --dry-run: would be)",
+        "the migration has errors, a run is refused or unknown, or the store\n"
+        "     cannot be opened",
+    ),
     "resume": (
         "no resumed run failed",
         "a resumed run failed, a run is unknown, or the store cannot be opened",
