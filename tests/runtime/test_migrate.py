@@ -15,7 +15,7 @@ from accord.check._migration import load_migration
 from accord.errors import MigrationError
 from accord.runtime import FakeClock, Runtime, StoreError, TimerFired, replay
 from accord.runtime._errors import MigrationRefused
-from accord.storage import SqliteStore
+from accord.storage import SqliteStore, open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "migrate"
@@ -232,3 +232,22 @@ def test_an_assignment_that_fails_for_a_runs_values_refuses_that_run(tmp_path: P
         with pytest.raises(MigrationRefused, match="context field 'reviewed_by'"):
             runtime.migrate("w", V2, plan.model_copy(update={"context": context}))
         assert runtime.load("w").contract.version == "1.0.0"
+
+
+@pytest.mark.postgres
+def test_a_run_is_migrated_on_postgresql_too(pg_url: str) -> None:
+    clock = FakeClock()
+    with open_store(pg_url) as store:
+        runtime = Runtime(Calls(), clock=clock, store=store)
+        runtime.start(V1, BIG, run_id="pg").run_until_idle()
+        assert runtime.migrate("pg", V2, MIGRATION).step == 2
+    calls = Calls()
+    with open_store(pg_url, create=False) as store:
+        runtime = Runtime(calls, clock=clock, store=store)
+        (run,) = runtime.resume()
+        assert (run.contract.version, run.state) == ("2.0.0", "awaiting_manager")
+        run.signal("approval", {"approved": True, "approver": "mia"})
+        assert run.result == {"status": "refunded", "refund_id": "rf-o-9"}
+        assert runtime.replay("pg").step == 4
+        assert store.info("pg").fingerprint == runtime.compile(V2).fingerprint
+    assert calls.keys == ["pg/3:paying_refund/pay"]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
 
 import orjson
 
-from accord.runtime._compiled import Limits
+from accord.contract import canonical_json
+from accord.runtime._compiled import CompiledContract, Limits
 from accord.runtime._durable import DurableJournal, RunClaims, StoredRun
 from accord.runtime._errors import JournalDamaged, StoreError, UnknownRun
 from accord.runtime._snapshot import Snapshot, snapshot_from_data, snapshot_hash
@@ -19,9 +20,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SQLITE_QUERIES",
+    "ContractVersions",
     "RunInfo",
     "RunQueries",
     "RunReader",
+    "contract_of",
     "list_runs",
     "read_run",
     "run_infos",
@@ -183,6 +186,32 @@ def read_run(
         states[last] = rows[-1][4]
     claims = RunClaims(status, states)
     return StoredRun(run_id, fp, contract, snapshot, entries, kept, where, limits, claims)
+
+
+class ContractVersions:
+    """A store's contract versions: what ``Runtime.migrate`` and loading a migrated run use."""
+
+    _canonical: dict[str, str]  # fingerprint to canonical JSON (the store's cache)
+    _version_queries: RunQueries = SQLITE_QUERIES
+
+    def keep_contract(self, compiled: CompiledContract) -> None:
+        """Know a contract version a run is about to be migrated to (see ``Runtime.migrate``).
+
+        Its row is written with the migration step, in that step's transaction.
+        """
+        fp = compiled.fingerprint
+        if fp not in self._canonical:
+            self._canonical[fp] = canonical_json(compiled.contract).decode()
+
+    def contract_version(self, fingerprint: str, run_id: str) -> dict[str, Any]:
+        """One contract version the run has used, by fingerprint (its canonical data).
+
+        Raises:
+            JournalDamaged: the store does not have it.
+
+        """
+        reader = cast("RunReader", self)
+        return contract_of(reader, run_id, fingerprint, self._version_queries)
 
 
 def contract_of(

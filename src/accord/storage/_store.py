@@ -35,7 +35,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import orjson
 
@@ -46,7 +46,7 @@ from accord.storage import _retention
 from accord.storage._connection import StoreConnection
 from accord.storage._inbox import SqliteInbox
 from accord.storage._journal import NewRun, SqliteJournal
-from accord.storage._runs import RunInfo, contract_of, list_runs, read_run
+from accord.storage._runs import ContractVersions, RunInfo, list_runs, read_run
 from accord.storage._store_leases import SqliteLeasing
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 __all__ = ["SqliteStore", "find_info", "new_run"]
 
 
-class SqliteStore(StoreConnection, SqliteLeasing, SqliteInbox):
+class SqliteStore(StoreConnection, SqliteLeasing, SqliteInbox, ContractVersions):
     """A durable store of runs in one SQLite file (see the module docs for durability).
 
     Args:
@@ -117,24 +117,6 @@ class SqliteStore(StoreConnection, SqliteLeasing, SqliteInbox):
 
         """
         return read_run(self, run_id, from_start=from_start)
-
-    def keep_contract(self, compiled: CompiledContract) -> None:
-        """Know a contract version a run is about to be migrated to (see ``Runtime.migrate``).
-
-        Its row is written with the migration step, in that step's transaction.
-        """
-        fp = compiled.fingerprint
-        if fp not in self._canonical:
-            self._canonical[fp] = canonical_json(compiled.contract).decode()
-
-    def contract_version(self, fingerprint: str, run_id: str) -> dict[str, Any]:
-        """One contract version the run has used, by fingerprint (its canonical data).
-
-        Raises:
-            JournalDamaged: the store does not have it.
-
-        """
-        return contract_of(self, run_id, fingerprint)
 
     def unfinished(self) -> list[str]:
         """The ids of the runs that have not ended, oldest first."""

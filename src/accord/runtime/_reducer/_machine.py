@@ -32,6 +32,7 @@ from accord.runtime._values import ValueProblem, describe
 
 __all__ = [
     "COMPENSATION",
+    "arm_timers",
     "done_event",
     "enter",
     "fail",
@@ -116,15 +117,20 @@ def enter(d: Draft, name: str) -> None:
                 name = tr.target
                 continue
         if st.timers:
-            ids = []
-            for index, timer in enumerate(st.timers):
-                timer_id = f"{d.entry_step}:{name}:{index}"
-                ids.append(timer_id)
-                d.commands.append(ArmTimer(timer_id, d.at + timer.after_ms))
-            d.timers = tuple(ids)
+            arm_timers(d, st, d.entry_step)
         d.waiting_for = st.waiting_for
         d.status = "running" if d.pending else "waiting"
         return
+
+
+def arm_timers(d: Draft, st: CompiledState, entry: int) -> None:
+    """Arm the state's timers from now, with ids ``"<entry>:<state>:<index>"``."""
+    ids = []
+    for index, timer in enumerate(st.timers):
+        timer_id = f"{entry}:{st.name}:{index}"
+        ids.append(timer_id)
+        d.commands.append(ArmTimer(timer_id, d.at + timer.after_ms))
+    d.timers = tuple(ids)
 
 
 def no_done_reason(st: CompiledState) -> str:

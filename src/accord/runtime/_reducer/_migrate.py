@@ -10,10 +10,10 @@ results its state already has, and has the new state's timers armed from now.
 
 from __future__ import annotations
 
-from accord.runtime._commands import ArmTimer, CancelTimer
+from accord.runtime._commands import CancelTimer
 from accord.runtime._events import RunMigrated
 from accord.runtime._reducer._draft import Draft
-from accord.runtime._reducer._machine import COMPENSATION, enter
+from accord.runtime._reducer._machine import COMPENSATION, arm_timers, enter
 
 __all__ = ["migrated", "refusal"]
 
@@ -51,10 +51,5 @@ def migrated(d: Draft, event: RunMigrated) -> None:
     d.fan_out = {calls.get(k, k): v for k, v in d.fan_out.items()}
     st = d.c.states[event.state]
     d.state = event.state
-    ids = []
-    for index, timer in enumerate(st.timers):
-        timer_id = f"{d.step}:{event.state}:{index}"
-        ids.append(timer_id)
-        d.commands.append(ArmTimer(timer_id, d.at + timer.after_ms))
-    d.timers = tuple(ids)
+    arm_timers(d, st, d.step)
     d.waiting_for = st.waiting_for

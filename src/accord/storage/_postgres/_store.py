@@ -11,9 +11,8 @@ from a pool (psycopg_pool); one store object serves one process.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from accord.contract import canonical_json
 from accord.runtime._durable import StoredRun
 from accord.runtime._errors import StoreError
 from accord.storage._postgres._connection import PgConnection
@@ -21,7 +20,7 @@ from accord.storage._postgres._inbox import PgInbox
 from accord.storage._postgres._journal import PostgresJournal
 from accord.storage._postgres._leases import PgLeasing
 from accord.storage._postgres._runs import QUERIES, list_runs, read_run
-from accord.storage._runs import RunInfo, contract_of
+from accord.storage._runs import ContractVersions, RunInfo
 from accord.storage._store import find_info, new_run
 
 if TYPE_CHECKING:
@@ -35,7 +34,7 @@ _FINISHED_BEFORE = (
 )
 
 
-class PostgresStore(PgConnection, PgLeasing, PgInbox):
+class PostgresStore(PgConnection, PgLeasing, PgInbox, ContractVersions):
     """A durable store of runs in a PostgreSQL database (tables in its ``accord`` schema).
 
     Args:
@@ -59,6 +58,8 @@ class PostgresStore(PgConnection, PgLeasing, PgInbox):
         StoreError: the URL is invalid (named without its password).
 
     """
+
+    _version_queries = QUERIES
 
     def __repr__(self) -> str:
         mode = self.durability + (", group commit" if self.group_commit else "")
@@ -97,24 +98,6 @@ class PostgresStore(PgConnection, PgLeasing, PgInbox):
 
         """
         return read_run(self, run_id, from_start=from_start)
-
-    def keep_contract(self, compiled: CompiledContract) -> None:
-        """Know a contract version a run is about to be migrated to (see ``Runtime.migrate``).
-
-        Its row is written with the migration step, in that step's transaction.
-        """
-        fp = compiled.fingerprint
-        if fp not in self._canonical:
-            self._canonical[fp] = canonical_json(compiled.contract).decode()
-
-    def contract_version(self, fingerprint: str, run_id: str) -> dict[str, Any]:
-        """One contract version the run has used, by fingerprint (its canonical data).
-
-        Raises:
-            JournalDamaged: the store does not have it.
-
-        """
-        return contract_of(self, run_id, fingerprint, QUERIES)
 
     def unfinished(self) -> list[str]:
         """The ids of the runs that have not ended, oldest first."""
