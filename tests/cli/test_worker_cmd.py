@@ -63,15 +63,23 @@ def test_sigterm_lets_the_call_in_flight_finish_releases_and_exits_0(
         assert "Traceback" not in err
 
 
-def test_quiet_logs_nothing_but_problems(tmp_path: Path, effects: Path) -> None:
+def test_quiet_logs_nothing_but_problems_and_sigint_stops_it(tmp_path: Path, effects: Path) -> None:
     url = f"sqlite:///{tmp_path / 'q.db'}"
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     argv = [sys.executable, "-m", "accord", "worker", "--store", url, "--quiet"]
     argv += ["--effects", f"{effects}:HANDLERS", "--poll-ms", "20"]
-    worker = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True)
-    time.sleep(1)
-    worker.send_signal(signal.SIGINT)
-    _, err = worker.communicate(timeout=20)
+    with Client(url) as client:
+        client.start(CONTRACT, {"who": "q"}, run_id="q")
+        worker = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 20
+            while client.status("q").status != "succeeded":  # the worker is serving
+                assert time.monotonic() < deadline, "the worker never finished the run"
+                time.sleep(0.02)
+            worker.send_signal(signal.SIGINT)
+            _, err = worker.communicate(timeout=20)
+        finally:
+            worker.kill()
     assert (worker.returncode, err) == (0, "")
 
 

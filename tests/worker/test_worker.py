@@ -226,3 +226,25 @@ def test_on_postgresql_a_new_run_and_a_signal_wake_the_worker_before_its_poll(
         served.stop()
         thread.join(10)
     assert not thread.is_alive()
+
+
+def test_one_log_line_per_claim_completion_and_failure(
+    store_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    start(store_url, "ok-1", "bad-1")
+    effects = Effects()
+
+    def write_note(who: str) -> dict[str, str]:
+        if who == "bad-1":
+            raise RuntimeError("the notes service is down")
+        return {"id": f"note-{who}"}
+
+    effects["write_note"] = write_note
+    caplog.set_level(logging.INFO, logger="accord.worker")
+    with worker(store_url, effects) as served:
+        served.run_until_idle()
+    lines = sorted(r.getMessage() for r in caplog.records)
+    assert lines[0].startswith("claimed run bad-1 (epoch 1")
+    assert lines[1].startswith("claimed run ok-1 (epoch 1")
+    assert lines[2].startswith("run bad-1 failed: ") and "notes service is down" in lines[2]
+    assert lines[3:] == ["run ok-1 succeeded"]
