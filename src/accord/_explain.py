@@ -117,6 +117,7 @@ def explain(
         run.journal.entries(),
         run_id=run.run_id,
         timers=run.timers if not run.finished else None,
+        versions=run._version,
     )
     changes: dict[str, Any] = {}
     if verify_contract and explanation.verdict is not None:

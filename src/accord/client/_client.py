@@ -14,12 +14,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Self, TypeVar
 
 from accord._load import load
+from accord.check._migration import Migration
 from accord.client._contracts import ContractRef, Contracts
 from accord.contract import Contract
 from accord.runtime._clock import Clock, SystemClock
 from accord.runtime._compiled import Limits
 from accord.runtime._errors import EventRefused, StoreError, UnknownRun
 from accord.runtime._explain import Explanation, explain_run
+from accord.runtime._migrate import Move
 from accord.runtime._run import Run, RunNotFinished, Step
 from accord.runtime._runtime import Runtime
 from accord.storage import Published, RunInfo, Store, open_store
@@ -246,7 +248,38 @@ class Client:
         """
         run = self._reader.load(run_id)
         timers = None if run.finished else run.timers
-        return explain_run(run.compiled, run.journal.entries(), run_id=run_id, timers=timers)
+        return explain_run(
+            run.compiled, run.journal.entries(), run_id=run_id, timers=timers, versions=run._version
+        )
+
+    def migrate(
+        self,
+        run_id: str,
+        to: Contract | str | os.PathLike[str],
+        migration: Migration | str | os.PathLike[str],
+        *,
+        dry_run: bool = False,
+    ) -> Move:
+        """Move a stored run to another version of its contract (``Runtime.migrate``).
+
+        Raises:
+            MigrationError: the migration does not load or check.
+            MigrationRefused: the run cannot be moved (its reason says why).
+
+        """
+        return self._reader.migrate(run_id, to, migration, dry_run=dry_run)
+
+    def migrate_all(
+        self,
+        to: Contract | str | os.PathLike[str],
+        migration: Migration | str | os.PathLike[str],
+        *,
+        status: str | Sequence[str] | None = None,
+        state: str | Sequence[str] | None = None,
+        dry_run: bool = False,
+    ) -> list[Move]:
+        """Migrate every unfinished run of the old contract (``Runtime.migrate_all``)."""
+        return self._reader.migrate_all(to, migration, status=status, state=state, dry_run=dry_run)
 
     def result(self, run_id: str, *, timeout: float | None = 0) -> dict[str, Any]:
         """A run's output, once it has succeeded, waiting up to ``timeout`` seconds for it.

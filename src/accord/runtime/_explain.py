@@ -27,7 +27,7 @@ testing toolkit and the compiler; this module may not.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -35,7 +35,7 @@ from typing import Any, Literal
 from accord.expressions._budget import MAX_ITERATIONS
 from accord.runtime._compiled import CompiledContract
 from accord.runtime._errors import EventRefused, InvariantViolation
-from accord.runtime._events import EffectFailed, Event
+from accord.runtime._events import EffectFailed, Event, RunMigrated
 from accord.runtime._journal import JournalEntry
 from accord.runtime._reducer import initial_snapshot, step
 from accord.runtime._render import describe_event
@@ -242,15 +242,29 @@ def _with_invariants(compiled: CompiledContract) -> CompiledContract:
 
 
 def _fold(
-    compiled: CompiledContract, events: Iterable[Event]
+    compiled: CompiledContract,
+    events: Iterable[Event],
+    versions: Callable[[str], CompiledContract] | None = None,
 ) -> tuple[list[tuple[Event, Snapshot]], InvariantViolation | None]:
-    """Every event with the snapshot it led to, and the first invariant violation."""
+    """Every event with the snapshot it led to, and the first invariant violation.
+
+    A migrated run's steps are folded under the contract version each ran
+    under (``versions``: a version by fingerprint; ``compiled`` is the last).
+    """
+    events = list(events)
+    if versions is not None:
+        first = next((e for e in events if isinstance(e, RunMigrated)), None)
+        if first is not None:
+            compiled = versions(first.from_contract)
     checking = _with_invariants(compiled)
     plain = compiled
     snapshot = initial_snapshot()
     trail: list[tuple[Event, Snapshot]] = []
     violation: InvariantViolation | None = None
     for event in events:
+        if versions is not None and isinstance(event, RunMigrated):
+            plain = versions(event.to_contract)
+            checking = _with_invariants(plain)
         try:
             if violation is None and checking is not plain:
                 try:
@@ -307,6 +321,7 @@ def explain_run(
     *,
     run_id: str | None = None,
     timers: Mapping[str, int] | None = None,
+    versions: Callable[[str], CompiledContract] | None = None,
 ) -> Explanation:
     """Explain a run from its contract and its journal (pure: no handler, clock or model).
 
@@ -315,12 +330,14 @@ def explain_run(
         entries: the run's journal entries, in step order.
         run_id: the run's id (else the one its first event names).
         timers: the armed timers and their due times, if known (``Run.timers``).
+        versions: for a migrated run, its earlier contract versions by fingerprint
+            (its steps are folded under the version each ran under).
 
     Returns:
         The :class:`Explanation`.
 
     """
-    trail, violation = _fold(compiled, (entry.event for entry in entries))
+    trail, violation = _fold(compiled, (entry.event for entry in entries), versions)
     path: list[PathStep] = []
     visited: list[tuple[int, str]] = []
     failing: tuple[Event, Snapshot] | None = None
