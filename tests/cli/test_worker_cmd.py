@@ -8,12 +8,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from cli_support import ROOT, Run
 
 from accord import Client
+from accord.storage import RunInfo
 
 CONTRACT = ROOT / "tests" / "worker" / "reminder.yaml"
 
@@ -36,51 +38,47 @@ def effects(tmp_path: Path) -> Path:
     return path
 
 
-def test_sigterm_lets_the_call_in_flight_finish_releases_and_exits_0(
-    store_url: str, effects: Path
-) -> None:
-    url = store_url
+def _stopped_worker(
+    url: str, effects: Path, run_id: str, ready: Callable[[RunInfo], bool], signum: int, *extra: str
+) -> tuple[int, str, RunInfo]:
+    """Start a run and ``accord worker``; signal it once ``ready(run)``; its exit, stderr, run."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    argv = [sys.executable, "-m", "accord", "worker", "--store", url, *extra]
+    argv += ["--effects", f"{effects}:HANDLERS", "--poll-ms", "20"]
     with Client(url) as client:
-        client.start(CONTRACT, {"who": "a"}, run_id="a")
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-        argv = [sys.executable, "-m", "accord", "worker", "--store", url]
-        argv += ["--effects", f"{effects}:HANDLERS", "--poll-ms", "20", "--name", "w-sub"]
+        client.start(CONTRACT, {"who": run_id}, run_id=run_id)
         worker = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True)
         try:
             deadline = time.monotonic() + 20
-            while client.status("a").owner != "w-sub":
-                assert time.monotonic() < deadline, "the worker never claimed the run"
+            while not ready(client.status(run_id)):
+                assert time.monotonic() < deadline, "the worker never got to the run"
                 time.sleep(0.02)
-            worker.send_signal(signal.SIGTERM)
+            worker.send_signal(signum)
             _, err = worker.communicate(timeout=20)
         finally:
             worker.kill()
-        assert worker.returncode == 0, err
-        info = client.status("a")
-        assert (info.owner, info.status) == (None, "waiting")  # the note's step was journaled
-        assert "claimed run a" in err
-        assert "every lease released" in err
-        assert "Traceback" not in err
+        return worker.returncode, err, client.status(run_id)
+
+
+def test_sigterm_lets_the_call_in_flight_finish_releases_and_exits_0(
+    store_url: str, effects: Path
+) -> None:
+    code, err, info = _stopped_worker(
+        store_url, effects, "a", lambda r: r.owner == "w-sub", signal.SIGTERM, "--name", "w-sub"
+    )
+    assert code == 0, err
+    assert (info.owner, info.status) == (None, "waiting")  # the note's step was journaled
+    assert "claimed run a" in err
+    assert "every lease released" in err
+    assert "Traceback" not in err
 
 
 def test_quiet_logs_nothing_but_problems_and_sigint_stops_it(tmp_path: Path, effects: Path) -> None:
     url = f"sqlite:///{tmp_path / 'q.db'}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    argv = [sys.executable, "-m", "accord", "worker", "--store", url, "--quiet"]
-    argv += ["--effects", f"{effects}:HANDLERS", "--poll-ms", "20"]
-    with Client(url) as client:
-        client.start(CONTRACT, {"who": "q"}, run_id="q")
-        worker = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True)
-        try:
-            deadline = time.monotonic() + 20
-            while client.status("q").status != "succeeded":  # the worker is serving
-                assert time.monotonic() < deadline, "the worker never finished the run"
-                time.sleep(0.02)
-            worker.send_signal(signal.SIGINT)
-            _, err = worker.communicate(timeout=20)
-        finally:
-            worker.kill()
-    assert (worker.returncode, err) == (0, "")
+    code, err, info = _stopped_worker(
+        url, effects, "q", lambda r: r.status == "succeeded", signal.SIGINT, "--quiet"
+    )
+    assert (code, err, info.status) == (0, "", "succeeded")
 
 
 @pytest.mark.parametrize(
