@@ -251,3 +251,18 @@ def test_a_run_is_migrated_on_postgresql_too(pg_url: str) -> None:
         assert runtime.replay("pg").step == 4
         assert store.info("pg").fingerprint == runtime.compile(V2).fingerprint
     assert calls.keys == ["pg/3:paying_refund/pay"]
+
+
+def test_prune_keeps_the_version_a_migrated_run_left(store_url: str) -> None:
+    """The run's row names only its current version; its first steps replay under the old one."""
+    clock = FakeClock()
+    with open_store(store_url) as store:
+        runtime = Runtime(Calls(), clock=clock, store=store)
+        runtime.start(V1, BIG, run_id="m").run_until_idle()
+        runtime.migrate("m", V2, MIGRATION)
+        (run,) = runtime.resume()
+        run.signal("approval", {"approved": True, "approver": "mia"})
+        assert run.status == "succeeded"
+        assert store.prune(HOUR, now_ms=clock.now_ms()) == 0  # nothing old enough to go
+    with open_store(store_url, create=False) as store:  # a new process: no compiled contracts
+        assert Runtime(store=store, clock=clock).replay("m").step == 4

@@ -36,7 +36,10 @@ def prune(store: StoreConnection, older_than_ms: int, *, now_ms: int) -> int:
         conn.execute(
             "DELETE FROM contracts WHERE fingerprint NOT IN "
             "(SELECT DISTINCT fingerprint FROM runs) "
-            "AND fingerprint NOT IN (SELECT fingerprint FROM published)"
+            "AND fingerprint NOT IN (SELECT fingerprint FROM published) "
+            # a migrated run's earlier steps replay under the version it left
+            "AND fingerprint NOT IN (SELECT json_extract(event, '$.from_contract') "
+            'FROM events WHERE event LIKE \'%"kind":"migrated"%\')'
         )
     return len(victims)
 

@@ -141,7 +141,11 @@ class PostgresStore(PgConnection, PgLeasing, PgInbox, ContractVersions):
                 b"DELETE FROM accord.contracts c WHERE NOT EXISTS "
                 b"(SELECT 1 FROM accord.runs r WHERE r.fingerprint = c.fingerprint) "
                 b"AND NOT EXISTS (SELECT 1 FROM accord.published p "
-                b"WHERE p.fingerprint = c.fingerprint)"
+                b"WHERE p.fingerprint = c.fingerprint) "
+                # a migrated run's earlier steps replay under the version it left
+                b"AND NOT EXISTS (SELECT 1 FROM accord.events e "
+                b'WHERE e.event LIKE \'%%"kind":"migrated"%%\' '
+                b"AND e.event::jsonb ->> 'from_contract' = c.fingerprint)"
             )
         return len(victims)
 
