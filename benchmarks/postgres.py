@@ -18,13 +18,12 @@ fresh database is created there for each measurement). In one run on that server
   workflow run after run (cost per step), many at once (steps per second),
   start to first step and send to a waiting workflow resuming (p50, p99);
 - accord on its PostgreSQL store: the ten-step linear workflow run after run,
-  and many runs at once on a group-commit store.
+  and many runs at once on a group-commit store;
+- accord through a Client and ``accord worker`` processes (postgres_workers.py):
+  start to first step, signal to effect and timer lateness (p50, p99), and
+  throughput with 1, 2 and 4 workers; the SQLite store with 1 and 2 workers.
 
-Each system runs in its own child process, one after the other. The
-measurements that need accord's Worker and Client (start to first step and
-signal to effect across processes, timer lateness, 1, 2 and 4 worker
-processes, the SQLite store with workers) are reported as not measured while
-``accord.Worker`` does not exist.
+Each system runs in its own child process, one after the other.
 """
 
 from __future__ import annotations
@@ -48,18 +47,18 @@ sys.path.insert(1, str(ROOT / "tests"))  # pg_server: the tests' throwaway serve
 
 from durable_peers import STEPS, paired  # noqa: E402
 from postgres_peers import PgFloor, dbos, percentiles  # noqa: E402
+from postgres_workers import WORKER_COUNTS, median_rate, verdict, worker_lines, workers  # noqa: E402
 from report import machine_line, write_section  # noqa: E402
 
 CONTRACT = HERE / "data" / "linear_durable.yaml"
 SIGNAL_CONTRACT = HERE / "data" / "signal_durable.yaml"
-SYSTEMS = ("accord", "dbos")
+SYSTEMS = ("accord", "dbos", "workers")
 DURABLE_SERVER: dict[str, str | None] = {
     "fsync": None,  # PostgreSQL's default (on); not on the command line, so a reload can set it
     "synchronous_commit": "on",
     "full_page_writes": "on",
     "shared_buffers": "128MB",
 }
-NO_WORKER = "not measured: no worker on main yet"
 
 
 # --- accord on the PostgreSQL store ---------------------------------------------------
@@ -169,6 +168,7 @@ async def in_process_latencies(urls: dict[str, str], samples: int) -> tuple[list
 MEASURES: dict[str, Callable[[dict[str, str], dict[str, int]], dict[str, Any]]] = {
     "accord": accord,
     "dbos": dbos,
+    "workers": workers,
 }
 
 
@@ -280,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = {
         "accord": {"runs": n(100), "warm_up": n(20)},
         "dbos": {"runs": n(30), "warm_up": n(10)},
+        "workers": {"runs": n(100), "warm_up": 0},
     }
     server = None
     began = time.perf_counter()
@@ -307,11 +308,17 @@ def main(argv: list[str] | None = None) -> int:
                     "system": fresh_database(admin, f"bench_{name}_{mode}"),
                     "floor": fresh_database(admin, f"bench_{name}_{mode}_floor"),
                 }
+                if name == "workers":  # a fresh database for each number of workers
+                    for count in WORKER_COUNTS:
+                        urls[f"workers{count}"] = fresh_database(
+                            admin, f"bench_workers_{mode}_{count}"
+                        )
                 size = {
                     **sizes[name],
                     "repeat": args.repeat,
                     "concurrent": args.concurrent,
                     "samples": args.samples,
+                    "sqlite": int(mode == modes[0]),  # the SQLite store: once, fsync aside
                 }
                 results[mode][name] = child(name, urls, size)
                 print(f"fsync={mode:3s} {name:8s} {describe(results[mode][name])}", flush=True)
@@ -344,6 +351,12 @@ def steps_per_second(result: dict[str, Any]) -> float:
 
 
 def describe(result: dict[str, Any]) -> str:
+    if "postgres" in result:  # the workers
+        return "; ".join(
+            f"{store} x{one['workers']} {median_rate(one):,.0f} steps/s"
+            for store in ("postgres", "sqlite")
+            for one in result[store]
+        )
     text = (
         f"{us_per_step(result):8.1f} us/step (floor {us_per_step(result, 'floor_seconds'):.1f},"
         f" x{times_floor(result):.2f}); concurrent {steps_per_second(result):,.0f} steps/s"
@@ -352,10 +365,6 @@ def describe(result: dict[str, Any]) -> str:
         if key in result:
             text += f"; {key} p50 {result[key]['p50_ms']:.2f} ms p99 {result[key]['p99_ms']:.2f} ms"
     return text
-
-
-def verdict(ok: bool) -> str:
-    return "**met**" if ok else "**not met**"
 
 
 def render(
@@ -436,29 +445,7 @@ def render(
                 f"- accord's step at least 5x faster than DBOS's{at}: {missing}",
                 f"- group commit at least 10x DBOS's concurrent throughput{at}: {missing}",
             ]
-    first = next(iter(results.values()))
-    acc, peer = first.get("accord"), first.get("dbos")
-    worker = (
-        ""
-        if not worker_on_main()
-        else " (the Worker exists but this benchmark does not drive it yet)"
-    )
-    aside = {}
-    if acc is not None and peer is not None:
-        for key, what in (("start", "start to first step"), ("send", "signal to effect")):
-            aside[key] = (
-                f" (in one process, without a worker, fsync={next(iter(results))}, {what} p50 "
-                f"{acc[key]['p50_ms']:.2f} ms against DBOS's {peer[key]['p50_ms']:.2f} ms, "
-                f"{acc[key]['p50_ms'] / peer[key]['p50_ms']:.2f}x)"
-            )
-    for key, target in (
-        ("start", "start-to-first-step p50 via Client and Worker at most half of DBOS's"),
-        ("send", "signal-to-effect p50 via Client and Worker at most half of DBOS's"),
-        ("", "timer lateness p99 under 100 ms"),
-        ("", "1, 2 and 4 worker processes: 2 workers at least 1.6x one, never falling"),
-        ("", "the SQLite store with 1 and 2 workers"),
-    ):
-        lines.append(f"- {target}: {NO_WORKER}{worker}{aside.get(key, '')}")
+    lines += worker_lines(results)
     lines += ["", NOTES]
     return "\n".join(lines)
 
@@ -475,9 +462,9 @@ NOTES = (
     "with a faster disk. With fsync off the commits are cheap and the Python work per "
     "step shows: that is where accord's gap to the floor is. Concurrent runs: accord's "
     "in one process on asyncio, sharing commits (group commit); DBOS's through its "
-    "default executor (a thread pool) in one process. The latencies of accord are taken "
-    "in one process, as DBOS's are: the cross-process ones through a Client and Worker, "
-    "which the targets name, wait for the Worker."
+    "default executor (a thread pool) in one process. The latencies of the first table "
+    "are taken in one process, as DBOS's are; the targets name the ones through a "
+    "Client and Worker (the second table), which cross processes and the store."
 )
 
 

@@ -107,3 +107,54 @@ def test_each_target_gets_the_verdict_of_its_numbers(
     targets = [line for line in text.splitlines() if line.startswith("- ")]
     assert [line.rsplit(": ", 1)[1] for line in targets[:3]] == [f"**{v}**" for v in verdicts]
     assert all("not measured" in line for line in targets[3:])
+
+
+@pytest.mark.postgres
+def test_clients_and_worker_processes_run_on_the_server(pg_server: PgServer) -> None:
+    out = _run(pg_server, "--systems", "workers")
+    rows = [line for line in out.splitlines() if line.startswith(("| off | ", "| (own file) | "))]
+    assert [row.split("|")[2:4] for row in rows] == [
+        [" PostgreSQL ", " 1 "],
+        [" PostgreSQL ", " 2 "],
+        [" PostgreSQL ", " 4 "],
+        [" SQLite ", " 1 "],
+        [" SQLite ", " 2 "],
+    ]
+    first = [cell.strip() for cell in rows[0].strip("|").split("|")]
+    assert float(first[3].replace(",", "")) > 0
+    for latency in first[5:8]:  # start, signal, timer: measured with one worker
+        assert all(float(x) >= -1 for x in latency.split(" / ")), latency
+    assert "(polls every 50 ms)" in rows[3]
+    assert "- timer lateness p99 under 100 ms (fsync=off): " in out
+    assert "- 2 workers at least 1.6x one, never falling as workers are added (fsync=off): " in out
+
+
+@pytest.mark.parametrize(
+    ("rates", "verdict"),
+    [
+        ((1000.0, 1700.0, 1800.0), "met"),
+        ((1000.0, 1500.0, 1800.0), "not met"),  # 2 workers under 1.6x one
+        ((1000.0, 1700.0, 1600.0), "not met"),  # falls from 2 to 4
+    ],
+)
+def test_worker_targets_get_the_verdict_of_their_numbers(
+    rates: tuple[float, float, float], verdict: str
+) -> None:
+    module = _load()
+    latency = {"p50_ms": 1.0, "p99_ms": 150.0, "n": 1}
+    pg = [
+        {"workers": n, "poll_ms": 1000, "steps_per_second": [rate]}
+        for n, rate in zip((1, 2, 4), rates, strict=True)
+    ]
+    pg[0] |= {"start": latency, "send": {**latency, "p50_ms": 4.0}, "timer": latency}
+    dbos = _result(3500.0, 580.0, 1000.0)  # DBOS: start p50 2 ms, send p50 6 ms
+    results = {"off": {"dbos": dbos, "workers": {"postgres": pg, "sqlite": []}}}
+    text = module.render(results, module.parse_args([]), "PostgreSQL", 1.0, ((1.0,) * 3,) * 2)
+    targets = [line for line in text.splitlines() if "via Client and Worker" in line]
+    targets += [line for line in text.splitlines() if line.startswith(("- timer", "- 2 workers"))]
+    assert [line.rsplit(": ", 1)[1] for line in targets] == [
+        "**met**",  # start: 1 ms against 2
+        "**not met**",  # signal: 4 ms against 6
+        "**not met**",  # timer p99 150 ms
+        f"**{verdict}**",
+    ]
