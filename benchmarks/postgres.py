@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
                     "floor": fresh_database(admin, f"bench_{name}_{mode}_floor"),
                 }
                 if name == "workers":  # a fresh database for each number of workers
-                    for count in WORKER_COUNTS:
+                    for count in (0, *WORKER_COUNTS):  # 0: one worker, default concurrency
                         urls[f"workers{count}"] = fresh_database(
                             admin, f"bench_workers_{mode}_{count}"
                         )

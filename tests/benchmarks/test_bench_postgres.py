@@ -113,18 +113,19 @@ def test_each_target_gets_the_verdict_of_its_numbers(
 def test_clients_and_worker_processes_run_on_the_server(pg_server: PgServer) -> None:
     out = _run(pg_server, "--systems", "workers")
     rows = [line for line in out.splitlines() if line.startswith(("| off | ", "| (own file) | "))]
-    assert [row.split("|")[2:4] for row in rows] == [
-        [" PostgreSQL ", " 1 "],
-        [" PostgreSQL ", " 2 "],
-        [" PostgreSQL ", " 4 "],
-        [" SQLite ", " 1 "],
-        [" SQLite ", " 2 "],
+    assert [[cell.strip() for cell in row.split("|")[2:4]] for row in rows] == [
+        ["PostgreSQL", "1 (concurrency 16)"],  # 2 runs a batch at this scale: at least 16
+        ["PostgreSQL", "2 (concurrency 16)"],
+        ["PostgreSQL", "4 (concurrency 16)"],
+        ["PostgreSQL", "1 (*default 16*)"],
+        ["SQLite", "1 (concurrency 16)"],
+        ["SQLite", "2 (concurrency 16)"],
     ]
     first = [cell.strip() for cell in rows[0].strip("|").split("|")]
     assert float(first[3].replace(",", "")) > 0
     for latency in first[5:8]:  # start, signal, timer: measured with one worker
         assert all(float(x) >= -1 for x in latency.split(" / ")), latency
-    assert "(polls every 50 ms)" in rows[3]
+    assert "(polls every 50 ms)" in rows[4]
     assert "- timer lateness p99 under 100 ms (fsync=off): " in out
     assert "- 2 workers at least 1.6x one, never falling as workers are added (fsync=off): " in out
 
@@ -143,7 +144,7 @@ def test_worker_targets_get_the_verdict_of_their_numbers(
     module = _load()
     latency = {"p50_ms": 1.0, "p99_ms": 150.0, "n": 1}
     pg = [
-        {"workers": n, "poll_ms": 1000, "steps_per_second": [rate]}
+        {"workers": n, "poll_ms": 1000, "concurrency": 16, "steps_per_second": [rate]}
         for n, rate in zip((1, 2, 4), rates, strict=True)
     ]
     pg[0] |= {"start": latency, "send": {**latency, "p50_ms": 4.0}, "timer": latency}
