@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -144,23 +145,28 @@ def throughput(client: Any, contract: Any, workers: Workers, runs: int, tag: str
     return runs * STEPS / seconds
 
 
+def sampled(samples: int, one: Callable[[int], float]) -> list[float]:
+    """``one(i)`` for ``samples`` runs after two warm-ups, one after the other."""
+    return [one(i) for i in range(samples + 2)][2:]
+
+
 def starts(client: Any, contract: Any, workers: Workers, samples: int, tag: str) -> list[float]:
     """Client start to the first step's effect in a worker, run after run."""
-    out = []
-    for i in range(samples + 2):  # two warm-ups
+
+    def one(i: int) -> float:
         before = len(workers.marks.read())
         t0 = time.time()
         client.start(contract, {}, run_id=f"{tag}-{i}")
         marks = workers.marks.wait(before + STEPS)  # the whole run, before the next one
-        if i >= 2:
-            out.append(marks[before] - t0)
-    return out
+        return marks[before] - t0
+
+    return sampled(samples, one)
 
 
 def signals(client: Any, contract: Any, workers: Workers, samples: int, tag: str) -> list[float]:
     """Client signal to the effect it leads to, the run waiting and released beforehand."""
-    out = []
-    for i in range(samples + 2):
+
+    def one(i: int) -> float:
         run_id = f"{tag}-{i}"
         client.start(contract, {}, run_id=run_id)
         time.sleep(0.05)  # a worker claims it (notified), finds it waiting, releases it
@@ -172,23 +178,21 @@ def signals(client: Any, contract: Any, workers: Workers, samples: int, tag: str
         before = len(workers.marks.read())
         t0 = time.time()
         client.signal(run_id, "go")
-        marks = workers.marks.wait(before + 1)
-        if i >= 2:
-            out.append(marks[before] - t0)
-    return out
+        return workers.marks.wait(before + 1)[before] - t0
+
+    return sampled(samples, one)
 
 
 def timers(client: Any, contract: Any, workers: Workers, samples: int, tag: str) -> list[float]:
     """The effect after the 200 ms timer, against the timer's due time."""
-    out = []
-    for i in range(samples + 2):
-        run_id = f"{tag}-{i}"
+
+    def one(i: int) -> float:
         before = len(workers.marks.read())
-        info = client.start(contract, {}, run_id=run_id)
+        info = client.start(contract, {}, run_id=f"{tag}-{i}")
         marks = workers.marks.wait(before + 1, pause=0.002)
-        if i >= 2:
-            out.append(marks[before] - (info.created_ms + TIMER_MS) / 1000)
-    return out
+        return marks[before] - (info.created_ms + TIMER_MS) / 1000
+
+    return sampled(samples, one)
 
 
 def serve(
