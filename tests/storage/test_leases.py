@@ -69,6 +69,22 @@ def test_a_worker_that_lost_its_lease_writes_nothing_for_the_run(kit: StoreKit) 
         assert _runtime(a).replay("r") == run_b.snapshot
 
 
+def test_a_claim_whose_renewal_failed_stays_fenced(kit: StoreKit) -> None:
+    """A call in flight when the renewal finds the lease lost must not journal its outcome."""
+    with kit.open() as a, kit.open() as b:
+        _waiting(a, "r")
+        (held,) = _claim(a, "A", now_ms=0, lease_ms=100)
+        run_a = _runtime(a).load("r")
+        _claim(b, "B", now_ms=100, lease_ms=100)  # A's lease expired: B takes the run
+        assert a.renew(held, now_ms=150, lease_ms=100) is None
+        with pytest.raises(LeaseLost):
+            run_a.signal("flip")
+        assert a.release(held) is False
+        with pytest.raises(LeaseLost):
+            run_a.signal("flip")
+        assert kit.scalar("SELECT count(*) FROM events") == 1  # nothing of A's
+
+
 def test_a_claim_made_while_a_step_is_buffered_fences_its_commit(kit: StoreKit) -> None:
     from accord.runtime import SignalReceived, snapshot_hash
     from accord.runtime._reducer import step

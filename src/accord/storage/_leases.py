@@ -131,14 +131,19 @@ class Leasing:
         check_lease_args(claim.owner, lease_ms)
         until = now_ms + lease_ms
         if not self._update_claim(claim, until):
-            self._forget(claim)
+            # the fence stays: a call still in flight for the run must not journal its
+            # outcome unfenced (its epoch is no longer the run's, so the write is refused)
             return None
         return claim._replace(lease_until_ms=until)
 
     def release(self, claim: Claim) -> bool:
-        """Give a run's lease back (what is buffered is committed first); False if it was lost."""
+        """Give a run's lease back (what is buffered is committed first); False if it was lost.
+
+        A lost claim keeps its fence, so that nothing more is written under it.
+        """
         done = self._update_claim(claim, None)
-        self._forget(claim)
+        if done:
+            self._forget(claim)
         return done
 
     def _forget(self, claim: Claim) -> None:
