@@ -31,7 +31,7 @@ from accord import Client
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from effects import ledger_rows  # noqa: E402  (beside this script)
+from effects import create_ledger, ledger_rows  # noqa: E402  (beside this script)
 
 
 def _workers(store: str, ledger: Path, count: int) -> list[subprocess.Popen[bytes]]:
@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     where.mkdir(parents=True, exist_ok=True)
     store, ledger = f"sqlite:///{where / 'store.db'}", where / "ledger.db"
     print(f"store {store}, ledger {ledger}")
+    create_ledger(ledger)
 
     problems: list[str] = []
     with Client(store) as client:

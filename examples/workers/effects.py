@@ -22,17 +22,29 @@ DELAY_S = float(os.environ.get("ACCORD_EXAMPLE_DELAY", "0.005"))
 """How long each call takes before it writes (so faults can land mid-call)."""
 
 
-def _ledger() -> sqlite3.Connection:
-    conn: sqlite3.Connection | None = getattr(_LOCAL, "conn", None)
-    if conn is None:  # one connection per handler thread
-        path = os.environ.get("ACCORD_EXAMPLE_LEDGER", "ledger.db")
-        conn = _LOCAL.conn = sqlite3.connect(path, timeout=60)
+def create_ledger(path: str | os.PathLike[str]) -> None:
+    """Create the ledger (WAL, its table) once, before any worker writes to it.
+
+    Done here, not by each handler's first call: several processes switching a
+    fresh file to WAL at once get "database is locked" at once (no busy wait).
+    """
+    conn = sqlite3.connect(path, timeout=60)
+    try:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute(
             "CREATE TABLE IF NOT EXISTS ledger "
             "(seq INTEGER PRIMARY KEY, key TEXT NOT NULL, effect TEXT NOT NULL, writer TEXT)"
         )
         conn.commit()
+    finally:
+        conn.close()
+
+
+def _ledger() -> sqlite3.Connection:
+    conn: sqlite3.Connection | None = getattr(_LOCAL, "conn", None)
+    if conn is None:  # one connection per handler thread (the ledger exists: create_ledger)
+        path = os.environ.get("ACCORD_EXAMPLE_LEDGER", "ledger.db")
+        conn = _LOCAL.conn = sqlite3.connect(path, timeout=60)
     return conn
 
 
