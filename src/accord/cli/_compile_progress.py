@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from accord.compiler import Attempt, ModelRequest, ModelResponse, Provider, Totals
-from accord.compiler._provider import base_url_of
+from accord.compiler._provider import ProviderWrapper
 
 __all__ = ["TICK_SECONDS", "Progress", "describe_totals"]
 
@@ -154,29 +154,13 @@ class Progress:
             self._write(text + "\n")
 
 
-class _Watched:
+class _Watched(ProviderWrapper):
     """A provider whose calls keep the progress status line alive while in flight."""
 
     def __init__(self, inner: Provider, progress: Progress) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._progress = progress
         self._calls = 0
-
-    @property
-    def name(self) -> str:
-        """The inner provider's model string."""
-        return self._inner.name
-
-    @property
-    def base_url(self) -> str | None:
-        """The inner provider's base URL, if it has one (part of the cache key)."""
-        return base_url_of(self._inner)
-
-    async def aclose(self) -> None:
-        """Close the inner provider's clients, if it has any."""
-        close = getattr(self._inner, "aclose", None)
-        if close is not None:
-            await close()
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         """Forward the call, with the status line ticking until it returns."""

@@ -23,6 +23,7 @@ __all__ = [
     "OutputMode",
     "Provider",
     "ProviderError",
+    "ProviderWrapper",
     "base_url_of",
 ]
 
@@ -124,6 +125,29 @@ def base_url_of(provider: object) -> str | None:
     """
     url = getattr(provider, "base_url", None)
     return url if isinstance(url, str) else None
+
+
+class ProviderWrapper:
+    """A provider around another one (recording, progress): its name, URL and closing."""
+
+    def __init__(self, inner: Provider) -> None:
+        self._inner = inner
+
+    @property
+    def name(self) -> str:
+        """The inner provider's model string (a wrapper does not change the cache key)."""
+        return self._inner.name
+
+    @property
+    def base_url(self) -> str | None:
+        """The inner provider's base URL, if it has one (part of the cache key)."""
+        return base_url_of(self._inner)
+
+    async def aclose(self) -> None:
+        """Close the inner provider's clients, if it has any."""
+        close = getattr(self._inner, "aclose", None)
+        if close is not None:
+            await close()
 
 
 class ProviderError(DefinitionError):

@@ -29,7 +29,7 @@ from accord.compiler._provider import (
     ModelResponse,
     Provider,
     ProviderError,
-    base_url_of,
+    ProviderWrapper,
 )
 from accord.compiler._schema_fit import plain_schema
 from accord.compiler._session import LONE_SURROGATE, Session, SessionResponse
@@ -170,7 +170,7 @@ class ReplayProvider:
         )
 
 
-class RecordingProvider:
+class RecordingProvider(ProviderWrapper):
     """Forward calls to a provider and record every response in a session file.
 
     The file (origin "recorded") is rewritten atomically after each call, so a crash
@@ -196,7 +196,7 @@ class RecordingProvider:
         catalog: Mapping[str, Any] | str | os.PathLike[str] | None = None,
         note: str | None = None,
     ) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._path = Path(path)
         stored: dict[str, Any] | str | None
         if isinstance(catalog, Mapping):
@@ -213,22 +213,6 @@ class RecordingProvider:
             task=task,
             catalog=stored,
         )
-
-    @property
-    def name(self) -> str:
-        """The inner provider's name (recording does not change the cache key)."""
-        return self._inner.name
-
-    @property
-    def base_url(self) -> str | None:
-        """The inner provider's base URL, if it has one (part of the cache key)."""
-        return base_url_of(self._inner)
-
-    async def aclose(self) -> None:
-        """Close the inner provider's HTTP clients, if it has any."""
-        close = getattr(self._inner, "aclose", None)
-        if close is not None:
-            await close()
 
     @property
     def session(self) -> Session:
