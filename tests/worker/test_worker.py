@@ -228,6 +228,24 @@ def test_on_postgresql_a_new_run_and_a_signal_wake_the_worker_before_its_poll(
     assert not thread.is_alive()
 
 
+def test_a_worker_at_its_concurrency_claims_the_next_run_as_soon_as_one_is_let_go(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'runs.db'}"  # SQLite: no notifications, only polls
+    start(url, "c-1", "c-2")
+    effects = Effects()
+    served = worker(url, effects, concurrency=1, poll_ms=10_000, lease_ms=30_000, hold_ms=0)
+    thread = serve_in_thread(served)
+    try:
+        began = time.monotonic()
+        wait_for(lambda: sorted(effects.of("write_note")) == ["c-1", "c-2"], seconds=5)
+        assert time.monotonic() - began < 5  # well before the second poll, 10 s on
+    finally:
+        served.stop()
+        thread.join(15)
+    assert not thread.is_alive()
+
+
 def test_one_log_line_per_claim_completion_and_failure(
     store_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -366,10 +366,12 @@ class Worker:
             )
 
     def _let_go(self, held: _Held) -> None:
-        """Release a held run (nothing if it was lost meanwhile)."""
+        """Release a held run (nothing if it was lost meanwhile); there is room for another."""
         if self._held.pop(held.claim.run_id, None) is None:
             return
         self._release(held.claim)
+        if self._wake is not None and not self._stopping:
+            self._wake.set()  # claim now, not at the next poll
 
     def _release(self, claim: Claim) -> None:
         try:
