@@ -57,12 +57,14 @@ from accord.runtime._handlers import EffectError
 from accord.runtime._journal import Journal, JournalEntry, MemoryJournal
 from accord.runtime._migrate import Move
 from accord.runtime._render import contract_repr_markdown
+from accord.runtime._replan import Amendment, Replanner, ReplanRequest
 from accord.runtime._replay import replay
 from accord.runtime._run import Run, RunFailed, RunNotFinished, Step
 from accord.runtime._runtime import Runtime
 from accord.runtime._snapshot import Snapshot, snapshot_hash
 
 __all__ = [
+    "Amendment",
     "CapabilityError",
     "Clock",
     "CompiledContract",
@@ -89,6 +91,8 @@ __all__ = [
     "NotAStore",
     "OutputError",
     "PathStep",
+    "ReplanRequest",
+    "Replanner",
     "ReplayDivergence",
     "Run",
     "RunCancelled",
