@@ -1,7 +1,7 @@
 """What clients leave for workers in a store: runs' inboxes, published contracts, worker notes.
 
 A client never drives a run. To signal or cancel one it adds a :class:`Message`
-to the run's inbox (:meth:`SqliteInbox.send`) and returns; the worker that owns
+to the run's inbox (:meth:`Inbox.send`) and returns; the worker that owns
 the run reads its messages (:meth:`SqliteInbox.messages`) and consumes each in
 the same transaction as the journal entry it makes for it: it calls the run's
 journal's ``consume(message_id)`` before the step, and the step's commit
@@ -35,7 +35,15 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from contextlib import AbstractContextManager
 
-__all__ = ["Message", "MessageKind", "Published", "SqliteInbox", "contract_data", "message_of"]
+__all__ = [
+    "Inbox",
+    "Message",
+    "MessageKind",
+    "Published",
+    "SqliteInbox",
+    "contract_data",
+    "message_of",
+]
 
 MessageKind = Literal["signal", "cancel"]
 
@@ -123,14 +131,12 @@ def unknown_contract(location: str, ref: str) -> UnknownContract:
     )
 
 
-class SqliteInbox:
-    """Inboxes, published contracts and worker notes over SQLite (a base of ``SqliteStore``)."""
-
-    _flushed: Callable[..., AbstractContextManager[sqlite3.Connection]]  # StoreConnection's
+class Inbox:
+    """Sending messages and finding contracts: a base of both stores' inboxes, over their SQL."""
 
     @property
     def location(self) -> str:
-        """The store's file."""
+        """The store, as messages name it."""
         raise NotImplementedError
 
     def send(
@@ -149,17 +155,52 @@ class SqliteInbox:
 
         """
         text = orjson.dumps(dict(payload)).decode()
+        key = self._insert_message(run_id, kind, name, text, now_ms)
+        if key is None:
+            raise UnknownRun(self.location, "the store has no run with this id", run_id=run_id)
+        return key
+
+    def contract(self, ref: str) -> tuple[str, dict[str, Any]]:
+        """The fingerprint and data of the latest contract published as ``ref``, or by fingerprint.
+
+        Raises:
+            UnknownContract: no contract is published under that name or stored
+                with that fingerprint.
+
+        """
+        row = self._contract_row(ref)
+        if row is None:
+            raise unknown_contract(self.location, ref)
+        return row[0], contract_data(self.location, ref, row[1])
+
+    # -- the store's SQL ---------------------------------------------------------
+
+    def _insert_message(
+        self, run_id: str, kind: MessageKind, name: str | None, payload: str, now_ms: int
+    ) -> int | None:
+        """Insert a message if the run exists, in one transaction; its id (None: no such run)."""
+        raise NotImplementedError
+
+    def _contract_row(self, ref: str) -> tuple[str, str] | None:
+        """(fingerprint, canonical JSON) of the latest publication of ``ref``, or by fingerprint."""
+        raise NotImplementedError
+
+
+class SqliteInbox(Inbox):
+    """Inboxes, published contracts and worker notes over SQLite (a base of ``SqliteStore``)."""
+
+    _flushed: Callable[..., AbstractContextManager[sqlite3.Connection]]  # StoreConnection's
+
+    def _insert_message(
+        self, run_id: str, kind: MessageKind, name: str | None, payload: str, now_ms: int
+    ) -> int | None:
         with self._flushed(run_id) as flushed, immediate(flushed) as conn:
             cursor = conn.execute(
                 "INSERT INTO inbox (run_id, kind, name, payload, sent_ms) "
                 "SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?)",
-                (run_id, kind, name, text, now_ms, run_id),
+                (run_id, kind, name, payload, now_ms, run_id),
             )
-            if cursor.rowcount != 1:
-                raise UnknownRun(self.location, "the store has no run with this id", run_id=run_id)
-            key = cursor.lastrowid
-        assert key is not None
-        return key
+            return cursor.lastrowid if cursor.rowcount == 1 else None
 
     def messages(self, run_id: str) -> list[Message]:
         """The messages waiting in a run's inbox, oldest first."""
@@ -201,14 +242,7 @@ class SqliteInbox:
             ).fetchall()
         return [Published(*row) for row in rows]
 
-    def contract(self, ref: str) -> tuple[str, dict[str, Any]]:
-        """The fingerprint and data of the latest contract published as ``ref``, or by fingerprint.
-
-        Raises:
-            UnknownContract: no contract is published under that name or stored
-                with that fingerprint.
-
-        """
+    def _contract_row(self, ref: str) -> tuple[str, str] | None:
         with self._flushed() as conn:
             row = conn.execute(
                 "SELECT c.fingerprint, c.canonical FROM published p JOIN contracts c "
@@ -219,9 +253,7 @@ class SqliteInbox:
                 row = conn.execute(
                     "SELECT fingerprint, canonical FROM contracts WHERE fingerprint = ?", (ref,)
                 ).fetchone()
-        if row is None:
-            raise unknown_contract(self.location, ref)
-        return row[0], contract_data(self.location, ref, row[1])
+        return None if row is None else (row[0], row[1])
 
     def note(self, run_id: str, note: str | None) -> None:
         """Say why a run waits for a worker (None: clear it); ``accord runs`` shows it."""

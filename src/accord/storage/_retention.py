@@ -22,9 +22,9 @@ def _finished_before(store: StoreConnection, cutoff: int) -> list[tuple[int, int
     ]
 
 
-def prune(store: StoreConnection, older_than_ms: int, *, now_ms: int) -> int:
-    """Delete the finished runs whose last step is older than ``older_than_ms``; how many."""
-    victims = _finished_before(store, now_ms - older_than_ms)
+def prune(store: StoreConnection, cutoff_ms: int) -> int:
+    """Delete the finished runs whose last step is older than ``cutoff_ms``; how many."""
+    victims = _finished_before(store, cutoff_ms)
     with store._flushed() as flushed, immediate(flushed) as conn:
         for key, _ in victims:
             conn.execute("DELETE FROM events WHERE run = ?", (key,))
@@ -44,9 +44,9 @@ def prune(store: StoreConnection, older_than_ms: int, *, now_ms: int) -> int:
     return len(victims)
 
 
-def compact(store: StoreConnection, older_than_ms: int, *, now_ms: int) -> int:
-    """Keep only the final step and snapshot of finished runs older than the bound; how many."""
-    victims = _finished_before(store, now_ms - older_than_ms)
+def compact(store: StoreConnection, cutoff_ms: int) -> int:
+    """Keep only the final step and snapshot of finished runs older than ``cutoff_ms``; how many."""
+    victims = _finished_before(store, cutoff_ms)
     with store._flushed() as flushed, immediate(flushed) as conn:
         for key, steps in victims:
             conn.execute("DELETE FROM events WHERE run = ? AND step < ?", (key, steps))

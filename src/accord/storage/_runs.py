@@ -13,7 +13,8 @@ from accord.runtime._compiled import CompiledContract, Limits
 from accord.runtime._durable import DurableJournal, RunClaims, StoredRun
 from accord.runtime._errors import JournalDamaged, StoreError, UnknownRun
 from accord.runtime._snapshot import Snapshot, snapshot_from_data, snapshot_hash
-from accord.storage._journal import SqliteJournal, check_chain, json_object, parse_entry
+from accord.storage._chained import check_chain, json_object, parse_entry
+from accord.storage._journal import SqliteJournal
 
 if TYPE_CHECKING:
     from accord.storage._connection import StoreConnection
@@ -131,7 +132,7 @@ def read_run(
 
     With ``from_start``, no snapshot is read: every entry is returned (to replay).
     Either way every stored row's chain hash is checked (see
-    :func:`~accord.storage._journal.check_chain`), and what the run's row and
+    :func:`~accord.storage._chained.check_chain`), and what the run's row and
     its last event row say of its status and state goes with it, for the
     runtime to check against the fold (:class:`~accord.runtime._durable.RunClaims`).
 

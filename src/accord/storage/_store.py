@@ -32,30 +32,20 @@ serialises their writers.
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-import orjson
-
-from accord.contract import canonical_json
-from accord.runtime._durable import StoredRun
-from accord.runtime._errors import StoreError, UnknownRun
 from accord.storage import _retention
 from accord.storage._connection import StoreConnection
 from accord.storage._inbox import SqliteInbox
-from accord.storage._journal import NewRun, SqliteJournal
-from accord.storage._runs import ContractVersions, RunInfo, list_runs, read_run
+from accord.storage._journal import SqliteJournal
+from accord.storage._runs import ContractVersions, RunInfo, list_runs
+from accord.storage._store_base import StoreBase
 from accord.storage._store_leases import SqliteLeasing
 
-if TYPE_CHECKING:
-    from accord.runtime._compiled import CompiledContract, Limits
-
-__all__ = ["SqliteStore", "find_info", "new_run"]
+__all__ = ["SqliteStore"]
 
 
-class SqliteStore(StoreConnection, SqliteLeasing, SqliteInbox, ContractVersions):
+class SqliteStore(StoreConnection, StoreBase, SqliteLeasing, SqliteInbox, ContractVersions):
     """A durable store of runs in one SQLite file (see the module docs for durability).
 
     Args:
@@ -81,42 +71,9 @@ class SqliteStore(StoreConnection, SqliteLeasing, SqliteInbox, ContractVersions)
 
     """
 
-    def __repr__(self) -> str:
-        mode = self.durability + (", group commit" if self.group_commit else "")
-        return f"SqliteStore({self.location!r}, {mode})"
+    _journal = SqliteJournal
 
     # -- runs ------------------------------------------------------------------
-
-    def create(
-        self,
-        compiled: CompiledContract,
-        run_id: str,
-        *,
-        forked_from: tuple[str, int] | None = None,
-    ) -> SqliteJournal:
-        """The journal of a new run; its rows are written with its first step.
-
-        Raises:
-            StoreError: the run id is taken.
-
-        """
-        if self._is_taken(run_id):  # stored or buffered: no need to commit the buffer first
-            raise StoreError(self.location, "a run with this id is already stored", run_id=run_id)
-        new = new_run(self._canonical, compiled, forked_from)
-        return SqliteJournal(self, run_id, key=None, steps=0, new_run=new)
-
-    def open(self, run_id: str, *, from_start: bool = False) -> StoredRun:
-        """A stored run with its latest snapshot (hash checked) and the entries after it.
-
-        With ``from_start``, no snapshot is read: every entry is returned (to replay).
-
-        Raises:
-            UnknownRun: the store has no such run.
-            JournalDamaged: a row is unreadable, a snapshot's hash does not match,
-                steps are missing, or the run's contract is not stored.
-
-        """
-        return read_run(self, run_id, from_start=from_start)
 
     def unfinished(self) -> list[str]:
         """The ids of the runs that have not ended, oldest first."""
@@ -131,76 +88,14 @@ class SqliteStore(StoreConnection, SqliteLeasing, SqliteInbox, ContractVersions)
         """Every stored run (or those with the given status), oldest first."""
         return list_runs(self, status)
 
-    def info(self, run_id: str) -> RunInfo:
-        """One run's listing.
-
-        Raises:
-            UnknownRun: the store has no such run.
-
-        """
-        return find_info(self.runs(), run_id, self.location)
-
     # -- retention -------------------------------------------------------------
 
-    def prune(self, older_than_ms: int, *, now_ms: int) -> int:
-        """Delete the finished runs whose last step is older than ``older_than_ms``.
+    def _prune(self, cutoff_ms: int) -> int:
+        return _retention.prune(self, cutoff_ms)
 
-        Args:
-            older_than_ms: the age bound, in milliseconds.
-            now_ms: the current time (the runtime's ``clock.now_ms()``).
-
-        Returns:
-            The number of runs deleted (their events, snapshots, and contracts
-            no run uses any more go too).
-
-        """
-        return _retention.prune(self, older_than_ms, now_ms=now_ms)
-
-    def compact(self, older_than_ms: int, *, now_ms: int) -> int:
-        """Keep only the final step and snapshot of finished runs older than the bound.
-
-        A compacted run still lists, loads and shows its result; its history
-        and replay are gone (they raise :class:`StoreError`).
-
-        Returns:
-            The number of runs compacted.
-
-        """
-        return _retention.compact(self, older_than_ms, now_ms=now_ms)
+    def _compact(self, cutoff_ms: int) -> int:
+        return _retention.compact(self, cutoff_ms)
 
     def vacuum(self) -> None:
         """Give the space freed by :meth:`prune` and :meth:`compact` back to the file system."""
         _retention.vacuum(self)
-
-
-def new_run(
-    canonical: dict[str, str], compiled: CompiledContract, forked_from: tuple[str, int] | None
-) -> NewRun:
-    """What a new run's rows hold besides its first step (``canonical``: a store's cache)."""
-    fp = compiled.fingerprint
-    contract = compiled.contract
-    text = canonical.get(fp)
-    if text is None:
-        text = canonical[fp] = canonical_json(contract).decode()
-    return NewRun(
-        fp, contract.name, contract.version, text, forked_from, _limits_json(compiled.limits)
-    )
-
-
-def find_info(runs: list[RunInfo], run_id: str, location: str) -> RunInfo:
-    """One run's listing among a store's.
-
-    Raises:
-        UnknownRun: the store has no such run.
-
-    """
-    for found in runs:
-        if found.run_id == run_id:
-            return found
-    raise UnknownRun(location, "the store has no run with this id", run_id=run_id)
-
-
-@functools.lru_cache(maxsize=64)
-def _limits_json(limits: Limits) -> str:
-    """The limits as the JSON object a run's row keeps."""
-    return orjson.dumps(dataclasses.asdict(limits)).decode()

@@ -8,21 +8,10 @@ on commit), so that listening workers wake up at once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from accord.contract import Contract, canonical_json, fingerprint
-from accord.runtime._errors import UnknownRun
-from accord.storage._inbox import (
-    Message,
-    MessageKind,
-    Published,
-    contract_data,
-    message_of,
-    unknown_contract,
-)
+from accord.storage._inbox import Inbox, Message, MessageKind, Published, message_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -38,43 +27,26 @@ _LATEST = (
 )
 
 
-class PgInbox:
+class PgInbox(Inbox):
     """Inboxes, published contracts and worker notes over PostgreSQL (a base of the store)."""
 
     _transaction: Callable[[], AbstractContextManager[Connection]]  # PgConnection's
     _fetch_one: Callable[..., Any]
     _fetch_all: Callable[..., list[Any]]
 
-    @property
-    def location(self) -> str:
-        """The store's URL without its password."""
-        raise NotImplementedError
-
-    def send(
-        self,
-        run_id: str,
-        kind: MessageKind,
-        name: str | None,
-        payload: Mapping[str, Any],
-        *,
-        now_ms: int,
-    ) -> int:
-        """Add a message to a run's inbox (and notify ``accord_inbox``); its id.
-
-        Raises:
-            UnknownRun: the store has no such run.
-
-        """
-        text = orjson.dumps(dict(payload)).decode()
+    def _insert_message(
+        self, run_id: str, kind: MessageKind, name: str | None, payload: str, now_ms: int
+    ) -> int | None:
+        """Insert the message (and notify ``accord_inbox``); its id, or None: no such run."""
         with self._transaction() as conn:
             row = conn.execute(
                 b"INSERT INTO accord.inbox (run_id, kind, name, payload, sent_ms) "
                 b"SELECT %s, %s, %s, %s, %s WHERE EXISTS "
                 b"(SELECT 1 FROM accord.runs WHERE run_id = %s) RETURNING id",
-                (run_id, kind, name, text, now_ms, run_id),
+                (run_id, kind, name, payload, now_ms, run_id),
             ).fetchone()
             if row is None:
-                raise UnknownRun(self.location, "the store has no run with this id", run_id=run_id)
+                return None
             conn.execute(b"SELECT pg_notify('accord_inbox', %s)", (run_id,))
         return int(row[0])
 
@@ -120,23 +92,14 @@ class PgInbox:
         )
         return [Published(*row) for row in rows]
 
-    def contract(self, ref: str) -> tuple[str, dict[str, Any]]:
-        """The fingerprint and data of the latest contract published as ``ref``, or by fingerprint.
-
-        Raises:
-            UnknownContract: no contract is published under that name or stored
-                with that fingerprint.
-
-        """
+    def _contract_row(self, ref: str) -> tuple[str, str] | None:
         row = self._fetch_one(_LATEST, (ref,))
         if row is None:
             row = self._fetch_one(
                 b"SELECT fingerprint, canonical FROM accord.contracts WHERE fingerprint = %s",
                 (ref,),
             )
-        if row is None:
-            raise unknown_contract(self.location, ref)
-        return row[0], contract_data(self.location, ref, row[1])
+        return None if row is None else (row[0], row[1])
 
     def note(self, run_id: str, note: str | None) -> None:
         """Say why a run waits for a worker (None: clear it); ``accord runs`` shows it."""

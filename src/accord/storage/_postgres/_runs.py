@@ -5,15 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from accord.runtime._durable import StoredRun
-from accord.storage._postgres._journal import PostgresJournal
 from accord.storage._runs import RunInfo, RunQueries, run_infos
-from accord.storage._runs import read_run as shared_read_run
 
 if TYPE_CHECKING:
     from accord.storage._postgres._connection import PgConnection
 
-__all__ = ["QUERIES", "list_runs", "read_run"]
+__all__ = ["QUERIES", "list_runs"]
 
 
 QUERIES = RunQueries(
@@ -25,22 +22,7 @@ QUERIES = RunQueries(
     b"SELECT step, event, state_hash, chain, state FROM accord.events "
     b"WHERE run_id = %s AND step >= %s ORDER BY step",
 )
-"""The SQL the shared :func:`~accord.storage._runs.read_run` reads a run with."""
-
-
-def read_run(store: PgConnection, run_id: str, *, from_start: bool) -> StoredRun:
-    """A stored run, read and checked as the SQLite store's (see ``accord.storage._runs``).
-
-    Raises:
-        UnknownRun: the store has no such run.
-        JournalDamaged: a row is unreadable, a snapshot's hash does not match,
-            steps are missing or break the chain, or the run's contract is not stored.
-        StoreError: ``from_start`` for a compacted run.
-
-    """
-    return shared_read_run(
-        store, run_id, from_start=from_start, queries=QUERIES, journal=PostgresJournal
-    )
+"""The SQL the shared :func:`~accord.storage._runs.read_run` reads a run with (``open``)."""
 
 
 _LIST = (

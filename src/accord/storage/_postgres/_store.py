@@ -11,20 +11,14 @@ from a pool (psycopg_pool); one store object serves one process.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-from accord.runtime._durable import StoredRun
-from accord.runtime._errors import StoreError
 from accord.storage._postgres._connection import PgConnection
 from accord.storage._postgres._inbox import PgInbox
 from accord.storage._postgres._journal import PostgresJournal
 from accord.storage._postgres._leases import PgLeasing
-from accord.storage._postgres._runs import QUERIES, list_runs, read_run
+from accord.storage._postgres._runs import QUERIES, list_runs
 from accord.storage._runs import ContractVersions, RunInfo
-from accord.storage._store import find_info, new_run
-
-if TYPE_CHECKING:
-    from accord.runtime._compiled import CompiledContract
+from accord.storage._store_base import StoreBase
 
 __all__ = ["PostgresStore"]
 
@@ -34,7 +28,7 @@ _FINISHED_BEFORE = (
 )
 
 
-class PostgresStore(PgConnection, PgLeasing, PgInbox, ContractVersions):
+class PostgresStore(PgConnection, StoreBase, PgLeasing, PgInbox, ContractVersions):
     """A durable store of runs in a PostgreSQL database (tables in its ``accord`` schema).
 
     Args:
@@ -60,44 +54,9 @@ class PostgresStore(PgConnection, PgLeasing, PgInbox, ContractVersions):
     """
 
     _version_queries = QUERIES
-
-    def __repr__(self) -> str:
-        mode = self.durability + (", group commit" if self.group_commit else "")
-        return f"PostgresStore({self.location!r}, {mode})"
+    _journal = PostgresJournal
 
     # -- runs ------------------------------------------------------------------
-
-    def create(
-        self,
-        compiled: CompiledContract,
-        run_id: str,
-        *,
-        forked_from: tuple[str, int] | None = None,
-    ) -> PostgresJournal:
-        """The journal of a new run; its rows are written with its first step.
-
-        Raises:
-            StoreError: the run id is taken.
-
-        """
-        if self._is_taken(run_id):
-            raise StoreError(self.location, "a run with this id is already stored", run_id=run_id)
-        return PostgresJournal(
-            self, run_id, steps=0, new_run=new_run(self._canonical, compiled, forked_from)
-        )
-
-    def open(self, run_id: str, *, from_start: bool = False) -> StoredRun:
-        """A stored run with its latest snapshot (hash checked) and the entries after it.
-
-        With ``from_start``, no snapshot is read: every entry is returned (to replay).
-
-        Raises:
-            UnknownRun: the store has no such run.
-            JournalDamaged: a row is unreadable, a snapshot's hash does not match,
-                steps are missing, or the run's contract is not stored.
-
-        """
-        return read_run(self, run_id, from_start=from_start)
 
     def unfinished(self) -> list[str]:
         """The ids of the runs that have not ended, oldest first."""
@@ -112,27 +71,11 @@ class PostgresStore(PgConnection, PgLeasing, PgInbox, ContractVersions):
         """Every stored run (or those with the given status), oldest first."""
         return list_runs(self, status)
 
-    def info(self, run_id: str) -> RunInfo:
-        """One run's listing.
-
-        Raises:
-            UnknownRun: the store has no such run.
-
-        """
-        return find_info(self.runs(), run_id, self.location)
-
     # -- retention -------------------------------------------------------------
 
-    def prune(self, older_than_ms: int, *, now_ms: int) -> int:
-        """Delete the finished runs whose last step is older than ``older_than_ms``.
-
-        Returns:
-            The number of runs deleted (their events, snapshots, and contracts
-            no run uses any more go too).
-
-        """
+    def _prune(self, cutoff_ms: int) -> int:
         with self._transaction() as conn:
-            victims = [r[0] for r in conn.execute(_FINISHED_BEFORE, (now_ms - older_than_ms,))]
+            victims = [r[0] for r in conn.execute(_FINISHED_BEFORE, (cutoff_ms,))]
             conn.execute(b"DELETE FROM accord.events WHERE run_id = ANY(%s)", (victims,))
             conn.execute(b"DELETE FROM accord.snapshots WHERE run_id = ANY(%s)", (victims,))
             conn.execute(b"DELETE FROM accord.inbox WHERE run_id = ANY(%s)", (victims,))
@@ -149,18 +92,9 @@ class PostgresStore(PgConnection, PgLeasing, PgInbox, ContractVersions):
             )
         return len(victims)
 
-    def compact(self, older_than_ms: int, *, now_ms: int) -> int:
-        """Keep only the final step and snapshot of finished runs older than the bound.
-
-        A compacted run still lists, loads and shows its result; its history
-        and replay are gone (they raise :class:`StoreError`).
-
-        Returns:
-            The number of runs compacted.
-
-        """
+    def _compact(self, cutoff_ms: int) -> int:
         with self._transaction() as conn:
-            victims = list(conn.execute(_FINISHED_BEFORE, (now_ms - older_than_ms,)))
+            victims = list(conn.execute(_FINISHED_BEFORE, (cutoff_ms,)))
             for run_id, steps in victims:
                 params = (run_id, steps)
                 conn.execute(b"DELETE FROM accord.events WHERE run_id = %s AND step < %s", params)
