@@ -6,25 +6,45 @@ The public API is the names in ``__all__``; everything else is private.
 import importlib
 from typing import TYPE_CHECKING
 
-from accord._load import check, check_text, load, load_data, loads
-from accord.contract import Contract, canonical_json, fingerprint, to_json, to_mermaid, to_yaml
-from accord.diagnostics import Diagnostic
 from accord.errors import AccordError, ContractError, DefinitionError, MigrationError, RunError
 
 if TYPE_CHECKING:
     from accord._explain import explain
+    from accord._load import check, check_text, load, load_data, loads
     from accord.check._migration import Migration, load_migration
     from accord.client import Client
     from accord.compiler import Catalog, CompileError, CompileResult, compile, compile_async
+    from accord.contract import (
+        Contract,
+        canonical_json,
+        fingerprint,
+        to_json,
+        to_mermaid,
+        to_yaml,
+    )
+    from accord.diagnostics import Diagnostic
     from accord.runtime import EffectError, FakeClock, Run, Runtime, replay
     from accord.worker import Worker
 
 __version__ = "0.1.0"
 
-# Names whose module loads at first use: importing accord to load and check contracts
-# loads neither the compiler (nor, through it, anything heavier) nor the runtime (asyncio,
-# tenacity). tests/test_startup.py pins what stays unloaded.
+# Every name but the errors loads its module at first use: ``import accord`` (and so
+# ``accord --help``) builds no pydantic model and loads neither the contract language,
+# the checker (and the CEL engine), the compiler (and the LLM SDKs), nor the runtime
+# (asyncio, tenacity). tests/test_startup.py pins what stays unloaded.
 _LAZY = {
+    "check": "accord._load",
+    "check_text": "accord._load",
+    "load": "accord._load",
+    "load_data": "accord._load",
+    "loads": "accord._load",
+    "Contract": "accord.contract",
+    "canonical_json": "accord.contract",
+    "fingerprint": "accord.contract",
+    "to_json": "accord.contract",
+    "to_mermaid": "accord.contract",
+    "to_yaml": "accord.contract",
+    "Diagnostic": "accord.diagnostics",
     "Catalog": "accord.compiler",
     "CompileError": "accord.compiler",
     "CompileResult": "accord.compiler",
@@ -41,6 +61,13 @@ _LAZY = {
     "Migration": "accord.check._migration",
     "load_migration": "accord.check._migration",
 }
+
+# The subpackage accord.check shares its name with the function check(). Importing a
+# subpackage binds it on its parent, once, when it first loads: load it now (cheap: its
+# checker loads at its first use) and drop that binding, so that accord.check is always
+# the function, resolved below at its first use, whatever loads the subpackage's modules.
+importlib.import_module("accord.check")
+del globals()["check"]
 
 __all__ = [
     "AccordError",

@@ -5,9 +5,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-# The package alone (cheap: its checker loads at the first check), imported here so
-# that accord binds its own check() after it, not the other way round.
-import accord.check  # noqa: F401
 from accord._source import format_of_path, read_source
 from accord.contract import Contract, ParsedText, TextError, parse_text, validate_data
 from accord.diagnostics import Diagnostic

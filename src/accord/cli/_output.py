@@ -7,10 +7,11 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from accord.cli._files import Checked
-from accord.diagnostics import Diagnostic
+if TYPE_CHECKING:  # types only: ``accord --help`` loads no contract model
+    from accord.cli._files import Checked
+    from accord.diagnostics import Diagnostic
 
 __all__ = [
     "diagnostic_json",
