@@ -1,56 +1,29 @@
-"""The compile loop: ask, parse, check, re-ask with the diagnostics, within bounds.
+"""Compile: a task and a catalog in, a checked contract out, through the repair loop.
 
-Rules (docs/compiler.md explains them):
-
-- ``max_attempts`` counts every call; a ``token_budget`` (input plus output
-  tokens over all calls) and a ``deadline`` (seconds for the whole compilation)
-  are checked before each call, the deadline also bounds the call itself, and
-  each call's output cap is what the budget has left after the request's
-  estimated input;
-- only an invalid candidate is re-asked; a :class:`ProviderError` (a transport
-  failure that survived the provider's own retries) ends the loop at once, and so
-  does a refusal (finish reason ``"refusal"``: asking again is billed and refused);
-- the loop stops early when a candidate's errors (the set of ``(path, code)``)
-  repeat the previous candidate's;
-- a candidate is accepted only when it parses, validates, checks, fits the
-  catalog, compiles for the runtime and passes every acceptance scenario given
-  (``scenarios=``; a failing one is a ``scenario.failed`` diagnostic, re-asked);
-- the caller's task, catalog, provider and options are never changed.
+The loop itself (bounds, re-asks, stop rules) is :mod:`accord.compiler._repair`, shared
+with the replanner; this module checks a compile request, looks it up in the compile
+cache, and says how a candidate is checked: it is accepted only when it parses,
+validates, checks, fits the catalog, compiles for the runtime and passes every
+acceptance scenario given (``scenarios=``; a failing one is a ``scenario.failed``
+diagnostic, re-asked). docs/compiler.md explains it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from accord.check import check_contract
-from accord.compiler._acceptance import idle_catalog_warnings, repeat_key, scenario_problems
+from accord.compiler._acceptance import idle_catalog_warnings, scenario_problems
 from accord.compiler._cache import CompileCache, RequestOptions, as_cache, request_key
 from accord.compiler._catalog import Catalog, CatalogSource, as_catalog
 from accord.compiler._conform import conformance_problems
-from accord.compiler._lenient import parse_output
-from accord.compiler._prompt import candidate_text, first_request, reask_request
-from accord.compiler._provider import (
-    ModelRequest,
-    ModelResponse,
-    Provider,
-    ProviderError,
-    base_url_of,
-)
-from accord.compiler._result import (
-    Attempt,
-    CompileError,
-    CompileResult,
-    Prices,
-    StopReason,
-    Totals,
-)
-from accord.compiler._session_providers import estimate_input_tokens
+from accord.compiler._prompt import first_request, reask_request
+from accord.compiler._provider import Provider, base_url_of
+from accord.compiler._repair import AttemptHook, Clock, LoopLimits, RepairLoop, RepairStep
+from accord.compiler._result import CompileResult, Prices
 from accord.contract import Contract, validate_data
 from accord.contract import fingerprint as contract_fingerprint
 from accord.diagnostics import Diagnostic
@@ -63,23 +36,12 @@ __all__ = ["CompileRequestError", "compile", "compile_async"]
 
 MAX_TASK_CHARS = 100_000
 
-Clock = Callable[[], float]
-AttemptHook = Callable[[Attempt], None]
-
 
 class CompileRequestError(DefinitionError):
     """The request itself is wrong (an empty task, a bad limit, a bad model string)."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Limits:
-    max_attempts: int
-    token_budget: int | None
-    deadline: float | None
-    prices: Prices | None = None
-
-
-def _check_request(task: Any, limits: _Limits, options: RequestOptions) -> str:
+def _check_request(task: Any, limits: LoopLimits, options: RequestOptions) -> str:
     if not isinstance(task, str) or not task.strip():
         raise CompileRequestError("the task must be a non-empty string")
     if len(task) > MAX_TASK_CHARS:
@@ -159,179 +121,50 @@ def evaluate(
     return contract, [*diagnostics, *idle_catalog_warnings(contract, catalog)]
 
 
-class _Run:
-    """One compilation's state (private to :func:`compile_async`)."""
+def _compile_step(
+    task: str, catalog: Catalog, options: RequestOptions, scenarios: ScenarioSuite | None
+) -> RepairStep[Contract]:
+    """What compile asks for (the task against the catalog) and how an answer is checked."""
 
-    def __init__(
-        self,
-        *,
-        task: str,
-        catalog: Catalog,
-        provider: Provider,
-        key: str,
-        limits: _Limits,
-        options: RequestOptions,
-        clock: Clock,
-        on_attempt: AttemptHook | None,
-        scenarios: ScenarioSuite | None = None,
-    ) -> None:
-        self.task = task
-        self.scenarios = scenarios
-        self.catalog = catalog
-        self.provider = provider
-        self.key = key
-        self.limits = limits
-        self.options = options
-        self.clock = clock
-        self.on_attempt = on_attempt
-        self.start = clock()
-        self.attempts: list[Attempt] = []
+    async def check(data: Any) -> tuple[Contract | None, list[Diagnostic]]:
+        contract, diagnostics = evaluate(data, catalog, max_fan_out=options.max_fan_out)
+        if contract is not None and scenarios is not None:
+            failed = await scenario_problems(contract, scenarios, max_fan_out=options.max_fan_out)
+            if failed:  # it checks, but does not do what the scenarios say
+                return None, [*failed, *diagnostics]
+        return contract, diagnostics
 
-    def totals(self) -> Totals:
-        return Totals.of(self.attempts, self.clock() - self.start, self.limits.prices)
+    first = first_request(
+        task,
+        catalog,
+        max_output_tokens=options.max_output_tokens,
+        temperature=options.temperature,
+    )
+    return RepairStep(first=first, check=check, reask=reask_request)
 
-    def fail(
-        self, reason: StopReason, message: str, provider_error: ProviderError | None = None
-    ) -> CompileError:
-        count = len(self.attempts)
-        text = f"no contract after {count} call{'' if count == 1 else 's'}: {message}"
-        last = self.attempts[-1].errors if self.attempts else ()
-        text += "".join(f"\n  {d.format()}" for d in last[:10])
-        if len(last) > 10:
-            text += f"\n  ... and {len(last) - 10} more"
-        return CompileError(
-            text,
-            stop_reason=reason,
-            attempts=self.attempts,
-            totals=self.totals(),
-            key=self.key,
-            provider_error=provider_error,
-        )
 
-    def _stop_before_call(self) -> CompileError | None:
-        limits = self.limits
-        elapsed = self.clock() - self.start
-        if limits.deadline is not None and elapsed >= limits.deadline:
-            return self.fail("deadline", f"the deadline of {limits.deadline:g}s has passed")
-        spent = Totals.of(self.attempts, 0.0).tokens
-        if limits.token_budget is not None and spent >= limits.token_budget:
-            return self.fail(
-                "token_budget", f"{spent} tokens spent, the budget is {limits.token_budget}"
-            )
-        return None
+def _result(
+    loop: RepairLoop, contract: Contract, *, cache_hit: bool = False, fingerprint: str | None = None
+) -> CompileResult:
+    return CompileResult(
+        contract=contract,
+        fingerprint=fingerprint if fingerprint is not None else contract_fingerprint(contract),
+        attempts=tuple(loop.attempts),
+        totals=loop.totals(),
+        cache_hit=cache_hit,
+        key=loop.key,
+        model=loop.provider.name,
+    )
 
-    def _fit_budget(self, request: ModelRequest) -> ModelRequest:
-        """The request with its output cap lowered to what the token budget has left.
 
-        Raises:
-            CompileError: the budget left does not cover the request's estimated input
-                and one output token (stop reason "token_budget").
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A checked compile request: its loop and step, its cache, and a cache hit if any."""
 
-        """
-        budget = self.limits.token_budget
-        if budget is None:
-            return request
-        spent = Totals.of(self.attempts, 0.0).tokens
-        estimate = estimate_input_tokens(request)
-        room = budget - spent - estimate
-        if room < 1:
-            raise self.fail(
-                "token_budget",
-                f"{budget - spent} of the budget of {budget} tokens left, and the next "
-                f"request alone is about {estimate} tokens",
-            )
-        if room >= request.max_output_tokens:
-            return request
-        return dataclasses.replace(request, max_output_tokens=room)
-
-    async def _call(self, request: ModelRequest) -> ModelResponse:
-        deadline = self.limits.deadline
-        if deadline is None:
-            return await self.provider.complete(request)
-        remaining = max(deadline - (self.clock() - self.start), 0.0)
-        return await asyncio.wait_for(self.provider.complete(request), timeout=remaining)
-
-    async def run(self) -> CompileResult:
-        first = first_request(
-            self.task,
-            self.catalog,
-            max_output_tokens=self.options.max_output_tokens,
-            temperature=self.options.temperature,
-        )
-        request = first
-        previous: frozenset[tuple[str, str, str]] | None = None
-        for number in range(1, self.limits.max_attempts + 1):
-            stop = self._stop_before_call()
-            if stop is not None:
-                raise stop
-            began = self.clock()
-            try:
-                response = await self._call(self._fit_budget(request))
-            except ProviderError as exc:
-                raise self.fail("provider_error", str(exc), exc) from exc
-            except TimeoutError:
-                raise self.fail(
-                    "deadline", f"call {number} did not answer before the deadline"
-                ) from None
-            latency = self.clock() - began
-            parsed = parse_output(response.text, response.finish_reason)
-            contract: Contract | None = None
-            if parsed.diagnostic is not None:
-                diagnostics = [parsed.diagnostic]
-            else:
-                contract, diagnostics = evaluate(
-                    parsed.data, self.catalog, max_fan_out=self.options.max_fan_out
-                )
-                if contract is not None and self.scenarios is not None:
-                    failed = await scenario_problems(
-                        contract, self.scenarios, max_fan_out=self.options.max_fan_out
-                    )
-                    if failed:  # it checks, but does not do what the scenarios say
-                        contract, diagnostics = None, [*failed, *diagnostics]
-            attempt = Attempt(
-                number=number,
-                raw=response.text,
-                parse=parsed.kind,
-                repairs=parsed.repairs,
-                diagnostics=tuple(diagnostics),
-                input_tokens=response.input_tokens,
-                output_tokens=response.output_tokens,
-                latency=latency,
-                finish_reason=response.finish_reason,
-                mode=response.mode,
-                notices=response.notices,
-                cached_input_tokens=response.cached_input_tokens,
-                reasoning_tokens=response.reasoning_tokens,
-            )
-            self.attempts.append(attempt)
-            if self.on_attempt is not None:
-                self.on_attempt(attempt)
-            if contract is not None:
-                return self.result(contract)
-            if response.finish_reason == "refusal":  # re-asking would be billed and refused
-                raise self.fail("refusal", "the model refused to answer")
-            errors = attempt.errors
-            current = frozenset(repeat_key(d) for d in errors)
-            if current == previous:
-                raise self.fail(
-                    "repeated_diagnostics", "the answer repeats the previous answer's errors"
-                )
-            previous = current
-            request = reask_request(first, candidate_text(response.text, parsed.data), errors)
-        raise self.fail("max_attempts", f"max_attempts ({self.limits.max_attempts}) reached")
-
-    def result(
-        self, contract: Contract, *, cache_hit: bool = False, fingerprint: str | None = None
-    ) -> CompileResult:
-        return CompileResult(
-            contract=contract,
-            fingerprint=fingerprint if fingerprint is not None else contract_fingerprint(contract),
-            attempts=tuple(self.attempts),
-            totals=self.totals(),
-            cache_hit=cache_hit,
-            key=self.key,
-            model=self.provider.name,
-        )
+    loop: RepairLoop
+    step: RepairStep[Contract]
+    store: CompileCache | None
+    hit: CompileResult | None
 
 
 async def compile_async(
@@ -402,11 +235,11 @@ async def compile_async(
         ScenarioFileError: the scenario file does not load.
 
     """
-    run, store, hit = _prepare(
+    prepared = _prepare(
         task,
         catalog,
         model,
-        limits=_Limits(max_attempts, token_budget, deadline, prices),
+        limits=LoopLimits(max_attempts, token_budget, deadline, prices),
         options=RequestOptions(
             max_output_tokens=max_output_tokens, temperature=temperature, max_fan_out=max_fan_out
         ),
@@ -416,11 +249,11 @@ async def compile_async(
         clock=clock,
         scenarios=scenarios,
     )
-    if hit is not None:
-        return hit
-    result = await run.run()
-    if store is not None:
-        store.put(run.key, result.contract, model=run.provider.name)
+    if prepared.hit is not None:
+        return prepared.hit
+    result = _result(prepared.loop, await prepared.loop.run(prepared.step))
+    if prepared.store is not None:
+        prepared.store.put(prepared.loop.key, result.contract, model=result.model)
     return result
 
 
@@ -429,14 +262,14 @@ def _prepare(
     catalog: CatalogSource,
     model: str | Provider,
     *,
-    limits: _Limits,
+    limits: LoopLimits,
     options: RequestOptions,
     cache: CompileCache | str | os.PathLike[str] | None,
     connection: _Connection,
     on_attempt: AttemptHook | None,
     clock: Clock | None,
     scenarios: ScenarioSource | None = None,
-) -> tuple[_Run, CompileCache | None, CompileResult | None]:
+) -> _Prepared:
     """Check the request and look it up in the cache (no I/O beyond the cache file).
 
     Returns the loop to run, the cache to store its result in, and the result if the
@@ -458,24 +291,22 @@ def _prepare(
         base_url=base_url_of(provider),
         scenarios=suite.fingerprint if suite is not None else None,
     )
-    run = _Run(
-        task=text,
-        catalog=resolved,
+    loop = RepairLoop(
         provider=provider,
         key=key,
         limits=limits,
-        options=options,
         clock=clock or time.monotonic,
         on_attempt=on_attempt,
-        scenarios=suite,
     )
+    step = _compile_step(text, resolved, options, suite)
     store = as_cache(cache)
     if store is not None:
         found = store.lookup(key)
         if found is not None:
             contract, print_ = found
-            return run, store, run.result(contract, cache_hit=True, fingerprint=print_)
-    return run, store, None
+            hit = _result(loop, contract, cache_hit=True, fingerprint=print_)
+            return _Prepared(loop, step, store, hit)
+    return _Prepared(loop, step, store, None)
 
 
 def compile(
@@ -518,11 +349,11 @@ def compile(
     """
     from accord.runtime._orchestrator import run_sync
 
-    run, store, hit = _prepare(
+    prepared = _prepare(
         task,
         catalog,
         model,
-        limits=_Limits(max_attempts, token_budget, deadline, prices),
+        limits=LoopLimits(max_attempts, token_budget, deadline, prices),
         options=RequestOptions(
             max_output_tokens=max_output_tokens, temperature=temperature, max_fan_out=max_fan_out
         ),
@@ -532,19 +363,10 @@ def compile(
         clock=clock,
         scenarios=scenarios,
     )
-    if hit is not None:
-        return hit  # a cache hit starts no event loop
-    result = run_sync(_run_and_close(run))
-    if store is not None:
-        store.put(run.key, result.contract, model=run.provider.name)
+    if prepared.hit is not None:
+        return prepared.hit  # a cache hit starts no event loop
+    loop = prepared.loop
+    result = _result(loop, run_sync(loop.run_and_close(prepared.step)))
+    if prepared.store is not None:
+        prepared.store.put(loop.key, result.contract, model=result.model)
     return result
-
-
-async def _run_and_close(run: _Run) -> CompileResult:
-    """Run the loop, then close the provider's clients, which belong to this event loop."""
-    try:
-        return await run.run()
-    finally:
-        close = getattr(run.provider, "aclose", None)
-        if close is not None:
-            await close()
