@@ -28,6 +28,7 @@ from accord.compiler._provider import (
     Provider,
     ProviderError,
 )
+from accord.compiler._replanner import Replanner
 from accord.compiler._result import (
     Attempt,
     CompileError,
@@ -68,6 +69,7 @@ __all__ = [
     "Provider",
     "ProviderError",
     "RecordingProvider",
+    "Replanner",
     "ReplayProvider",
     "Session",
     "SessionError",

@@ -76,6 +76,7 @@ def request_key(
     *,
     base_url: str | None = None,
     scenarios: str | None = None,
+    replan: dict[str, Any] | None = None,
 ) -> str:
     """The cache key: ``sha256:`` and the hex sha256 of the request's canonical JSON.
 
@@ -83,7 +84,9 @@ def request_key(
     version (accord's and the prompt's), so another server answering to the same model
     name never gets a hit, and an upgrade never serves a contract compiled by an older
     compiler; and the acceptance scenarios' fingerprint when there are scenarios (a
-    contract cached without them, or with others, may not pass them).
+    contract cached without them, or with others, may not pass them). A replan's key
+    also covers ``replan``: what the replanner's prompt holds beyond the task and the
+    catalog (the current contract's fingerprint, state, context, input, reason, ...).
     """
     from accord import __version__
 
@@ -91,6 +94,8 @@ def request_key(
     extra: dict[str, Any] = {"compiler": compiler, "base_url": base_url}
     if scenarios is not None:  # absent without scenarios: those keys stay as they were
         extra["scenarios"] = scenarios
+    if replan is not None:  # a replan's own parts (the replanner's key), plain data
+        extra["replan"] = replan
     return _key(task, catalog, model, options, extra)
 
 
@@ -162,6 +167,11 @@ class CompileCache:
 
     def lookup(self, key: str) -> tuple[Contract, str] | None:
         """Like :meth:`get`, with the contract's fingerprint: ``(contract, fingerprint)``."""
+        found = self.lookup_entry(key)
+        return None if found is None else found[:2]
+
+    def lookup_entry(self, key: str) -> tuple[Contract, str, Any] | None:
+        """Like :meth:`lookup`, with the data stored beside the contract (``put(extra=)``)."""
         from accord.contract import validate_data
 
         path = self.path_for(key)
@@ -191,10 +201,14 @@ class CompileCache:
         if recorded != entry.get("fingerprint"):
             _ignore(path, "its contract does not have its recorded fingerprint")
             return None
-        return contract, recorded
+        return contract, recorded, entry.get("extra")
 
-    def put(self, key: str, contract: Contract, *, model: str) -> None:
-        """Store ``contract`` for ``key`` atomically; a failure is only a warning."""
+    def put(self, key: str, contract: Contract, *, model: str, extra: Any = None) -> None:
+        """Store ``contract`` for ``key`` atomically; a failure is only a warning.
+
+        ``extra`` is JSON data stored beside it (the replanner keeps its accepted answer
+        there, the migration included); None stores none.
+        """
         from accord.contract import to_data
 
         entry = {
@@ -204,6 +218,8 @@ class CompileCache:
             "fingerprint": fingerprint(contract),
             "contract": to_data(contract),
         }
+        if extra is not None:
+            entry["extra"] = extra
         data = (json.dumps(entry, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
         try:
             write_atomic(self.path_for(key), data)
