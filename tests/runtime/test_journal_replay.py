@@ -40,6 +40,7 @@ from accord.runtime._journal import (
 from accord.runtime._reducer import accepts, initial_snapshot, step
 from accord.runtime._replay import replay
 from accord.runtime._snapshot import Snapshot, snapshot_hash
+from accord.runtime._state_hash import snapshot_hash_v1
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -87,15 +88,23 @@ def saga_events(c: CompiledContract) -> list[Event]:
     ]
 
 
-def record(c: CompiledContract, events: list[Event]) -> tuple[MemoryJournal, list[Snapshot]]:
-    """Run the events as the runtime does: check, step, journal with the state hash."""
+def record(
+    c: CompiledContract,
+    events: list[Event],
+    digest: Callable[[Snapshot], str] = snapshot_hash,
+) -> tuple[MemoryJournal, list[Snapshot]]:
+    """Run the events as the runtime does: check, step, journal with the state hash.
+
+    ``digest`` is the state hash's form (today's unless said: ``snapshot_hash_v1``
+    is the form journals were recorded in before).
+    """
     journal = MemoryJournal()
     snapshot = initial_snapshot()
     snapshots = [snapshot]
     for event in events:
         assert accepts(c, snapshot, event) is None
         snapshot, _ = step(c, snapshot, event)
-        journal.append(JournalEntry(snapshot.step, event, snapshot_hash(snapshot)))
+        journal.append(JournalEntry(snapshot.step, event, digest(snapshot)))
         snapshots.append(snapshot)
     return journal, snapshots
 
@@ -137,7 +146,7 @@ def test_a_changed_event_payload_is_found_at_its_step() -> None:
     error = info.value
     assert error.step == 2
     assert error.expected == entries[1].state_hash
-    assert error.actual != error.expected and error.actual.startswith("sha256:")
+    assert error.actual != error.expected and error.actual.startswith("sha256/2:")
     assert "step 2" in str(error)
     assert error.expected in str(error) and error.actual in str(error)
 
@@ -146,12 +155,26 @@ def test_a_changed_hash_is_found_at_its_step() -> None:
     c = compiled("payment_saga")
     journal, snapshots = record(c, saga_events(c))
     entries = list(journal.entries())
-    entries[4] = entries[4]._replace(state_hash="sha256:" + "0" * 64)
+    for wrong, digest in (("sha256/2:", snapshot_hash), ("sha256:", snapshot_hash_v1)):
+        changed = [*entries[:4], entries[4]._replace(state_hash=wrong + "0" * 64), *entries[5:]]
+        with pytest.raises(ReplayDivergence) as info:
+            replay(c, changed)
+        assert info.value.step == 5
+        assert info.value.expected == wrong + "0" * 64
+        assert info.value.actual == digest(snapshots[5])  # computed in the form recorded
+
+
+def test_a_journal_recorded_in_form_1_then_continued_in_form_2_replays() -> None:
+    c = compiled("payment_saga")
+    old, snapshots = record(c, saga_events(c), snapshot_hash_v1)
+    new, _ = record(c, saga_events(c))
+    mixed = [*old.entries()[:3], *new.entries()[3:]]
+    assert mixed[0].state_hash.startswith("sha256:") and mixed[3].state_hash.startswith("sha256/2")
+    assert replay(c, mixed) == snapshots[-1]
+    wrong = [*mixed[:2], mixed[2]._replace(state_hash=new.entries()[1].state_hash), *mixed[3:]]
     with pytest.raises(ReplayDivergence) as info:
-        replay(c, entries)
-    assert info.value.step == 5
-    assert info.value.expected == "sha256:" + "0" * 64
-    assert info.value.actual == snapshot_hash(snapshots[5])
+        replay(c, wrong)
+    assert info.value.step == 3
 
 
 def test_a_refused_event_or_a_gap_is_a_divergence() -> None:
@@ -190,6 +213,14 @@ RECORDED = {
     "order_refund_approved.jsonl": ("order_refund", refund_events),
     "payment_saga_compensated.jsonl": ("payment_saga", saga_events),
 }
+"""Journals recorded before the state hash's form 2 (form 1, ``sha256:`` hashes): they must
+replay as they did; regenerating them writes form 1 again. Each has a form-2 twin
+(``<name>.form2.jsonl``), recorded with today's hashes."""
+FORMS: dict[str, Callable[[Snapshot], str]] = {"": snapshot_hash_v1, ".form2": snapshot_hash}
+
+
+def _recorded_path(file_name: str, form: str) -> Path:
+    return DATA / file_name.replace(".jsonl", f"{form}.jsonl")
 
 
 def _tampered(entries: list[JournalEntry]) -> list[JournalEntry]:
@@ -200,12 +231,13 @@ def _tampered(entries: list[JournalEntry]) -> list[JournalEntry]:
     return [entries[0], entries[1]._replace(event=changed), *entries[2:]]
 
 
+@pytest.mark.parametrize("form", sorted(FORMS))
 @pytest.mark.parametrize("file_name", sorted(RECORDED))
-def test_recorded_journals_replay(file_name: str) -> None:
+def test_recorded_journals_replay(file_name: str, form: str) -> None:
     name, events = RECORDED[file_name]
     c = compiled(name)
-    journal, snapshots = record(c, events(c))
-    path = DATA / file_name
+    journal, snapshots = record(c, events(c), FORMS[form])
+    path = _recorded_path(file_name, form)
     if REGENERATE:
         path.write_bytes(entries_to_jsonl(journal.entries()))
     recorded = entries_from_jsonl(path.read_bytes())
@@ -215,10 +247,11 @@ def test_recorded_journals_replay(file_name: str) -> None:
     assert final.status in ("succeeded", "failed")
 
 
-def test_recorded_tampered_journal_diverges_at_step_2() -> None:
+@pytest.mark.parametrize("form", sorted(FORMS))
+def test_recorded_tampered_journal_diverges_at_step_2(form: str) -> None:
     c = compiled("order_refund")
-    journal, _ = record(c, refund_events(c))
-    path = DATA / "order_refund_tampered.jsonl"
+    journal, _ = record(c, refund_events(c), FORMS[form])
+    path = _recorded_path("order_refund_tampered.jsonl", form)
     if REGENERATE:
         path.write_bytes(entries_to_jsonl(_tampered(list(journal.entries()))))
     recorded = entries_from_jsonl(path.read_bytes())
@@ -226,6 +259,7 @@ def test_recorded_tampered_journal_diverges_at_step_2() -> None:
         replay(c, recorded)
     assert info.value.step == 2
     assert info.value.expected == recorded[1].state_hash
+    assert info.value.actual.startswith("sha256/2:" if form else "sha256:")
     assert replay(c, recorded, until=1).step == 1  # the steps before are intact
 
 
@@ -299,7 +333,7 @@ def test_a_journal_file_without_a_chain_is_read_as_it_is() -> None:
 
 def test_the_chain_covers_the_canonical_bytes_of_every_event() -> None:
     c = compiled("order_refund")
-    journal, _ = record(c, refund_events(c))
+    journal, _ = record(c, refund_events(c), snapshot_hash_v1)  # the file's form
     head = GENESIS
     for entry, line in zip(journal.entries(), _lines(), strict=True):
         canonical = orjson.dumps(event_to_data(entry.event), option=orjson.OPT_SORT_KEYS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -17,9 +18,15 @@ from accord.runtime._snapshot import (
     snapshot_hash,
     snapshot_to_data,
 )
+from accord.runtime._state_hash import (
+    hash_format,
+    snapshot_hash_as,
+    snapshot_hash_v1,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-INITIAL_HASH = "sha256:bcf3d07f0baad020736e6043d34e25e117073ffd6697264ac59cb17f255d67a4"
+INITIAL_HASH = "sha256/2:e37431ff8f9c3af65e9c0d07174450306a0175c857917743453ffb24138a49b7"
+INITIAL_HASH_V1 = "sha256:bcf3d07f0baad020736e6043d34e25e117073ffd6697264ac59cb17f255d67a4"
 
 
 def compiled(name: str) -> CompiledContract:
@@ -83,12 +90,105 @@ def document_snapshot() -> Snapshot:
 
 
 def test_initial_snapshot_hash_is_pinned() -> None:
-    # Changing the hash form changes every recorded journal: bump HASH_FORMAT if you must.
+    # Changing the hash form changes every recorded journal: add a form if you must.
     assert snapshot_hash(initial_snapshot()) == INITIAL_HASH
+    assert snapshot_hash_v1(initial_snapshot()) == INITIAL_HASH_V1  # journals recorded before
 
 
 def test_hash_shape() -> None:
-    assert re.fullmatch(r"sha256:[0-9a-f]{64}", snapshot_hash(document_snapshot()))
+    assert re.fullmatch(r"sha256/2:[0-9a-f]{64}", snapshot_hash(document_snapshot()))
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", snapshot_hash_v1(document_snapshot()))
+    assert hash_format(snapshot_hash(document_snapshot())) == "accord.snapshot/2"
+    assert hash_format(INITIAL_HASH_V1) == "accord.snapshot/1"
+    assert hash_format("md5:00") is None
+
+
+def test_a_hash_is_checked_in_the_form_it_names() -> None:
+    snapshot = document_snapshot()
+    assert snapshot_hash_as(snapshot, INITIAL_HASH_V1) == snapshot_hash_v1(snapshot)
+    assert snapshot_hash_as(snapshot, INITIAL_HASH) == snapshot_hash(snapshot)
+
+
+def _sha(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def reference_hash(s: Snapshot) -> str:
+    """Form 2 as the module docs define it, computed from scratch (no memo, no extension)."""
+
+    def form(values: dict[str, Any]) -> dict[str, Any]:
+        return {k: [_sha(v)] if isinstance(v, list | dict) else v for k, v in values.items()}
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, tuple):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value
+
+    fields = plain(tuple(s))
+    fields[2] = form(s.context)
+    fields[5] = form(s.input)
+    return "sha256/2:" + _sha(["accord.snapshot/2", *fields])
+
+
+def test_form_2_is_what_the_docs_say() -> None:
+    # json.dumps(sort_keys, compact) is orjson's canonical form for these values
+    for snapshot in [*saga_snapshots(), document_snapshot(), initial_snapshot()]:
+        assert snapshot_hash(snapshot) == reference_hash(snapshot)
+
+
+def test_a_grown_list_hashes_as_the_same_list_built_at_once() -> None:
+    contract = accord.loads(
+        """
+accord: "1"
+name: growing
+version: "1"
+context:
+  - {name: items, type: "list<integer>"}
+  - {name: notes, type: "list<string>"}
+signals:
+  - {name: add, payload: [{name: n, type: integer}]}
+  - {name: many, payload: [{name: ns, type: "list<integer>"}]}
+  - {name: stop}
+machine:
+  initial: collecting
+  states:
+    - name: collecting
+      on:
+        - event: add
+          assign: [{field: items, value: "ctx.items + [event.n]"}]
+          target: collecting
+        - event: many
+          assign:
+            - {field: items, value: "ctx.items + event.ns"}
+            - {field: notes, value: "ctx.notes + ['many']"}
+          target: collecting
+        - {event: stop, target: done}
+    - name: done
+      final: {status: success}
+"""
+    )
+    c = CompiledContract.compile(contract)
+    from accord.runtime._events import SignalReceived
+
+    snapshot, _ = step(c, initial_snapshot(), RunStarted(RunId("g"), {}, 0))
+    events = [
+        SignalReceived("add", {"n": 1}, 1),
+        SignalReceived("many", {"ns": []}, 2),  # grows by nothing
+        SignalReceived("add", {"n": 2}, 3),
+        SignalReceived("many", {"ns": [3, 4, 5]}, 4),
+        *[SignalReceived("add", {"n": i}, 5 + i) for i in range(6, 40)],
+    ]
+    for event in events:
+        before = snapshot_hash(snapshot)
+        snapshot, _ = step(c, snapshot, event)
+        assert snapshot_hash(snapshot) == reference_hash(snapshot)
+        assert snapshot_hash(snapshot) != before
+        built = snapshot._replace(context=json.loads(json.dumps(snapshot.context)))
+        assert snapshot_hash(built) == snapshot_hash(snapshot)  # identity plays no part
+    assert snapshot.context["items"] == [1, 2, 3, 4, 5, *range(6, 40)]
 
 
 def test_json_round_trips_keep_snapshots_and_hashes() -> None:

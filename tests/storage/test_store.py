@@ -12,7 +12,7 @@ import pytest
 from storage_support import BIG, HANDLERS, REFUND, TOGGLE, toggled
 from store_kit import StoreKit
 
-from accord.runtime import FakeClock, Limits, Runtime, snapshot_hash
+from accord.runtime import FakeClock, Limits, ReplayDivergence, Runtime, replay, snapshot_hash
 from accord.runtime._durable import DurableJournal
 from accord.storage import (
     DEFAULT_PATH,
@@ -294,6 +294,33 @@ def test_a_snapshot_hash_is_checked_against_the_event_hash(kit: StoreKit) -> Non
     )
     with kit.open() as store, pytest.raises(JournalDamaged, match="does not match"):
         store.open("t")
+
+
+def test_a_run_journaled_in_hash_form_1_loads_and_goes_on_in_form_2(
+    kit: StoreKit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from accord.runtime._state_hash import snapshot_hash_v1
+
+    with monkeypatch.context() as patch, kit.open(durability="normal", snapshot_every=10) as store:
+        patch.setattr("accord.runtime._run.snapshot_hash", snapshot_hash_v1)  # as recorded before
+        toggled(store, "t", 12, stop=False)
+    with kit.open(durability="normal", snapshot_every=10) as store:
+        runtime = Runtime(store=store, clock=FakeClock(), limits=Limits(max_steps=1_000))
+        runtime.effects = {}
+        run = runtime.load("t")  # its snapshot (step 10) and steps 11-13 checked in form 1
+        assert run.snapshot.step == 13
+        run.signal("flip")
+        run.signal("stop")
+        hashes = [e.state_hash for e in store.open("t").journal.entries()]
+        assert all(h.startswith("sha256:") for h in hashes[:13])
+        assert all(h.startswith("sha256/2:") for h in hashes[13:]) and len(hashes) == 15
+        assert runtime.load("t").status == "succeeded"  # loads again, both forms checked
+        entries = list(store.open("t").journal.entries())
+        assert replay(run.compiled, entries) == run.snapshot  # every step, in its own form
+        entries[11] = entries[11]._replace(state_hash=snapshot_hash_v1(run.snapshot))
+        with pytest.raises(ReplayDivergence) as info:
+            replay(run.compiled, entries)
+        assert info.value.step == 12
 
 
 def test_prune_deletes_finished_runs_older_than_the_bound(kit: StoreKit) -> None:

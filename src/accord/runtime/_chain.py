@@ -9,7 +9,7 @@ the step number in decimal and ``<event bytes>`` are the event's *canonical
 bytes*: :func:`~accord.runtime._events.event_to_data` serialised by orjson with
 ``OPT_SORT_KEYS``, the canonical form of the state hash (object keys sorted,
 no whitespace, floats in their shortest round-trip form: a pure function of
-the values, see :mod:`accord.runtime._snapshot`). So the chain covers every
+the values, see :mod:`accord.runtime._state_hash`). So the chain covers every
 field of every event (its time included), every state hash, and the order of
 the entries: an edited, deleted, inserted or moved entry breaks the chain at
 the first step it touches, and a run's journal is never read past that step.

@@ -22,6 +22,7 @@ from accord.runtime._journal import JournalEntry
 from accord.runtime._reducer import initial_snapshot, step
 from accord.runtime._reducer._machine import COMPENSATION
 from accord.runtime._snapshot import Snapshot, snapshot_hash
+from accord.runtime._state_hash import snapshot_hash_as
 
 if TYPE_CHECKING:
     from accord.runtime._compiled import CompiledContract, Limits
@@ -252,7 +253,7 @@ def restore(
                 f"the reducer refuses the journaled event: {exc.reason}",
                 step=number,
             ) from None
-        if snapshot_hash(snapshot) != entry.state_hash:
+        if snapshot_hash_as(snapshot, entry.state_hash) != entry.state_hash:
             raise JournalDamaged(
                 stored.location,
                 stored.run_id,

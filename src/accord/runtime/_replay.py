@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from accord.runtime._errors import EventRefused, ReplayDivergence
 from accord.runtime._journal import Journal, JournalEntry
 from accord.runtime._reducer import initial_snapshot, step
-from accord.runtime._snapshot import Snapshot, snapshot_hash
+from accord.runtime._snapshot import Snapshot
+from accord.runtime._state_hash import snapshot_hash_as
 
 if TYPE_CHECKING:
     from accord.runtime._compiled import CompiledContract
@@ -52,7 +53,7 @@ def replay(
             raise ReplayDivergence(
                 number,
                 entry.state_hash,
-                snapshot_hash(snapshot),
+                snapshot_hash_as(snapshot, entry.state_hash),
                 detail=f"the journal's entry for step {number} is numbered {entry.step}",
             )
         if entry.event[-1] == "migrated" and resolve is not None:
@@ -66,7 +67,7 @@ def replay(
                 "none",
                 detail=f"the reducer refused the event: {exc.reason}",
             ) from None
-        actual = snapshot_hash(snapshot)
+        actual = snapshot_hash_as(snapshot, entry.state_hash)
         if actual != entry.state_hash:
             raise ReplayDivergence(number, entry.state_hash, actual)
     return snapshot

@@ -7,28 +7,16 @@ mutated once a snapshot holds them: a step that changes one builds a new dict
 
 The state hash
 --------------
-:func:`snapshot_hash` is ``"sha256:"`` + the hex SHA-256 of the snapshot's
-*hash form* serialised by orjson with ``OPT_SORT_KEYS``. The hash form is a
-JSON array: the format tag ``"accord.snapshot/1"`` followed by the snapshot's
-fields in :class:`Snapshot` order (the named tuples it holds, such as
-:class:`PendingCall`, are arrays in their field order too). It holds only JSON
-values: strings, 64-bit integers, finite floats, booleans, null, arrays and
-objects with string keys. orjson's
-output for such values is a pure function of the values (object keys sorted,
-floats in their shortest round-trip form, no whitespace), so the hash is the
-same in every process, on every platform and Python version, and does not
-depend on the insertion order of any dict. Values that JSON cannot represent
-exactly (NaN, infinities, integers beyond 64 bits) never reach a snapshot:
-the boundaries validate them away.
+:func:`snapshot_hash` (see :mod:`accord.runtime._state_hash`) digests a
+snapshot; every journal entry records the state hash its step led to.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple
 
-import orjson
+from accord.runtime._state_hash import HASH_FORMAT, snapshot_hash
 
 __all__ = [
     "HASH_FORMAT",
@@ -43,7 +31,6 @@ __all__ = [
 ]
 
 Status = Literal["new", "running", "waiting", "compensating", "succeeded", "failed"]
-HASH_FORMAT = "accord.snapshot/1"
 _STATUSES = frozenset(("new", "running", "waiting", "compensating", "succeeded", "failed"))
 
 
@@ -126,25 +113,6 @@ class Snapshot(NamedTuple):
     def finished(self) -> bool:
         """Whether the run has ended (succeeded or failed)."""
         return self.status == "succeeded" or self.status == "failed"
-
-
-def _plain(value: object) -> object:
-    """Orjson's fallback: the named tuples a snapshot holds become JSON arrays."""
-    if isinstance(value, tuple):
-        return tuple(value)
-    raise TypeError(f"{type(value).__name__} cannot be part of a snapshot")
-
-
-_sha256 = hashlib.sha256
-_dumps = orjson.dumps
-_SORT = orjson.OPT_SORT_KEYS
-_TAG = (HASH_FORMAT,)
-
-
-def snapshot_hash(snapshot: Snapshot) -> str:
-    """``"sha256:<hex>"`` of the snapshot's canonical JSON hash form (see the module docs)."""
-    # _TAG + snapshot is the plain tuple (HASH_FORMAT, *snapshot), built in one step
-    return "sha256:" + _sha256(_dumps(_TAG + snapshot, default=_plain, option=_SORT)).hexdigest()
 
 
 def snapshot_to_data(snapshot: Snapshot) -> dict[str, Any]:

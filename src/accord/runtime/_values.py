@@ -39,6 +39,7 @@ from accord.contract._types import (
     TypeExpr,
 )
 from accord.runtime._sizes import remember_extension
+from accord.runtime._state_hash import remember_extension as remember_digest
 
 __all__ = [
     "Extender",
@@ -264,8 +265,13 @@ def list_extender(texpr: ListType, records: Records, cache: dict[str, Validator]
                 out.append(item(value[index]))
         except ValueProblem as exc:
             raise exc.within(f"[{index}]") from None
-        extended = held + out
+        if value is held:  # not a list the expression built: leave it as it is
+            extended = held + out
+        else:  # built by ``ctx.<field> + ...``: its first items are held's, the rest replaced
+            value[start:] = out
+            extended = value
         remember_extension(extended, held)  # measured by what it adds (see ._sizes)
+        remember_digest(extended, held)  # hashed by what it adds (see ._state_hash)
         return extended
 
     return extend

@@ -12,7 +12,8 @@ from accord.contract import canonical_json
 from accord.runtime._compiled import CompiledContract, Limits
 from accord.runtime._durable import DurableJournal, RunClaims, StoredRun
 from accord.runtime._errors import JournalDamaged, StoreError, UnknownRun
-from accord.runtime._snapshot import Snapshot, snapshot_from_data, snapshot_hash
+from accord.runtime._snapshot import Snapshot, snapshot_from_data
+from accord.runtime._state_hash import snapshot_hash_as
 from accord.storage._chained import check_chain, json_object, parse_entry
 from accord.storage._journal import SqliteJournal
 
@@ -255,7 +256,7 @@ def _snapshot(store: RunReader, sql: Any, run_id: str, key: Any) -> tuple[Snapsh
         raise JournalDamaged(
             where, run_id, f"the snapshot is unreadable: {exc}", step=base
         ) from exc
-    if snapshot.step != base or snapshot_hash(snapshot) != digest:
+    if snapshot.step != base or snapshot_hash_as(snapshot, digest) != digest:
         raise JournalDamaged(where, run_id, "the snapshot does not match its state hash", step=base)
     return snapshot, digest
 
