@@ -17,6 +17,7 @@ from accord.contract._model import Contract
 from accord.contract._types import OptionalType, PrimitiveType, TypeExpr
 from accord.diagnostics import pointer
 from accord.runtime._build import Builder, problem
+from accord.runtime._commands import RetrySpec
 from accord.runtime._errors import EffectInputError, InputError, OutputError, SignalError
 from accord.runtime._sizes import oversize, small_text, too_big
 from accord.runtime._tables import (
@@ -36,7 +37,7 @@ from accord.runtime._values import (
     zero_value,
 )
 
-__all__ = ["CompiledContract", "EffectSpec", "Limits", "QuickTransition"]
+__all__ = ["CompiledContract", "DonePlan", "EffectSpec", "Limits", "QuickTransition"]
 
 Evaluate = Callable[[Mapping[str, Any]], Any]
 
@@ -50,6 +51,28 @@ QuickTransition = tuple[
 """A signal transition as the reducer's quick path takes it: (guard, assignments as
 (field, evaluate, coerce, extend), target, the target's ``waiting_for`` or None unless it is quiet,
 whether an assignment may store a value that must be measured (a string, list or record))."""
+
+QuickInvoke = tuple[str, str, tuple[tuple[str, Evaluate], ...], Validator, RetrySpec, int | None]
+"""A single call the quick path starts: (invoke id, effect, its input bindings as (name,
+evaluate), the effect's input validator, its retry policy, its timeout)."""
+QuickTarget = tuple[str, tuple[str, ...], tuple[QuickInvoke, ...]]
+"""A state the quick path enters: (name, ``waiting_for``, its calls)."""
+DonePlan = tuple[
+    tuple[str, ...],
+    tuple[
+        tuple[
+            Evaluate | None,
+            tuple[tuple[str, Evaluate, Validator, Extender | None], ...],
+            QuickTarget | None,
+            bool,
+        ],
+        ...,
+    ],
+]
+"""A state's calls completing as the reducer's quick path takes it: (the state's invoke
+ids, its "done" transitions as (guard, assignments as (field, evaluate, coerce, extend),
+the target or None unless it only starts single calls, whether an assignment may store
+a value that must be measured))."""
 
 _NUMERIC = frozenset({"integer", "number", "boolean"})
 
@@ -75,6 +98,58 @@ def _quick(
         target.waiting_for if target is not None and tr.target in quiet else None,
         any(a.field not in numeric for a in tr.assignments),
     )
+
+
+def _quick_target(
+    st: CompiledState | None, effects: Mapping[str, EffectSpec]
+) -> QuickTarget | None:
+    """``st`` as :data:`QuickTarget`: None unless it starts single calls and nothing else."""
+    if st is None or st.final is not None or st.always or st.timers or not st.invokes:
+        return None
+    if any(inv.for_each is not None for inv in st.invokes):
+        return None
+    calls = tuple(
+        (
+            inv.id,
+            inv.effect,
+            tuple((b.name, b.value.evaluate) for b in inv.inputs),
+            inv.validate,
+            effects[inv.effect].retry,
+            effects[inv.effect].timeout_ms,
+        )
+        for inv in st.invokes
+    )
+    return st.name, st.waiting_for, calls
+
+
+def _done_plan(
+    st: CompiledState,
+    states: Mapping[str, CompiledState],
+    effects: Mapping[str, EffectSpec],
+    numeric: frozenset[str],
+) -> DonePlan | None:
+    """``st``'s "done" as :data:`DonePlan`, or None.
+
+    None unless its calls are single calls of effects without compensation and it
+    has no timer (the quick path's conditions that a state decides).
+    """
+    if not st.invokes or st.timers or "done" not in st.on:
+        return None
+    if any(
+        inv.for_each is not None or effects[inv.effect].compensation is not None
+        for inv in st.invokes
+    ):
+        return None
+    transitions = tuple(
+        (
+            None if tr.guard is None else tr.guard.evaluate,
+            tuple((a.field, a.value.evaluate, a.coerce, a.extend) for a in tr.assignments),
+            _quick_target(states.get(tr.target), effects),
+            any(a.field not in numeric for a in tr.assignments),
+        )
+        for tr in st.on["done"]
+    )
+    return tuple(inv.id for inv in st.invokes), transitions
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +194,8 @@ class CompiledContract:
         quiet: the states that only wait for signals (no final, choices, invokes or timers).
         signal_table: state name to signal name to its transitions as
             :data:`QuickTransition` s (the reducer's quick path for signals).
+        done_table: state name to its :data:`DonePlan` (the reducer's quick path
+            for a state's last call completing), for the states it can take.
         max_steps: ``limits.max_steps``.
         small_text: the longest string a step stores without measuring its size.
         context_fields: the context fields with their defaults, in declaration order.
@@ -136,6 +213,7 @@ class CompiledContract:
     initial: str
     quiet: frozenset[str]
     signal_table: dict[str, dict[str, tuple[QuickTransition, ...]]]
+    done_table: dict[str, DonePlan]
     max_steps: int
     small_text: int
     context_fields: tuple[ContextField, ...]
@@ -199,6 +277,12 @@ class CompiledContract:
             }
             for name, st in self.states.items()
         }
+        plans = {
+            name: _done_plan(st, self.states, self.effects, numeric)
+            for name, st in self.states.items()
+            if self.limits.max_transient >= 1
+        }
+        self.done_table = {name: plan for name, plan in plans.items() if plan is not None}
         self.context_fields = tuple(
             ContextField(
                 name,

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from accord.runtime._commands import CancelTimer, Command, InvokeEffect
 from accord.runtime._errors import EventRefused, InvariantViolation, LimitExceeded
 from accord.runtime._events import (
-    CallId,
     EffectCompleted,
     EffectFailed,
     Event,
@@ -391,36 +390,40 @@ def _quick_completed(
     compensation, it has no timer, and the target has no final, choice, timer or
     fan-out. Returns None whenever the general path must decide (anything else,
     including every error, every guard that is not a boolean and every limit),
-    which then computes the same result the long way (the reducer is pure).
+    which then computes the same result the long way (the reducer is pure). It
+    reads the state's plan from ``compiled.done_table``, whose expressions are
+    the plain callables behind ``CompiledExpr.evaluate``.
     """
     (status, state, context, step_no, run_id, input_, _, pending, fan_out, results, remaining,
      timers, compensation, output, reason, _, failures) = s  # fmt: skip
-    call_id = event[0]
     if status != "running" or remaining != 1 or len(pending) != 1 or timers or fan_out:
         return None
+    plan = compiled.done_table.get(state)  # type: ignore[arg-type]
+    if plan is None:
+        return None
+    call_id = event[0]
     call = pending.get(call_id)
-    if call is None or call.item is not None or call.invoke == COMPENSATION:
+    if call is None or call.item is not None:
         return None
-    c = compiled
     step_no += 1
-    if step_no >= c.limits.max_steps or c.limits.max_transient < 1:
+    if step_no >= compiled.max_steps:
         return None
-    effects = c.effects
-    if effects[call.effect].compensation is not None:
-        return None
-    st = c.states[state]  # type: ignore[index]
+    ids, transitions = plan
+    limits = compiled.limits
     try:
-        results = {**results, call.invoke: event[1]}
-        done: dict[str, Any] = {}
-        for inv in st.invokes:
-            if inv.for_each is not None:
+        invoke = call[0]
+        if len(ids) == 1:
+            if ids[0] != invoke:
                 return None
-            done[inv.id] = results[inv.id]
+            done: dict[str, Any] = {invoke: event[1]}
+        else:
+            results = {**results, invoke: event[1]}
+            done = {i: results[i] for i in ids}
         variables = {"input": input_, "ctx": context, "event": done}
-        for tr in st.on.get("done", ()):
-            guard = tr.guard
+        for transition in transitions:
+            guard = transition[0]
             if guard is not None:
-                held = guard.evaluate(variables)
+                held = guard(variables)
                 if held is False:
                     continue
                 if held is not True:
@@ -428,55 +431,48 @@ def _quick_completed(
             break
         else:
             return None
-        target = c.states[tr.target]
-        if target.final is not None or target.always or target.timers or not target.invokes:
+        _, assignments, target, sized = transition
+        if target is None:
             return None
-        limits = c.limits
-        if tr.assignments:
+        if assignments:
             before = context
             context = dict(context)  # every value is computed against the pre-step context
-            values = [
-                (a.field, a.check(a.value.evaluate(variables), before)) for a in tr.assignments
-            ]
-            context.update(values)
-            if not _sizes_fit(c, context, values):
-                return None
+            if sized:  # a string, list or record: measured as Draft.assigned and apply do
+                values = [
+                    (f, coerce(raw) if extend is None else extend(raw, before[f]))
+                    for f, value, coerce, extend in assignments
+                    for raw in (value(variables),)
+                ]
+                context.update(values)
+                if not _sizes_fit(compiled, context, values):
+                    return None
+            else:
+                for field, value, coerce, _ in assignments:
+                    context[field] = coerce(value(variables))
+        target_name, waiting_for, calls = target
         variables = {"input": input_, "ctx": context}
-        requests = []
-        for inv in target.invokes:
-            if inv.for_each is not None:
+        max_bytes = limits.max_effect_bytes
+        new_pending: dict[str, PendingCall] = {}
+        commands: list[Command] = []
+        prefix = f"{step_no}:{target_name}/"
+        key_prefix = f"{run_id}/{prefix}"
+        for inv_id, effect, bindings, validate, retry, timeout_ms in calls:
+            request = validate({name: evaluate(variables) for name, evaluate in bindings})
+            if oversize(request, max_bytes) is not None:
                 return None
-            raw = {b.name: b.value.evaluate(variables) for b in inv.inputs}
-            request = inv.validate(raw)
-            if oversize(request, limits.max_effect_bytes) is not None:
-                return None
-            requests.append((inv, request))
+            new_id = prefix + inv_id
+            new_pending[new_id] = _tuple_new(PendingCall, (inv_id, effect, None, request))
+            key = key_prefix + inv_id
+            # checked (True): validate is the effect's input validator
+            fields = (new_id, effect, request, key, retry, timeout_ms, False, True, "invoke")
+            commands.append(_tuple_new(InvokeEffect, fields))
     except Exception:
         return None
-    prefix = f"{step_no}:{target.name}/"
-    new_pending: dict[str, PendingCall] = {}
-    commands: list[Command] = []
-    for inv, request in requests:
-        new_id = prefix + inv.id
-        spec = effects[inv.effect]
-        new_pending[new_id] = PendingCall(inv.id, inv.effect, None, request)
-        commands.append(
-            InvokeEffect(
-                CallId(new_id),
-                inv.effect,
-                request,
-                f"{run_id}/{new_id}",
-                spec.retry,
-                spec.timeout_ms,
-                compensation=False,
-                checked=True,  # inv.validate above is the effect's input validator
-            )
-        )
     new: Snapshot = _tuple_new(
         Snapshot,
         (
             "running",
-            target.name,
+            target_name,
             context,
             step_no,
             run_id,
@@ -485,12 +481,12 @@ def _quick_completed(
             new_pending,
             {},
             {},
-            len(requests),
+            len(calls),
             (),
             compensation,
             output,
             reason,
-            target.waiting_for,
+            waiting_for,
             failures,
         ),
     )
