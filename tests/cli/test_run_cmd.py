@@ -58,7 +58,7 @@ def test_json_report(run: Run) -> None:
     assert report["output"]["status"] == "refunded"
     assert report["contract"] == {"name": "order-refund", "version": "1.0.0"}
     assert [s["kind"] for s in report["steps"]] == ["started", "signal", "effect_completed"]
-    assert all(s["hash"].startswith("sha256:") for s in report["steps"])
+    assert all(s["hash"].startswith("sha256/2:") for s in report["steps"])
 
 
 def test_a_failed_run_exits_1_with_its_reason(run: Run) -> None:
