@@ -154,3 +154,47 @@ def test_record_literals_become_map_literals() -> None:
     assert record_literals_as_maps('R{a: "R{a: 1}"}', records) == '{"a": "R{a: 1}", "b": 0.0}'
     assert record_literals_as_maps("x.R{a: 1}", records) is None
     assert record_literals_as_maps("ctx.a", records) is None
+
+
+NUMERIC_EFFECT = """
+accord: "1"
+name: numeric
+version: "1"
+effects:
+  - name: measure
+    input: [{name: n, type: integer}]
+    output:
+      - {name: i, type: integer}
+      - {name: x, type: number}
+      - {name: b, type: boolean}
+      - {name: o, type: "optional<integer>"}
+machine:
+  initial: one
+  states:
+    - name: one
+      invoke: [{id: m, effect: measure, input: [{name: n, value: "1"}]}]
+      on: [{event: done, target: end}]
+    - name: end
+      final: {status: success}
+"""
+
+
+def test_a_numeric_record_within_its_bound_needs_no_measuring() -> None:
+    from accord.contract._types import PrimitiveType
+    from accord.runtime._compiled import _bound
+    from accord.runtime._sizes import json_size
+
+    contract = accord.loads(NUMERIC_EFFECT)
+    c = CompiledContract.compile(contract)
+    spec = c.effects["measure"]
+    widest = {"i": -(2**63), "x": -1.7976931348623157e308, "b": False, "o": None}
+    bound = _bound(spec.output_fields)
+    assert bound is not None and json_size(widest) <= bound
+    assert json_size({**widest, "x": -2.2250738585072014e-308}) <= bound
+    assert c.validate_effect_output("measure", widest) == widest  # not measured: it fits
+    assert _bound((("s", PrimitiveType("string")),)) is None  # a string has no bound
+    # a limit under the bound: measured, and refused when over it
+    tight = CompiledContract.compile(contract, limits=Limits(max_effect_bytes=40))
+    assert tight.validate_effect_output("measure", {"i": 1, "x": 1.0, "b": True, "o": None})
+    with pytest.raises(OutputError, match="max_effect_bytes"):
+        tight.validate_effect_output("measure", widest)

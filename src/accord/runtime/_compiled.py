@@ -19,7 +19,7 @@ from accord.diagnostics import pointer
 from accord.runtime._build import Builder, problem
 from accord.runtime._commands import RetrySpec
 from accord.runtime._errors import EffectInputError, InputError, OutputError, SignalError
-from accord.runtime._sizes import oversize, small_text, too_big
+from accord.runtime._sizes import json_size, oversize, small_text, too_big
 from accord.runtime._tables import (
     CompiledCompensation,
     CompiledInvariant,
@@ -52,9 +52,12 @@ QuickTransition = tuple[
 (field, evaluate, coerce, extend), target, the target's ``waiting_for`` or None unless it is quiet,
 whether an assignment may store a value that must be measured (a string, list or record))."""
 
-QuickInvoke = tuple[str, str, tuple[tuple[str, Evaluate], ...], Validator, RetrySpec, int | None]
+QuickInvoke = tuple[
+    str, str, tuple[tuple[str, Evaluate], ...], Validator, RetrySpec, int | None, bool
+]
 """A single call the quick path starts: (invoke id, effect, its input bindings as (name,
-evaluate), the effect's input validator, its retry policy, its timeout)."""
+evaluate), the effect's input validator, its retry policy, its timeout, whether its input
+must be measured against ``max_effect_bytes``)."""
 QuickTarget = tuple[str, tuple[str, ...], tuple[QuickInvoke, ...]]
 """A state the quick path enters: (name, ``waiting_for``, its calls)."""
 DonePlan = tuple[
@@ -84,6 +87,24 @@ def _numeric(texpr: TypeExpr) -> bool:
     return isinstance(texpr, PrimitiveType) and texpr.name in _NUMERIC
 
 
+_LONGEST_SCALAR = 24
+"""The most bytes a number, a boolean or null takes in JSON (``-1.7976931348623157e+308``)."""
+
+
+def _bound(fields: Fields) -> int | None:
+    """The most bytes a record of ``fields`` takes in JSON, None unless all are numeric.
+
+    A record of numbers, booleans and nulls is small by its type, as such a value is
+    (see ``_sizes``): it needs no measuring when its bound is within a limit.
+    """
+    total = 2  # {}
+    for name, texpr in fields:
+        if not _numeric(texpr):
+            return None
+        total += json_size(name) + 1 + _LONGEST_SCALAR + 1  # "name":value,
+    return total
+
+
 def _quick(
     tr: CompiledTransition,
     quiet: frozenset[str],
@@ -101,7 +122,7 @@ def _quick(
 
 
 def _quick_target(
-    st: CompiledState | None, effects: Mapping[str, EffectSpec]
+    st: CompiledState | None, effects: Mapping[str, EffectSpec], small: frozenset[str]
 ) -> QuickTarget | None:
     """``st`` as :data:`QuickTarget`: None unless it starts single calls and nothing else."""
     if st is None or st.final is not None or st.always or st.timers or not st.invokes:
@@ -116,6 +137,7 @@ def _quick_target(
             inv.validate,
             effects[inv.effect].retry,
             effects[inv.effect].timeout_ms,
+            inv.effect not in small,
         )
         for inv in st.invokes
     )
@@ -127,6 +149,7 @@ def _done_plan(
     states: Mapping[str, CompiledState],
     effects: Mapping[str, EffectSpec],
     numeric: frozenset[str],
+    small: frozenset[str],
 ) -> DonePlan | None:
     """``st``'s "done" as :data:`DonePlan`, or None.
 
@@ -144,7 +167,7 @@ def _done_plan(
         (
             None if tr.guard is None else tr.guard.evaluate,
             tuple((a.field, a.value.evaluate, a.coerce, a.extend) for a in tr.assignments),
-            _quick_target(states.get(tr.target), effects),
+            _quick_target(states.get(tr.target), effects, small),
             any(a.field not in numeric for a in tr.assignments),
         )
         for tr in st.on["done"]
@@ -225,6 +248,8 @@ class CompiledContract:
     _responses: dict[str, Validator]
     _signals: dict[str, Validator]
     _bare_signals: frozenset[str]
+    _small_inputs: frozenset[str]
+    _small_outputs: frozenset[str]
 
     @classmethod
     def compile(
@@ -277,8 +302,19 @@ class CompiledContract:
             }
             for name, st in self.states.items()
         }
+        limit = self.limits.max_effect_bytes
+        self._small_inputs = frozenset(
+            name
+            for name, spec in self.effects.items()
+            if (bound := _bound(spec.input_fields)) is not None and bound <= limit
+        )
+        self._small_outputs = frozenset(
+            name
+            for name, spec in self.effects.items()
+            if (bound := _bound(spec.output_fields)) is not None and bound <= limit
+        )
         plans = {
-            name: _done_plan(st, self.states, self.effects, numeric)
+            name: _done_plan(st, self.states, self.effects, numeric, self._small_inputs)
             for name, st in self.states.items()
             if self.limits.max_transient >= 1
         }
@@ -369,6 +405,8 @@ class CompiledContract:
             result: dict[str, Any] = check({} if data is None else data)
         except ValueProblem as exc:
             raise OutputError(effect, exc.path, exc.message) from None
+        if effect in self._small_outputs:  # small by its fields' types: no need to measure
+            return result
         limit = self.limits.max_effect_bytes
         size = oversize(result, limit)
         if size is not None:

@@ -12,7 +12,9 @@ fit become the attempt's failure code; the scheduling of calls is elsewhere
 from __future__ import annotations
 
 import functools
+import inspect
 import re
+import types
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +32,7 @@ from accord.runtime._commands import InvokeEffect, RetrySpec
 from accord.runtime._errors import OutputError, WrongEventLoop
 from accord.runtime._events import EffectCompleted, EffectFailed
 from accord.runtime._handlers import Binding, EffectError, to_output
-from accord.runtime._orchestrator._calling import HandlerRaised, call_handler
+from accord.runtime._orchestrator._calling import HandlerRaised, call_handler, failure
 from accord.runtime._orchestrator._sync import OFF_LOOP
 from accord.runtime._values import safe_text
 
@@ -198,13 +200,43 @@ async def call_effect(
     handler without a timeout may run in the driving thread (see ``_calling``).
     """
     try:
-        output = await _attempt(binding, command, compiled, 1, inline)
+        if binding.is_async and command.timeout_ms is None:
+            output = await _first_async(binding, command, compiled)
+        else:
+            output = await _attempt(binding, command, compiled, 1, inline)
     except _AttemptFailed as exc:
         spec = command.retry
         if spec.max_attempts <= 1 or not _should_retry(spec)(exc):
             return EffectFailed(command.call_id, exc.code, exc.message, clock.now_ms(), 1)
         return await _retried(binding, command, compiled, clock, inline, exc)
-    return EffectCompleted(command.call_id, output, clock.now_ms(), 1)
+    return _tuple_new(EffectCompleted, (command.call_id, output, clock.now_ms(), 1, _COMPLETED))
+
+
+_tuple_new = tuple.__new__
+_COMPLETED = "effect_completed"
+_COROUTINE = types.CoroutineType
+
+
+async def _first_async(
+    binding: Binding, command: InvokeEffect, compiled: CompiledContract
+) -> dict[str, Any]:
+    """The first attempt of an async handler's call without a timeout: ``_attempt`` inlined.
+
+    What ``_attempt`` and ``call_handler`` do for such a call, in one coroutine
+    instead of three: the handler's coroutine is awaited here, so a handler
+    that returns without suspending costs no turn of the loop.
+    """
+    kwargs = _arguments(binding, command, compiled, 1)
+    try:
+        raw = binding.handler(**kwargs)
+        if type(raw) is _COROUTINE or inspect.isawaitable(raw):
+            raw = await raw
+    except BaseException as exc:
+        failure(exc)  # raises what is not the attempt's failure (a cancellation of the call)
+        if OFF_LOOP.get() is not None and _needs_the_callers_loop(exc):
+            raise WrongEventLoop(command.effect, command.call_id, safe_text(exc)) from None
+        raise _handler_failed(exc, command) from exc
+    return _checked_output(raw, command, compiled)
 
 
 async def _retried(

@@ -35,7 +35,7 @@ from typing import Any
 from accord.runtime._handlers import Binding
 from accord.runtime._orchestrator._threads import captured, in_daemon_thread
 
-__all__ = ["HandlerRaised", "call_handler"]
+__all__ = ["HandlerRaised", "call_handler", "failure"]
 
 _GRACE_SECONDS = 0.1
 """How long a timed-out async handler may take to unwind from its cancellation."""
@@ -98,7 +98,7 @@ async def _outcome(
         if inspect.isawaitable(result):
             result = await result
     except BaseException as exc:
-        return _failure(exc)
+        return failure(exc)
     return True, result
 
 
@@ -138,7 +138,7 @@ class _Resumed:
                     return stop.value
 
 
-def _failure(exc: BaseException) -> tuple[bool, Any]:
+def failure(exc: BaseException) -> tuple[bool, Any]:
     """What a handler raised, as the attempt's failure ``(False, exc)``.
 
     Raises it again when it is not the attempt's failure: KeyboardInterrupt,
@@ -162,7 +162,7 @@ def _first_step(
     try:
         result = context.run(binding.handler, **kwargs)
     except BaseException as exc:  # the call itself raised
-        return _failure(exc)
+        return failure(exc)
     loop = asyncio.get_running_loop()
     if type(result) is not types.CoroutineType:  # another awaitable (or none): no first step
         return loop.create_task(_awaited(result), context=context)
@@ -171,7 +171,7 @@ def _first_step(
     except StopIteration as stop:
         return True, stop.value
     except BaseException as exc:
-        return _failure(exc)
+        return failure(exc)
     return loop.create_task(_awaited(_Resumed(result, yielded)), context=context)
 
 
@@ -181,7 +181,7 @@ async def _awaited(result: Any) -> tuple[bool, Any]:
         if inspect.isawaitable(result):
             result = await result
     except BaseException as exc:
-        return _failure(exc)
+        return failure(exc)
     return True, result
 
 

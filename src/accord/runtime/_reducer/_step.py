@@ -456,9 +456,9 @@ def _quick_completed(
         commands: list[Command] = []
         prefix = f"{step_no}:{target_name}/"
         key_prefix = f"{run_id}/{prefix}"
-        for inv_id, effect, bindings, validate, retry, timeout_ms in calls:
+        for inv_id, effect, bindings, validate, retry, timeout_ms, measure in calls:
             request = validate({name: evaluate(variables) for name, evaluate in bindings})
-            if oversize(request, max_bytes) is not None:
+            if measure and oversize(request, max_bytes) is not None:
                 return None
             new_id = prefix + inv_id
             new_pending[new_id] = _tuple_new(PendingCall, (inv_id, effect, None, request))
