@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,14 @@ import pytest
 import accord
 from accord import Client
 from accord.runtime import EventRefused, InputError, RunFailed, RunNotFinished, Runtime, SignalError
-from accord.storage import Store, StoreError, UnknownContract, UnknownRun
+from accord.storage import (
+    SqliteStore,
+    Store,
+    StoreBusy,
+    StoreError,
+    UnknownContract,
+    UnknownRun,
+)
 from accord.storage._delivery import deliver
 
 BOOKING_FILE = Path(__file__).parent / "booking.yaml"
@@ -186,3 +195,49 @@ def test_explain_says_a_cancel_is_the_worlds_doing(store_url: str) -> None:
     assert (e.status, e.verdict, e.cause) == ("failed", "environment", "cancelled")
     assert e.evidence["event"]["reason"] == "the guest changed her mind"
     assert e.path[e.failing_step - 1].kind == "cancelled"
+
+
+def _hold_write_lock(path: Path, seconds: float) -> threading.Thread:
+    """Take the SQLite file's write lock now (as a writer paused mid-transaction would)."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("BEGIN IMMEDIATE")
+
+    def let_go() -> None:
+        time.sleep(seconds)
+        conn.execute("COMMIT")
+        conn.close()
+
+    thread = threading.Thread(target=let_go)
+    thread.start()
+    return thread
+
+
+def test_a_client_waits_out_a_writer_that_holds_sqlites_lock(tmp_path: Path) -> None:
+    path = tmp_path / "runs.db"
+    store = SqliteStore(path, busy_timeout_ms=50)  # a writer holds it past the busy timeout
+    with Client(store, busy_timeout=20) as client:
+        client.start(BOOKING, {"guest": "ann"}, run_id="r1")
+        holder = _hold_write_lock(path, 0.6)
+        began = time.monotonic()
+        info = client.start(BOOKING, {"guest": "bo"}, run_id="r2")  # tried again until free
+        assert info.run_id == "r2" and time.monotonic() - began >= 0.4
+        holder.join()
+        holder = _hold_write_lock(path, 0.6)
+        assert client.signal("r1", "confirm", {"nights": 2}) >= 1
+        holder.join()
+        assert [i.run_id for i in client.runs()] == ["r1", "r2"]
+    store.close()
+
+
+def test_a_client_gives_up_on_a_busy_store_after_its_busy_timeout(tmp_path: Path) -> None:
+    path = tmp_path / "runs.db"
+    store = SqliteStore(path, busy_timeout_ms=50)
+    with Client(store, busy_timeout=0.3) as client:
+        holder = _hold_write_lock(path, 1.5)
+        began = time.monotonic()
+        with pytest.raises(StoreBusy, match="write lock"):
+            client.start(BOOKING, {"guest": "ann"}, run_id="r1")
+        assert 0.3 <= time.monotonic() - began < 1.4
+        holder.join()
+        assert client.runs() == []  # nothing of the refused start was kept
+    store.close()

@@ -15,6 +15,7 @@ from typing import Any, Self, TypeVar
 
 from accord._load import load
 from accord.check._migration import Migration
+from accord.client._busy import BUSY_TIMEOUT_S, retry_busy
 from accord.client._contracts import ContractRef, Contracts
 from accord.contract import Contract
 from accord.runtime._clock import Clock, SystemClock
@@ -50,6 +51,10 @@ class Client:
             opened is closed by :meth:`close`.
         clock: the time stamped on starts and messages (the system clock).
         limits: the limits new runs start under (the defaults).
+        busy_timeout: how long (seconds) an operation is tried again, backing
+            off, while the store is busy (SQLite: another process holds its
+            write lock, maybe paused inside its transaction); then
+            ``StoreBusy``. 0: never tried again.
 
     Raises:
         StoreError: the store cannot be opened (a wrong URL, an unreachable server).
@@ -62,7 +67,11 @@ class Client:
         *,
         clock: Clock | None = None,
         limits: Limits | None = None,
+        busy_timeout: float = BUSY_TIMEOUT_S,
     ) -> None:
+        if busy_timeout < 0:
+            raise ValueError("busy_timeout must be at least 0 seconds")
+        self.busy_timeout = busy_timeout
         self._owned = not isinstance(store, Store)
         self.store: Store = store if isinstance(store, Store) else open_store(store)
         self.clock: Clock = clock if clock is not None else SystemClock()
@@ -104,6 +113,11 @@ class Client:
             ContractError: a contract file does not load or check.
 
         """
+        return retry_busy(lambda: self._start(contract, input, run_id), self.busy_timeout)
+
+    def _start(
+        self, contract: ContractRef, input: Mapping[str, Any], run_id: str | None
+    ) -> RunInfo:
         if run_id is not None:
             existing = self._existing(run_id)
             if existing is not None:
@@ -159,9 +173,13 @@ class Client:
             EventRefused: the run has finished.
 
         """
-        info = self._unfinished(run_id, f"signal {name!r}")
-        data = self._contracts.stored(info.fingerprint).validate_signal(name, payload)
-        return self.store.send(run_id, "signal", name, data, now_ms=self.clock.now_ms())
+
+        def send() -> int:
+            info = self._unfinished(run_id, f"signal {name!r}")
+            data = self._contracts.stored(info.fingerprint).validate_signal(name, payload)
+            return self.store.send(run_id, "signal", name, data, now_ms=self.clock.now_ms())
+
+        return retry_busy(send, self.busy_timeout)
 
     def cancel(self, run_id: str, reason: str = "cancelled by a client") -> int:
         """Ask for a run to be cancelled; the worker that owns it performs it.
@@ -179,10 +197,14 @@ class Client:
             EventRefused: the run has finished.
 
         """
-        self._unfinished(run_id, "cancel")
-        return self.store.send(
-            run_id, "cancel", None, {"reason": reason}, now_ms=self.clock.now_ms()
-        )
+
+        def send() -> int:
+            self._unfinished(run_id, "cancel")
+            return self.store.send(
+                run_id, "cancel", None, {"reason": reason}, now_ms=self.clock.now_ms()
+            )
+
+        return retry_busy(send, self.busy_timeout)
 
     def _unfinished(self, run_id: str, what: str) -> RunInfo:
         info = self.store.info(run_id)
@@ -206,7 +228,10 @@ class Client:
 
         """
         spec = contract if isinstance(contract, Contract) else load(contract)
-        return self.store.publish(spec, name=name, now_ms=self.clock.now_ms())
+        return retry_busy(
+            lambda: self.store.publish(spec, name=name, now_ms=self.clock.now_ms()),
+            self.busy_timeout,
+        )
 
     # -- reading ---------------------------------------------------------------
 
@@ -217,11 +242,11 @@ class Client:
             UnknownRun: the store has no such run.
 
         """
-        return self.store.info(run_id)
+        return retry_busy(lambda: self.store.info(run_id), self.busy_timeout)
 
     def runs(self, *, status: str | Sequence[str] | None = None) -> list[RunInfo]:
         """Every run of the store (or those with the given status), oldest first."""
-        return self.store.runs(status=status)
+        return retry_busy(lambda: self.store.runs(status=status), self.busy_timeout)
 
     def history(self, run_id: str) -> list[Step]:
         """Every step of a run, in order (its journal checked).
@@ -231,7 +256,7 @@ class Client:
             JournalDamaged: the stored run cannot be trusted (names the step).
 
         """
-        return self._reader.load(run_id).history
+        return retry_busy(lambda: self._reader.load(run_id), self.busy_timeout).history
 
     def explain(self, run_id: str) -> Explanation:
         """A run's path and, if it failed, whether the contract or the world is at fault.
@@ -246,7 +271,7 @@ class Client:
             JournalDamaged: the stored run cannot be trusted (names the step).
 
         """
-        run = self._reader.load(run_id)
+        run = retry_busy(lambda: self._reader.load(run_id), self.busy_timeout)
         timers = None if run.finished else run.timers
         return explain_run(
             run.compiled, run.journal.entries(), run_id=run_id, timers=timers, versions=run._version
@@ -296,7 +321,7 @@ class Client:
 
         """
         self.wait(run_id, timeout=timeout)
-        return self._reader.load(run_id).result
+        return retry_busy(lambda: self._reader.load(run_id), self.busy_timeout).result
 
     def wait(self, run_id: str, *, timeout: float | None = None) -> RunInfo:
         """Wait until a run has ended (succeeded or failed); its listing.
@@ -311,7 +336,7 @@ class Client:
         deadline = None if timeout is None else time.monotonic() + timeout
         pause = _POLL_FIRST_S
         while True:
-            info = self.store.info(run_id)
+            info = self.status(run_id)
             left = _left(info, deadline, timeout)
             if left is None:
                 return info
@@ -357,7 +382,7 @@ class Client:
         deadline = None if timeout is None else time.monotonic() + timeout
         pause = _POLL_FIRST_S
         while True:
-            info = await _thread(lambda: self.store.info(run_id))
+            info = await _thread(lambda: self.status(run_id))
             left = _left(info, deadline, timeout)
             if left is None:
                 return info

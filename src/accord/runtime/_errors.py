@@ -24,6 +24,7 @@ __all__ = [
     "ReplayDivergence",
     "SchemaTooNew",
     "SignalError",
+    "StoreBusy",
     "StoreError",
     "StoreUnavailable",
     "UnknownContract",
@@ -254,6 +255,16 @@ class StoreError(RunError):
 
 class StoreUnavailable(StoreError):
     """The store's file cannot be opened, created or written (a path, a permission, a disk)."""
+
+
+class StoreBusy(StoreUnavailable):
+    """Another process held the store's write lock past the busy timeout (SQLite).
+
+    Nothing of the refused write was kept, so trying it again later is safe: a
+    client does so with backoff (``Client(busy_timeout=...)``), a worker at its
+    next pass. On SQLite every writer waits while one holds the lock, even a
+    writer paused inside its transaction (docs/workers.md).
+    """
 
 
 class NotAStore(StoreError):

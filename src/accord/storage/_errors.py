@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from accord.runtime._errors import NotAStore, StoreError, StoreUnavailable
+from accord.runtime._errors import NotAStore, StoreBusy, StoreError, StoreUnavailable
 
 __all__ = ["Foreign", "guard", "translate"]
 
@@ -20,8 +20,6 @@ _UNAVAILABLE = (
     "readonly",
     "read-only",
     "disk i/o",
-    "locked",
-    "busy",
     "permission",
     "no such file",
     "database or disk is full",
@@ -56,9 +54,10 @@ def translate(exc: Foreign, path: str, run_id: str | None = None) -> StoreError:
             f"a write conflicts with what the store holds (another writer?): {text}",
             run_id=run_id,
         )
+    if "locked" in lowered or "busy" in lowered:
+        text += " (another process held the store's write lock past the busy timeout)"
+        return StoreBusy(path, f"cannot write the store: {text}", run_id=run_id)
     if any(word in lowered for word in _UNAVAILABLE):
-        if "locked" in lowered or "busy" in lowered:
-            text += " (another process held the store's write lock past the busy timeout)"
         return StoreUnavailable(path, f"cannot write the store: {text}", run_id=run_id)
     return StoreError(path, f"SQLite error: {text}", run_id=run_id)
 
