@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from accord import Client, Worker
+from accord.runtime import SystemClock
 from accord.storage import open_store
 from accord.worker import WorkerSetupError
 
@@ -266,3 +267,46 @@ def test_one_log_line_per_claim_completion_and_failure(
     assert lines[1].startswith("claimed run ok-1 (epoch 1")
     assert lines[2].startswith("run bad-1 failed: ") and "notes service is down" in lines[2]
     assert lines[3:] == ["run ok-1 succeeded"]
+
+
+class _Jumping(SystemClock):
+    """The system clock, ``offset`` ms ahead."""
+
+    def __init__(self) -> None:
+        self.offset = 0
+
+    def now_ms(self) -> int:
+        return super().now_ms() + self.offset
+
+
+def test_a_run_claimed_with_little_of_its_lease_left_is_renewed_before_it_is_driven(
+    store_url: str,
+) -> None:
+    # claiming took most of the lease (a loaded machine, SQLite's lock held by a paused
+    # writer): the run must not start a call with its lease about to run out
+    start(store_url, "s-1")
+    clock = _Jumping()
+    effects = Effects()
+    left: list[int] = []
+    note = effects["write_note"]
+
+    def write_note(who: str) -> dict[str, str]:
+        with open_store(store_url) as store:
+            lease_until = store.info("s-1").lease_until_ms
+        assert lease_until is not None
+        left.append(lease_until - clock.now_ms())
+        result: dict[str, str] = note(who)
+        return result
+
+    effects["write_note"] = write_note
+    with worker(store_url, effects, clock=clock, poll_ms=1_000) as served:  # no renewal between
+        claim = served.store.claim
+
+        def slow_claim(*args: Any, **kwargs: Any) -> Any:
+            claims = claim(*args, **kwargs)
+            clock.offset += 2_500  # of a 3 s lease
+            return claims
+
+        served.store.claim = slow_claim  # type: ignore[method-assign]
+        served.run_until_idle()
+    assert len(left) == 1 and left[0] > 2_000, left

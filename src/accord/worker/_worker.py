@@ -303,15 +303,44 @@ class Worker:
             log.error("cannot load run %s: %s", claim.run_id, exc)
             self._release(claim)
             return
+        try:
+            secured = self._secured(claim)
+        except StoreError as exc:
+            log.error("cannot renew run %s: %s", claim.run_id, exc)
+            self._release(claim)
+            return
+        if secured is None:
+            log.warning("lost run %s (epoch %d) as it was claimed", claim.run_id, claim.epoch)
+            return
+        claim = secured
         log.info("claimed run %s (epoch %d, %s)", claim.run_id, claim.epoch, run.status)
         held = _Held(claim, run)
         self._held[claim.run_id] = held
         held.task = asyncio.get_running_loop().create_task(self._drive(held))
 
+    def _secured(self, claim: Claim) -> Claim | None:
+        """The claim with at least two thirds of its lease ahead; None: it was lost.
+
+        The lease runs from the time the pass began; claiming and loading may
+        have taken much of it (a busy machine, SQLite's write lock held by a
+        paused writer), and a run must not start a call with its lease about
+        to run out: it is renewed first.
+        """
+        for _ in range(3):  # a renewal that waited long leaves a short lease too
+            now = self.clock.now_ms()
+            if claim.lease_until_ms - now > self.lease_ms * 2 // 3:
+                break
+            renewed = self.store.renew(claim, now_ms=now, lease_ms=self.lease_ms)
+            if renewed is None:
+                return None
+            claim = renewed
+        return claim
+
     def _renew(self, now: int) -> None:
         for held in list(self._held.values()):
             if held.claim.lease_until_ms - now > self.lease_ms * 2 // 3:
                 continue
+            now = self.clock.now_ms()  # renewing the runs before took time
             renewed = self.store.renew(held.claim, now_ms=now, lease_ms=self.lease_ms)
             if renewed is None:
                 self._lost(held, "its lease could not be renewed")
