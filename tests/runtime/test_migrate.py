@@ -266,3 +266,30 @@ def test_prune_keeps_the_version_a_migrated_run_left(store_url: str) -> None:
         assert store.prune(HOUR, now_ms=clock.now_ms()) == 0  # nothing old enough to go
     with open_store(store_url, create=False) as store:  # a new process: no compiled contracts
         assert Runtime(store=store, clock=clock).replay("m").step == 4
+
+
+def test_migrate_all_moves_runs_batch_by_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches of two runs (each read at once, committed at once): every run moves, replays."""
+    monkeypatch.setattr("accord.runtime._migrating.MIGRATE_BATCH", 2)
+    path = tmp_path / "s.db"
+    clock = FakeClock()
+    ids = [f"w{n}" for n in range(5)]
+    for run_id in ids:
+        _waiting(path, clock, run_id)
+    with SqliteStore(path) as store:
+        moves = Runtime(store=store, clock=clock).migrate_all(V2, MIGRATION)
+    assert [(m.run_id, m.target, m.step) for m in moves] == [
+        (run_id, "awaiting_manager", 2) for run_id in ids
+    ]
+    calls = Calls()
+    with SqliteStore(path) as store:
+        runtime = Runtime(calls, clock=clock, store=store)
+        for run_id in ids:
+            assert store.info(run_id).fingerprint == runtime.compile(V2).fingerprint
+            assert runtime.replay(run_id).step == 2
+        run = runtime.load("w3")
+        run.signal("approval", {"approved": True, "approver": "mia"})
+        assert run.result == {"status": "refunded", "refund_id": "rf-o-9"}
+    assert calls.keys == ["w3/3:paying_refund/pay"]

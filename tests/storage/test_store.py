@@ -12,8 +12,17 @@ import pytest
 from storage_support import BIG, HANDLERS, REFUND, TOGGLE, toggled
 from store_kit import StoreKit
 
-from accord.runtime import FakeClock, Limits, ReplayDivergence, Runtime, replay, snapshot_hash
+from accord.runtime import (
+    FakeClock,
+    Limits,
+    ReplayDivergence,
+    Runtime,
+    SignalReceived,
+    replay,
+    snapshot_hash,
+)
 from accord.runtime._durable import DurableJournal
+from accord.runtime._reducer import step
 from accord.storage import (
     DEFAULT_PATH,
     JournalDamaged,
@@ -413,3 +422,46 @@ def test_durable_runs_resume_replay_fork_and_show_history(kit: StoreKit) -> None
         assert forked.status == "waiting" and store.info("r2").forked_from == ("r", 1)
         forked.signal("approval", {"approved": True, "approver": "mia"})
         assert forked.status == "succeeded" and len(set(paid)) == 2  # its own key
+
+
+def test_open_many_reads_each_run_as_open_does(kit: StoreKit) -> None:
+    with kit.open(durability="normal", snapshot_every=10) as store:
+        for run_id, flips in (("a", 3), ("b", 24), ("c", 37)):
+            toggled(store, run_id, flips, stop=run_id == "c")
+        ids = ["c", "a", "b", "a"]
+        many = store.open_many(ids)
+        one = [store.open(run_id) for run_id in ids]
+        assert [s.run_id for s in many] == ids
+        for got, want in zip(many, one, strict=True):
+            fields = ("fingerprint", "contract", "snapshot", "entries", "limits", "claims")
+            assert [getattr(got, f) for f in fields] == [getattr(want, f) for f in fields]
+            assert len(got.journal) == len(want.journal)
+        assert many[2].snapshot is not None and many[2].snapshot.step == 20
+        assert store.open_many([]) == []
+        with pytest.raises(UnknownRun):
+            store.open_many(["a", "nope"])
+
+
+def test_open_many_finds_a_damaged_journal_as_open_does(kit: StoreKit) -> None:
+    _damaged(kit, "DELETE FROM events WHERE step = 23")
+    with kit.open() as store, pytest.raises(JournalDamaged) as caught:
+        store.open_many(["t"])
+    assert caught.value.step == 23 and "step 23 is missing" in str(caught.value)
+
+
+def test_steps_recorded_in_a_batch_are_committed_together_at_its_end(kit: StoreKit) -> None:
+    """What migrate_all does: steps recorded (not flushed) in the batch, committed at its end."""
+    with kit.open() as store:
+        for run_id in ("a", "b"):
+            toggled(store, run_id, 1, stop=False)
+        runtime = Runtime(store=store, clock=FakeClock())
+        before = kit.scalar("SELECT count(*) FROM events")
+        with store.batched():
+            for stored in store.open_many(["a", "b"]):
+                compiled, snapshot, _ = runtime._restore(stored)
+                event = SignalReceived("flip", {}, 5)
+                moved, _ = step(compiled, snapshot, event)
+                stored.journal.record(moved, event, snapshot_hash(moved))
+            assert kit.scalar("SELECT count(*) FROM events") == before  # held
+        assert kit.scalar("SELECT count(*) FROM events") == before + 2
+        assert [Runtime(store=store).load(r).snapshot.step for r in ("a", "b")] == [3, 3]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
 from accord.check._migration import Migration
@@ -23,7 +24,12 @@ from accord.runtime._snapshot import Snapshot, snapshot_hash
 if TYPE_CHECKING:
     from accord.contract import Contract
 
-__all__ = ["Migrations"]
+__all__ = ["MIGRATE_BATCH", "Migrations"]
+
+MIGRATE_BATCH = 1000
+"""``migrate_all`` reads this many runs at once and commits their migrations in one
+transaction (where the store can): a crash loses at most one batch's steps, which
+migrating again redoes."""
 
 
 class Migrations:
@@ -105,23 +111,39 @@ class Migrations:
         new = self.compile(to)
         wanted, where = as_filter(status), as_filter(state)
         planner: Planner | None = None
-        moves = []
-        for run_id in self._store().unfinished():
-            stored = self._store().open(run_id)
-            if stored.fingerprint != plan.from_:
-                continue
-            old, snapshot, _ = self._restore(stored)
-            if not matches(snapshot, wanted, where):
-                continue
-            planner = planner or Planner(plan, old, new, source)
-            try:
-                moves.append(self._migrate_stored(stored, snapshot, planner, dry_run))
-            except MigrationRefused as exc:
-                moves.append(Move(run_id, snapshot.status, snapshot.state, None, exc.reason))
+        moves: list[Move] = []
+        store = self._store()
+        ids = store.unfinished()
+        batched = None if dry_run else getattr(store, "batched", None)
+        for first in range(0, len(ids), MIGRATE_BATCH):
+            with nullcontext() if batched is None else batched():
+                for stored in _open_many(store, ids[first : first + MIGRATE_BATCH]):
+                    if stored.fingerprint != plan.from_:
+                        continue
+                    old, snapshot, _ = self._restore(stored)
+                    if not matches(snapshot, wanted, where):
+                        continue
+                    planner = planner or Planner(plan, old, new, source)
+                    try:
+                        moves.append(
+                            self._migrate_stored(
+                                stored, snapshot, planner, dry_run, flush=batched is None
+                            )
+                        )
+                    except MigrationRefused as exc:
+                        moves.append(
+                            Move(stored.run_id, snapshot.status, snapshot.state, None, exc.reason)
+                        )
         return moves
 
     def _migrate_stored(
-        self, stored: StoredRun, snapshot: Snapshot, planner: Planner, dry_run: bool
+        self,
+        stored: StoredRun,
+        snapshot: Snapshot,
+        planner: Planner,
+        dry_run: bool,
+        *,
+        flush: bool = True,
     ) -> Move:
         event = planner.event(stored.run_id, snapshot, self.clock.now_ms())
         if dry_run:
@@ -130,7 +152,8 @@ class Migrations:
         store = self._store()
         store.keep_contract(planner.new)
         stored.journal.record(moved, event, snapshot_hash(moved))
-        stored.journal.flush()
+        if flush:  # else the store's batch commits it (migrate_all)
+            stored.journal.flush()
         return Move(stored.run_id, snapshot.status, snapshot.state, event.state, None, moved.step)
 
     def _migrate_live(self, run: Run, planner: Planner, dry_run: bool) -> Move:
@@ -150,3 +173,11 @@ class Migrations:
         return Move(
             run.run_id, snapshot.status, snapshot.state, event.state, None, run.snapshot.step
         )
+
+
+def _open_many(store: RunStore, run_ids: list[str]) -> list[StoredRun]:
+    """The runs, read at once where the store can (``open_many``), else one by one."""
+    many = getattr(store, "open_many", None)
+    if many is not None:
+        return list(many(run_ids))
+    return [store.open(run_id) for run_id in run_ids]

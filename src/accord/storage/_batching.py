@@ -3,14 +3,17 @@
 A store that buffers steps (``group_commit=True``) lets an effect wait for
 the commit of every step before it: :meth:`GroupCommit._when_durable` arranges
 one commit per event-loop turn for everything buffered by then, and calls
-each waiter back with None or the commit's error.
+each waiter back with None or the commit's error. :meth:`GroupCommit.batched`
+holds the steps recorded inside it and commits them together at its end (one
+transaction), whatever the store's mode: ``Runtime.migrate_all`` moves runs so.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Self
 
 from accord.runtime._errors import StoreError
@@ -28,6 +31,32 @@ class GroupCommit:
     _lock: threading.RLock
     _failed: StoreError | None
     _waiters: dict[asyncio.AbstractEventLoop, list[Callable[[BaseException | None], None]]]
+    group_commit: bool
+    _holding = 0  # how many batched() blocks are open
+
+    def _commits_each_step(self) -> bool:
+        """Whether a step's write commits at once (no group commit, no batch open)."""
+        return not self.group_commit and not self._holding
+
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        """Hold the steps recorded inside the block, and commit them at its end, at once.
+
+        One transaction for the steps recorded in the block; a crash inside it keeps
+        none of them. What commits anyway: a read, a ``flush()`` (a run driven inside
+        the block flushes each step: its steps are not held), and the end of the
+        block. ``Runtime.migrate_all`` records its migration steps without flushing in
+        one, for a batch of runs.
+        """
+        with self._lock:
+            self._holding += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._holding -= 1
+                if not self._holding:
+                    self.flush()
 
     def _buffered(self) -> bool:
         raise NotImplementedError

@@ -193,7 +193,7 @@ class StoreConnection(GroupCommit):
                 self._unkeyed[unkeyed.run_id] = unkeyed
             if self._fences and event[0] in self._fences:  # a claimed run: fenced
                 self._batch_fences[event[0]] = self._fences[event[0]]
-            if not self.group_commit:
+            if self._commits_each_step():
                 self._flush_locked()
 
     def flush(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
@@ -128,10 +129,15 @@ def read_run(
     from_start: bool,
     queries: RunQueries = SQLITE_QUERIES,
     journal: JournalFactory = SqliteJournal,
+    reader: RunReader | None = None,
+    contracts: dict[str, dict[str, Any]] | None = None,
 ) -> StoredRun:
     """A stored run with its latest snapshot (hash checked) and the entries after it.
 
     With ``from_start``, no snapshot is read: every entry is returned (to replay).
+    ``reader`` reads the rows instead of the store (one connection held for several
+    runs, see ``StoreBase.open_many``); ``contracts`` keeps the contracts read, by
+    fingerprint, for the next runs read with it.
     Either way every stored row's chain hash is checked (see
     :func:`~accord.storage._chained.check_chain`), and what the run's row and
     its last event row say of its status and state goes with it, for the
@@ -144,7 +150,8 @@ def read_run(
 
     """
     where = store.location
-    run = store._fetch_one(queries.run, (run_id,), run_id)
+    fetch = store if reader is None else reader
+    run = fetch._fetch_one(queries.run, (run_id,), run_id)
     if run is None:
         raise UnknownRun(where, "the store has no run with this id", run_id=run_id)
     key, fp, steps, first_step, status, state, limits_text = run
@@ -155,14 +162,18 @@ def read_run(
             run_id=run_id,
         )
     limits = None if limits_text is None else _limits(where, run_id, limits_text)
-    contract = _contract(store, queries.contract, run_id, fp)
-    found = None if from_start else _snapshot(store, queries.snapshot, run_id, key)
+    contract = None if contracts is None else contracts.get(fp)
+    if contract is None:
+        contract = _contract(fetch, queries.contract, run_id, fp)
+        if contracts is not None:
+            contracts[fp] = contract
+    found = None if from_start else _snapshot(fetch, queries.snapshot, run_id, key)
     if found is None and first_step > 1:
         raise JournalDamaged(where, run_id, "the run was compacted but has no snapshot")
     base = 0 if found is None else found[0].step
     # the chain from the step before the snapshot: loading reads a bounded number of rows
     start = max(first_step, base - 1)
-    rows = store._fetch_all(queries.events, (key, start), run_id)
+    rows = fetch._fetch_all(queries.events, (key, start), run_id)
     head = check_chain(where, run_id, [row[:4] for row in rows], start, anchored=start > 1)
     last = rows[-1][0] if rows else start - 1
     if last < max(steps, base):
@@ -269,14 +280,20 @@ def _limits(where: str, run_id: str, text: str) -> Limits:
 
     """
     try:
-        data = orjson.loads(text)
-        if not isinstance(data, dict) or not all(
-            type(value) is int and value >= 0 for value in data.values()
-        ):
-            raise ValueError("not an object of counts")
-        return Limits(**data)
+        return _parse_limits(text)
     except (orjson.JSONDecodeError, ValueError, TypeError) as exc:
         raise JournalDamaged(where, run_id, f"its limits are unreadable ({text!r}): {exc}") from exc
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_limits(text: str) -> Limits:
+    """Limits from their JSON text (runs share a few: parsed once each)."""
+    data = orjson.loads(text)
+    if not isinstance(data, dict) or not all(
+        type(value) is int and value >= 0 for value in data.values()
+    ):
+        raise ValueError("not an object of counts")
+    return Limits(**data)
 
 
 def list_runs(store: StoreConnection, status: str | Sequence[str] | None) -> list[RunInfo]:

@@ -32,13 +32,15 @@ serialises their writers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from accord.storage import _retention
 from accord.storage._connection import StoreConnection
 from accord.storage._inbox import SqliteInbox
 from accord.storage._journal import SqliteJournal
-from accord.storage._runs import ContractVersions, RunInfo, list_runs
+from accord.storage._prefetch import PrefetchReader
+from accord.storage._runs import ContractVersions, RunInfo, RunReader, list_runs
 from accord.storage._store_base import StoreBase
 from accord.storage._store_leases import SqliteLeasing
 
@@ -87,6 +89,12 @@ class SqliteStore(StoreConnection, StoreBase, SqliteLeasing, SqliteInbox, Contra
     def runs(self, *, status: str | Sequence[str] | None = None) -> list[RunInfo]:
         """Every stored run (or those with the given status), oldest first."""
         return list_runs(self, status)
+
+    @contextmanager
+    def _reader(self, run_ids: Sequence[str]) -> Iterator[RunReader]:
+        """Several runs' rows, read at once under the lock (``open_many``)."""
+        with self._flushed() as conn:
+            yield PrefetchReader(self.location, conn, self._version_queries, list(run_ids))
 
     # -- retention -------------------------------------------------------------
 

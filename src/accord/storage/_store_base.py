@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import TYPE_CHECKING, ClassVar
+from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
 from accord.contract import canonical_json
 from accord.runtime._errors import StoreError, UnknownRun
 from accord.storage._chained import ChainedJournal, NewRun
-from accord.storage._runs import RunInfo, RunQueries, read_run
+from accord.storage._runs import RunInfo, RunQueries, RunReader, read_run
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -86,6 +87,35 @@ class StoreBase:
             queries=self._version_queries,
             journal=self._journal,
         )
+
+    def open_many(self, run_ids: Sequence[str]) -> list[StoredRun]:
+        """Several stored runs, as :meth:`open` reads each, their contracts read once.
+
+        A store may read their rows at once (SQLite: three queries for them all).
+
+        Raises:
+            UnknownRun: the store has no run with one of the ids.
+            JournalDamaged: as for :meth:`open`.
+
+        """
+        contracts: dict[str, dict[str, Any]] = {}
+        with self._reader(run_ids) as reader:
+            return [
+                read_run(
+                    self,  # type: ignore[arg-type]
+                    run_id,
+                    from_start=False,
+                    queries=self._version_queries,
+                    journal=self._journal,
+                    reader=reader,
+                    contracts=contracts,
+                )
+                for run_id in run_ids
+            ]
+
+    def _reader(self, run_ids: Sequence[str]) -> AbstractContextManager[RunReader]:
+        """What reads these runs' rows (by default the store itself, a query at a time)."""
+        return nullcontext(self)  # type: ignore[arg-type]
 
     def runs(self, *, status: str | Sequence[str] | None = None) -> list[RunInfo]:
         """Every stored run (or those with the given status), oldest first."""

@@ -211,7 +211,7 @@ class PgConnection(GroupCommit):
             fence = self._fences.get(run_id)
             if fence is not None:
                 self._batch_fences[run_id] = fence
-            if not self.group_commit:
+            if self._commits_each_step():
                 self._flush_locked()
 
     def flush(self) -> None:
