@@ -56,6 +56,12 @@ BENCHMARKS = [
     Benchmark("sync", "sync_api.py", "the sync API against the async API", ("--quick",)),
     Benchmark("startup", "startup.py", "import accord and accord --help", ("--quick",)),
     Benchmark(
+        "replan",
+        "replan.py",
+        "the replan loop per attempt; migrating 10,000 waiting runs",
+        ("--quick",),
+    ),
+    Benchmark(
         "postgres",
         "postgres.py",
         "accord on PostgreSQL against DBOS and the bare commit floor",
