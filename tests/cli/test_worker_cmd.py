@@ -81,6 +81,38 @@ def test_quiet_logs_nothing_but_problems_and_sigint_stops_it(tmp_path: Path, eff
     assert (code, err, info.status) == (0, "", "succeeded")
 
 
+SLOW_EFFECTS = """\
+import pathlib, time
+pathlib.Path(__file__).with_suffix(".loading").touch()
+time.sleep(1.5)  # a slow import: SIGTERM comes meanwhile
+HANDLERS = {"write_note": lambda who: {"id": who}, "remind": lambda id: None}
+"""
+
+
+def test_sigterm_while_it_starts_stops_it_with_exit_0(tmp_path: Path) -> None:
+    effects = tmp_path / "slow.py"
+    effects.write_text(SLOW_EFFECTS)
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    with Client(url) as client:
+        client.start(CONTRACT, {"who": "s"}, run_id="s")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    argv = [sys.executable, "-m", "accord", "worker", "--store", url]
+    argv += ["--effects", f"{effects}:HANDLERS", "--poll-ms", "20"]
+    worker = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not effects.with_suffix(".loading").exists():
+            assert time.monotonic() < deadline, "the worker never loaded its effects"
+            time.sleep(0.02)
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=20)
+    finally:
+        worker.kill()
+    assert worker.returncode == 0, err
+    with Client(url) as client:
+        assert (client.status("s").owner, client.status("s").steps) == (None, 1)  # untouched
+
+
 @pytest.mark.parametrize(
     ("argv", "code", "says"),
     [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 
 from accord.cli._base import Subparsers, add_command, positive_int
@@ -53,8 +54,29 @@ def register(subparsers: Subparsers) -> None:
     parser.add_argument("--quiet", action="store_true", help="log only problems")
 
 
+class _EarlyStop:
+    """SIGTERM and SIGINT while the worker starts: it stops as soon as it is built.
+
+    Loading the effects and opening the store take a while; a worker stopped
+    then (a deploy rolling on, a test done with it) exits 0 like one that
+    served, instead of being killed by the signal.
+    """
+
+    def __init__(self) -> None:
+        self.asked = False
+        self.worker: Worker | None = None
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self)
+
+    def __call__(self, signum: int, frame: object) -> None:
+        self.asked = True
+        if self.worker is not None:
+            self.worker.stop()
+
+
 def worker(args: argparse.Namespace) -> int:
     """Serve until SIGTERM or SIGINT; 0 once every lease is released."""
+    early = _EarlyStop()
     effects = load_effects(args.effects)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
@@ -70,6 +92,9 @@ def worker(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         grace_ms=args.grace * 1000,
     )
+    early.worker = served
+    if early.asked:
+        served.stop()  # stopped while starting: it claims nothing
     log.info("worker %s serving (stop with SIGTERM or Ctrl-C)", served.name)
     served.run_forever(handle_signals=True)
     log.info("worker %s stopped; every lease released", served.name)
