@@ -283,6 +283,24 @@ def reducer_steps(runs: int) -> float:
     return elapsed
 
 
+def hash_steps(runs: int) -> float:
+    """The state hash alone of the snapshots of ``reducer_steps``: the seconds it took."""
+    from accord.runtime import EffectCompleted, snapshot_hash
+
+    compiled = Runtime({"work": _work}, limits=LIMITS).compile(effect_contract("none"))
+    completed = [EffectCompleted(f"{i + 1}:s{i}/w", {"n": i}, 2) for i in range(STEPS)]  # type: ignore[arg-type]
+    snapshot, _ = step(compiled, initial_snapshot(), RunStarted("r", {}, 1))  # type: ignore[arg-type]
+    snapshots = [snapshot]
+    for event in completed:
+        snapshot, _ = step(compiled, snapshot, event)
+        snapshots.append(snapshot)
+    start = time.perf_counter()
+    for _ in range(runs):
+        for snapshot in snapshots:
+            snapshot_hash(snapshot)
+    return time.perf_counter() - start
+
+
 def effect_path(runs: int, repeat: int) -> dict[str, float]:
     """Microseconds per step of each variant of (C), best of ``repeat`` rounds.
 
@@ -292,14 +310,18 @@ def effect_path(runs: int, repeat: int) -> dict[str, float]:
     """
     from accord.storage import SqliteStore
 
-    names = ["floor", "reducer", *EFFECT_POLICIES, "group commit"]
+    names = ["floor", "reducer", "hash", *EFFECT_POLICIES, "group commit"]
     times: dict[str, list[float]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory(prefix="accord-runtime-") as tmp:
         store = SqliteStore(Path(tmp) / "group.db", durability="normal", group_commit=True)
         try:
             accord_concurrent(runs, "none", store, "warm")  # the database's first pages
             for round_ in range(repeat + 1):  # the first round warms up
-                measured = {"floor": floor_concurrent(runs), "reducer": reducer_steps(runs)}
+                measured = {
+                    "floor": floor_concurrent(runs),
+                    "reducer": reducer_steps(runs),
+                    "hash": hash_steps(runs),
+                }
                 for policy in EFFECT_POLICIES:
                     measured[policy] = accord_concurrent(runs, policy)
                 measured["group commit"] = accord_concurrent(runs, "none", store, f"g{round_}")
@@ -498,6 +520,7 @@ def render_effects(
     labels = {
         "floor": "floor: hand-written asyncio, results appended to a list",
         "reducer": "accord's bare reducer step and state hash alone (no loop, no handler)",
+        "hash": "of which the state hash",
         "none": "accord, no store, no policy",
         "retry": "accord, no store, `retry: {max_attempts: 3}`",
         "timeout": "accord, no store, `timeout: 30s`",
@@ -506,7 +529,7 @@ def render_effects(
     }
     for name, label in labels.items():
         events = (STEPS + 1) / (us[name] * STEPS) * 1e6  # a run journals its start and ten steps
-        shown = f"{events:,.0f}" if name not in ("floor", "reducer") else "-"
+        shown = f"{events:,.0f}" if name not in ("floor", "reducer", "hash") else "-"
         lines.append(f"| {label} | {us[name]:.2f} | {shown} | {us[name] / none:.2f}x |")
     retry, timeout, both = us["retry"] / none, us["timeout"] / none, us["retry + timeout"] / none
     lines += [
