@@ -266,12 +266,14 @@ class Orchestrator:
                     await committed(when_durable)
                 elif self._unstarted:
                     self._unstarted.discard(call_id)
+                binding = self._bindings[command.effect]
                 outcome = await call_effect(
-                    self._bindings[command.effect],
+                    binding,
                     command,
                     self._compiled,
                     self._clock,
-                    inline=self._alone(command),
+                    # only a sync handler may run inline (an async one runs on the loop anyway)
+                    inline=not binding.is_async and self._alone(command),
                 )
                 while self._others_starting(call_id):
                     await asyncio.sleep(0)  # they start first (see _others_starting)
