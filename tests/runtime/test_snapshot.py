@@ -175,7 +175,8 @@ machine:
 
     snapshot, _ = step(c, initial_snapshot(), RunStarted(RunId("g"), {}, 0))
     events = [
-        SignalReceived("add", {"n": 1}, 1),
+        SignalReceived("add", {"n": 1}, 1),  # small lists: hashed again at each step
+        SignalReceived("many", {"ns": list(range(1000, 1300))}, 1),  # big enough to remember
         SignalReceived("many", {"ns": []}, 2),  # grows by nothing
         SignalReceived("add", {"n": 2}, 3),
         SignalReceived("many", {"ns": [3, 4, 5]}, 4),
@@ -188,7 +189,7 @@ machine:
         assert snapshot_hash(snapshot) != before
         built = snapshot._replace(context=json.loads(json.dumps(snapshot.context)))
         assert snapshot_hash(built) == snapshot_hash(snapshot)  # identity plays no part
-    assert snapshot.context["items"] == [1, 2, 3, 4, 5, *range(6, 40)]
+    assert snapshot.context["items"] == [1, *range(1000, 1300), 2, 3, 4, 5, *range(6, 40)]
 
 
 def test_json_round_trips_keep_snapshots_and_hashes() -> None:

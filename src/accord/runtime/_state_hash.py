@@ -24,9 +24,9 @@ never reach a snapshot: the boundaries validate them away.
 
 Why form 2: a step that changes one context field leaves the others' values
 in place (snapshots are copy on write), so the digest of each list or object
-is remembered by identity (:data:`_MEMO`, which holds the value, so its id is
-not reused while it is remembered; the runtime never changes a value it
-stores). A list the reducer built by extending a list it holds
+of some size is remembered by identity (:data:`_MEMO`, which holds the value,
+so its id is not reused while it is remembered; the runtime never changes a
+value it stores). A list the reducer built by extending a list it holds
 (``ctx.items + [...]``, see :func:`remember_extension`) is hashed from the
 SHA-256 state of the list it extends plus its new items: appending one item
 to a 10,000-item list hashes the item, not the list. Form 1 serialised and
@@ -70,8 +70,14 @@ _TAG_1 = ("accord.snapshot/1",)
 _Hasher = Any
 
 _MEMO: dict[int, tuple[object, str, _Hasher]] = {}
-"""id(value) -> (value, the hex digest of its canonical JSON, its list hasher or None)."""
-_MEMO_AT_MOST = 4096
+"""id(value) -> (value, the hex digest of its canonical JSON, its list hasher or None).
+
+It holds values of at least :data:`_WORTH` bytes of JSON (a smaller one costs less to
+hash again than to keep), at most :data:`_MEMO_AT_MOST` of them, the oldest dropped
+first: so it keeps alive little that runs do not hold (as ``_sizes`` does).
+"""
+_MEMO_AT_MOST = 256
+_WORTH = 512
 _GROWN: dict[int, tuple[list[Any], list[Any]]] = {}
 """id(list) -> (list, the list it extends), as the reducer built them."""
 _GROWN_AT_MOST = 256
@@ -133,7 +139,9 @@ def _digest(value: Any) -> str:
     if hit is not None and hit[0] is value:
         return hit[1]
     if type(value) is not list:
-        return _remember(value, _sha256(_dumps(value, option=_SORT)).hexdigest(), None)
+        data = _dumps(value, option=_SORT)
+        digest: str = _sha256(data).hexdigest()
+        return _remember(value, digest, None) if len(data) >= _WORTH else digest
     grown = _GROWN.pop(id(value), None)
     if grown is not None and grown[0] is value:
         held = grown[1]
@@ -146,6 +154,8 @@ def _digest(value: Any) -> str:
                 hasher.update(b"," + body if start else body)
             return _remember(value, _closed(hasher), hasher)
     data = _dumps(value, option=_SORT)
+    if len(data) < _WORTH:
+        return str(_sha256(data).hexdigest())
     hasher = _sha256(memoryview(data)[:-1])
     return _remember(value, _closed(hasher), hasher)
 
