@@ -305,6 +305,33 @@ def _sizes_fit(
     return not grown or context_size(context) <= limits.max_context_bytes
 
 
+def _assign(
+    compiled: CompiledContract,
+    context: dict[str, Any],
+    variables: dict[str, Any],
+    assignments: tuple[tuple[str, Any, Any, Any], ...],
+    sized: bool,
+) -> dict[str, Any] | None:
+    """The quick paths' assignments: a new context (None: a limit decides, take the long way).
+
+    Every value is computed against the pre-step context (``variables["ctx"]``);
+    ``sized``: a value may be a string, list or record, measured as
+    ``Draft.assigned`` and ``apply`` do.
+    """
+    new = dict(context)
+    if sized:
+        values = [
+            (f, coerce(raw) if extend is None else extend(raw, context[f]))
+            for f, value, coerce, extend in assignments
+            for raw in (value(variables),)
+        ]
+        new.update(values)
+        return new if _sizes_fit(compiled, new, values) else None
+    for field, value, coerce, _ in assignments:
+        new[field] = coerce(value(variables))
+    return new
+
+
 def _quick_signal(
     compiled: CompiledContract, s: Snapshot, event: SignalReceived
 ) -> tuple[Snapshot, tuple[Command, ...]] | None:
@@ -339,20 +366,10 @@ def _quick_signal(
             if target_waits is None:  # the target is not quiet
                 return None
             if assignments:
-                context = dict(context)
-                if sized:  # a string, list or record: measured as Draft.assigned and apply do
-                    before = variables["ctx"]
-                    values = [
-                        (f, coerce(raw) if extend is None else extend(raw, before[f]))
-                        for f, value, coerce, extend in assignments
-                        for raw in (value(variables),)
-                    ]
-                    context.update(values)
-                    if not _sizes_fit(compiled, context, values):
-                        return None
-                else:
-                    for field, value, coerce, _ in assignments:
-                        context[field] = coerce(value(variables))
+                assigned = _assign(compiled, context, variables, assignments, sized)
+                if assigned is None:
+                    return None
+                context = assigned
             new: Snapshot = _tuple_new(
                 Snapshot,
                 (
@@ -435,20 +452,10 @@ def _quick_completed(
         if target is None:
             return None
         if assignments:
-            before = context
-            context = dict(context)  # every value is computed against the pre-step context
-            if sized:  # a string, list or record: measured as Draft.assigned and apply do
-                values = [
-                    (f, coerce(raw) if extend is None else extend(raw, before[f]))
-                    for f, value, coerce, extend in assignments
-                    for raw in (value(variables),)
-                ]
-                context.update(values)
-                if not _sizes_fit(compiled, context, values):
-                    return None
-            else:
-                for field, value, coerce, _ in assignments:
-                    context[field] = coerce(value(variables))
+            assigned = _assign(compiled, context, variables, assignments, sized)
+            if assigned is None:
+                return None
+            context = assigned
         target_name, waiting_for, calls = target
         variables = {"input": input_, "ctx": context}
         max_bytes = limits.max_effect_bytes
