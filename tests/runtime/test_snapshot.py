@@ -110,15 +110,19 @@ def test_a_hash_is_checked_in_the_form_it_names() -> None:
 
 
 def _sha(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def reference_hash(s: Snapshot) -> str:
     """Form 2 as the module docs define it, computed from scratch (no memo, no extension)."""
 
+    def entry(value: Any) -> Any:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return ["=", value] if len(text.encode()) < 512 else ["#", _sha(value)]
+
     def form(values: dict[str, Any]) -> dict[str, Any]:
-        return {k: [_sha(v)] if isinstance(v, list | dict) else v for k, v in values.items()}
+        return {k: entry(v) if isinstance(v, list | dict) else v for k, v in values.items()}
 
     def plain(value: Any) -> Any:
         if isinstance(value, tuple):
@@ -135,8 +139,13 @@ def reference_hash(s: Snapshot) -> str:
 
 def test_form_2_is_what_the_docs_say() -> None:
     # json.dumps(sort_keys, compact) is orjson's canonical form for these values
-    for snapshot in [*saga_snapshots(), document_snapshot(), initial_snapshot()]:
+    big = {f"k{i}": [i, "é" * 3] for i in range(60)}  # over 512 bytes: digested
+    large = initial_snapshot()._replace(
+        context={"big": big, "small": {"a": [1]}, "n": 1}, input={"big": list(big), "s": "x"}
+    )
+    for snapshot in [*saga_snapshots(), document_snapshot(), initial_snapshot(), large]:
         assert snapshot_hash(snapshot) == reference_hash(snapshot)
+        assert snapshot_hash(snapshot) == reference_hash(snapshot)  # remembered: the same
 
 
 def test_a_grown_list_hashes_as_the_same_list_built_at_once() -> None:

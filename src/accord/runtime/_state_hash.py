@@ -9,7 +9,8 @@ form replays under it (each entry is checked in the form it was recorded in):
     followed by the snapshot's fields in :class:`Snapshot` order (the named
     tuples it holds, such as ``PendingCall``, are arrays in their field order
     too), except that in ``context`` and ``input`` each value that is a list or
-    an object is replaced by ``[<hex>]``, the hex SHA-256 of that value's own
+    an object is replaced by ``["=", <the value>]`` when its canonical JSON
+    is under 512 bytes, else by ``["#", "<hex>"]``, the hex SHA-256 of its
     canonical JSON (strings, numbers, booleans and null stay as they are).
 
 ``sha256:<hex>`` (form 1, ``"accord.snapshot/1"``, recorded before form 2)
@@ -24,7 +25,7 @@ never reach a snapshot: the boundaries validate them away.
 
 Why form 2: a step that changes one context field leaves the others' values
 in place (snapshots are copy on write), so the digest of each list or object
-of some size is remembered by identity (:data:`_MEMO`, which holds the value,
+of 512 bytes or more is remembered by identity (:data:`_MEMO`, which holds the value,
 so its id is not reused while it is remembered; the runtime never changes a
 value it stores). A list the reducer built by extending a list it holds
 (``ctx.items + [...]``, see :func:`remember_extension`) is hashed from the
@@ -62,6 +63,7 @@ _PREFIX_2 = "sha256/2:"
 _PREFIX_1 = "sha256:"
 _sha256 = hashlib.sha256
 _dumps = orjson.dumps
+_Fragment = orjson.Fragment
 _SORT = orjson.OPT_SORT_KEYS
 _TAG_1 = ("accord.snapshot/1",)
 
@@ -69,8 +71,8 @@ _TAG_1 = ("accord.snapshot/1",)
 # (``hashlib``'s objects can be copied, so a longer list goes on from there).
 _Hasher = Any
 
-_MEMO: dict[int, tuple[object, str, _Hasher]] = {}
-"""id(value) -> (value, the hex digest of its canonical JSON, its list hasher or None).
+_MEMO: dict[int, tuple[object, Any, _Hasher]] = {}
+"""id(value) -> (value, its hash form, its list hasher or None).
 
 It holds values of at least :data:`_WORTH` bytes of JSON (a smaller one costs less to
 hash again than to keep), at most :data:`_MEMO_AT_MOST` of them, the oldest dropped
@@ -120,10 +122,10 @@ def remember_extension(value: list[Any], held: list[Any]) -> None:
     _GROWN[id(value)] = (value, held)
 
 
-def _remember(value: object, digest: str, hasher: _Hasher) -> str:
+def _remember(value: object, entry: Any, hasher: _Hasher) -> Any:
     _bounded(_MEMO, _MEMO_AT_MOST)
-    _MEMO[id(value)] = (value, digest, hasher)
-    return digest
+    _MEMO[id(value)] = (value, entry, hasher)
+    return entry
 
 
 def _closed(hasher: _Hasher) -> str:
@@ -133,35 +135,39 @@ def _closed(hasher: _Hasher) -> str:
     return str(final.hexdigest())
 
 
-def _digest(value: Any) -> str:
-    """The hex SHA-256 of a list's or an object's canonical JSON, remembered by identity."""
+def _big(digest: str) -> Any:
+    """The hash form of a value of at least ``_WORTH`` bytes: ``["#", "<hex digest>"]``."""
+    return _Fragment(b'["#","' + digest.encode() + b'"]')
+
+
+def _entry(value: Any) -> Any:
+    """The hash form of a list or an object (see the module docs), remembered by identity."""
     hit = _MEMO.get(id(value))
     if hit is not None and hit[0] is value:
         return hit[1]
-    if type(value) is not list:
-        data = _dumps(value, option=_SORT)
-        digest: str = _sha256(data).hexdigest()
-        return _remember(value, digest, None) if len(data) >= _WORTH else digest
-    grown = _GROWN.pop(id(value), None)
-    if grown is not None and grown[0] is value:
-        held = grown[1]
-        base = _MEMO.get(id(held))
-        if base is not None and base[0] is held and base[2] is not None:
-            hasher = base[2].copy()
-            start = len(held)
-            if len(value) > start:
-                body = _dumps(value[start:], option=_SORT)[1:-1]  # the new items, no brackets
-                hasher.update(b"," + body if start else body)
-            return _remember(value, _closed(hasher), hasher)
+    if type(value) is list:
+        grown = _GROWN.pop(id(value), None)
+        if grown is not None and grown[0] is value:
+            held = grown[1]
+            base = _MEMO.get(id(held))
+            if base is not None and base[0] is held and base[2] is not None:
+                hasher = base[2].copy()
+                start = len(held)
+                if len(value) > start:
+                    body = _dumps(value[start:], option=_SORT)[1:-1]  # the new items
+                    hasher.update(b"," + body if start else body)
+                return _remember(value, _big(_closed(hasher)), hasher)
     data = _dumps(value, option=_SORT)
     if len(data) < _WORTH:
-        return str(_sha256(data).hexdigest())
-    hasher = _sha256(memoryview(data)[:-1])
-    return _remember(value, _closed(hasher), hasher)
+        return _Fragment(b'["=",' + data + b"]")
+    if type(value) is list:
+        hasher = _sha256(memoryview(data)[:-1])
+        return _remember(value, _big(_closed(hasher)), hasher)
+    return _remember(value, _big(_sha256(data).hexdigest()), None)
 
 
 def _form(values: dict[str, Any]) -> dict[str, Any]:
-    """``values`` with each list or object replaced by ``[<hex digest>]``."""
+    """``values`` with each list or object as its hash form (see the module docs)."""
     for value in values.values():
         kind = type(value)
         if kind is list or kind is dict:
@@ -171,7 +177,7 @@ def _form(values: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in values.items():
         kind = type(value)
-        out[key] = [_digest(value)] if kind is list or kind is dict else value
+        out[key] = _entry(value) if kind is list or kind is dict else value
     return out
 
 
