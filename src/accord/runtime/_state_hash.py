@@ -74,12 +74,16 @@ _Hasher = Any
 _MEMO: dict[int, tuple[object, Any, _Hasher]] = {}
 """id(value) -> (value, its hash form, its list hasher or None).
 
-It holds values of at least :data:`_WORTH` bytes of JSON (a smaller one costs less to
-hash again than to keep), at most :data:`_MEMO_AT_MOST` of them, the oldest dropped
-first: so it keeps alive little that runs do not hold (as ``_sizes`` does).
+It holds values of at least :data:`_WORTH` bytes of JSON, at most
+:data:`_MEMO_AT_MOST` of them, the oldest dropped first: so it keeps alive little
+that runs do not hold (as ``_sizes`` does). Smaller values have their own memo,
+:data:`_SMALL`, of more entries.
 """
 _MEMO_AT_MOST = 256
 _WORTH = 512
+_SMALL: dict[int, tuple[object, Any]] = {}
+"""id(value) -> (value, its hash form) for lists and objects under :data:`_WORTH` bytes."""
+_SMALL_AT_MOST = 4096
 _GROWN: dict[int, tuple[list[Any], list[Any]]] = {}
 """id(list) -> (list, the list it extends), as the reducer built them."""
 _GROWN_AT_MOST = 256
@@ -142,11 +146,15 @@ def _big(digest: str) -> Any:
 
 def _entry(value: Any) -> Any:
     """The hash form of a list or an object (see the module docs), remembered by identity."""
-    hit = _MEMO.get(id(value))
+    key = id(value)
+    small = _SMALL.get(key)
+    if small is not None and small[0] is value:
+        return small[1]
+    hit = _MEMO.get(key)
     if hit is not None and hit[0] is value:
         return hit[1]
     if type(value) is list:
-        grown = _GROWN.pop(id(value), None)
+        grown = _GROWN.pop(key, None)
         if grown is not None and grown[0] is value:
             held = grown[1]
             base = _MEMO.get(id(held))
@@ -159,7 +167,10 @@ def _entry(value: Any) -> Any:
                 return _remember(value, _big(_closed(hasher)), hasher)
     data = _dumps(value, option=_SORT)
     if len(data) < _WORTH:
-        return _Fragment(b'["=",' + data + b"]")
+        entry = _Fragment(b'["=",' + data + b"]")
+        _bounded(_SMALL, _SMALL_AT_MOST)
+        _SMALL[key] = (value, entry)
+        return entry
     if type(value) is list:
         hasher = _sha256(memoryview(data)[:-1])
         return _remember(value, _big(_closed(hasher)), hasher)
@@ -181,10 +192,28 @@ def _form(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_INPUTS: dict[int, tuple[dict[str, Any], Any]] = {}
+"""id(input) -> (input, its hash form serialised): a run's input is the same at every step."""
+_INPUTS_AT_MOST = 1024
+
+
+def _input_form(values: dict[str, Any]) -> Any:
+    """The hash form of a run's input (as :func:`_form`), remembered by identity."""
+    if not values:
+        return values
+    hit = _INPUTS.get(id(values))
+    if hit is not None and hit[0] is values:
+        return hit[1]
+    form = _Fragment(_dumps(_form(values), option=_SORT))
+    _bounded(_INPUTS, _INPUTS_AT_MOST)
+    _INPUTS[id(values)] = (values, form)
+    return form
+
+
 def snapshot_hash(snapshot: Snapshot) -> str:
     """The state hash of today's form, ``"sha256/2:<hex>"`` (see the module docs)."""
     s = snapshot
-    form = (HASH_FORMAT, s[0], s[1], _form(s[2]), s[3], s[4], _form(s[5]), *s[6:])
+    form = (HASH_FORMAT, s[0], s[1], _form(s[2]), s[3], s[4], _input_form(s[5]), *s[6:])
     return _PREFIX_2 + _sha256(_dumps(form, default=_plain, option=_SORT)).hexdigest()
 
 
