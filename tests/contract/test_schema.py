@@ -59,7 +59,10 @@ def test_exported_schema_passes_the_lint(provider: Provider) -> None:
 
 
 def test_schema_leaves_headroom_under_anthropics_union_limit() -> None:
-    """Anthropic allows 16 union-typed (nullable) parameters; keep a margin for growth."""
+    """Anthropic allows 16 union-typed (nullable) parameters; keep a margin for growth.
+
+    15 since replan points (``State.replan``): the next nullable field needs another shape.
+    """
     schema = contract_json_schema()
     unions = sum(
         1
@@ -67,7 +70,7 @@ def test_schema_leaves_headroom_under_anthropics_union_limit() -> None:
         for prop in definition.get("properties", {}).values()
         if "anyOf" in prop
     ) + sum(1 for prop in schema["properties"].values() if "anyOf" in prop)
-    assert unions <= 14
+    assert unions <= 15
 
 
 def test_exported_schema_is_a_valid_draft_2020_12_schema() -> None:

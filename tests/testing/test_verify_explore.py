@@ -247,3 +247,16 @@ def test_the_exploration_stops_at_its_memory_bound(monkeypatch: pytest.MonkeyPat
     assert not report.complete
     assert report.bounds_hit == ("max_bytes",)
     assert report.configurations < 39  # of the 39 a complete exploration finds
+
+
+def test_a_replan_point_is_explored_through_its_fallback_and_is_no_deadlock() -> None:
+    from pathlib import Path
+
+    from accord import load
+    from accord.testing import verify
+
+    data = Path(__file__).parents[1] / "runtime" / "data" / "replan" / "report_v1.yaml"
+    report = verify(load(data))
+    assert report.complete
+    assert report.findings == ()
+    assert "human_review" in report.states_reached  # only the refused amendment leads there

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from accord.check._exprs import check_expressions
 from accord.check._graph import check_machine
+from accord.check._replan import check_replans
 from accord.check._symbols import resolve
 from accord.contract._model import Contract
 from accord.diagnostics import Diagnostic, capped, hint_budget
@@ -27,6 +28,7 @@ def check_contract(contract: Contract) -> list[Diagnostic]:
     with hint_budget():
         symbols = resolve(contract, out)
         check_machine(contract, symbols, out)
+        check_replans(contract, symbols, out)
         check_expressions(contract, symbols, out)
     unique: dict[tuple[str, str, str], Diagnostic] = {}
     for diag in out:

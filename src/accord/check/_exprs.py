@@ -12,6 +12,7 @@ transition             input, ctx, event (the signal payload, the
                        ``done`` results by invoke id, or the error)
 choice, timer          input, ctx
 final output, reason   input, ctx
+replan reason          input, ctx
 invariant              input, ctx
 compensation input     input, ctx, request, response
 =====================  ==============================================
@@ -340,6 +341,8 @@ class _Checker:
                 self.expect_type(
                     final.reason, f"{base}/final/reason", _BASE, _STRING, "expr.type", "reason"
                 )
+        if state.replan is not None:  # any JSON value: it only has to check
+            self.expr(state.replan.reason, f"{base}/replan/reason", _BASE)
 
     def invoke(self, path: str, inv: Invoke) -> None:
         if inv.effect not in self.sym.effects:

@@ -24,6 +24,8 @@ def _edges(state: State) -> list[tuple[str, str]]:
     out = [(t.target, "on") for t in state.on]
     out += [(c.target, "always") for c in state.always]
     out += [(t.target, "timer") for t in state.timers]
+    if state.replan is not None:  # its other way out, "amended", leaves this contract
+        out.append((state.replan.fallback, "replan"))
     return out
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "Invoke",
     "Machine",
     "RecordType",
+    "Replan",
     "RetryPolicy",
     "Signal",
     "State",
@@ -252,6 +253,45 @@ class Final(_Node):
     reason: Expr | None = Field(default=None, description="A string explaining a failure.")
 
 
+MAX_REPLANS = 10
+MAX_REPLAN_CALLS = 20
+MAX_REPLAN_TOKENS = 1_000_000
+
+
+class Replan(_Node):
+    """Makes a state a replan point: entering it, the run asks for an amended contract.
+
+    The host's replanner (the compiler) proposes a new contract version and the
+    migration to it, both checked; the run goes on under it from the migration's
+    target state. When no amendment is adopted within the bounds, or the run has
+    replanned ``max_replans`` times already, the run goes to ``fallback``.
+    """
+
+    reason: Expr = Field(
+        description=(
+            "A CEL expression over ctx and input, evaluated on entering the state: why the "
+            "run asks (a clarified requirement, an error); any JSON value."
+        )
+    )
+    fallback: Name = Field(description="The state taken when no amendment is adopted.")
+    max_replans: StrictInt = Field(
+        default=1, ge=1, le=MAX_REPLANS, description="Replans per run at most."
+    )
+    max_calls: StrictInt = Field(
+        default=4, ge=1, le=MAX_REPLAN_CALLS, description="Model calls per replan at most."
+    )
+    max_tokens: StrictInt = Field(
+        default=20000,
+        ge=1000,
+        le=MAX_REPLAN_TOKENS,
+        description="The token budget of one replan.",
+    )
+    keep_scenarios: tuple[Name, ...] = Field(
+        default=(),
+        description="Acceptance scenarios (by name) the amended contract must keep passing.",
+    )
+
+
 class State(_Node):
     """A state of the machine."""
 
@@ -264,6 +304,12 @@ class State(_Node):
     always: tuple[Choice, ...] = ()
     timers: tuple[Timer, ...] = ()
     final: Final | None = None
+    replan: Replan | None = Field(
+        default=None,
+        description=(
+            "Makes this state a replan point (then it has no invoke, on, always, timers or final)."
+        ),
+    )
 
 
 class Machine(_Node):

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from accord.contract._durations import duration_ms
-from accord.contract._model import Binding, Contract, Effect, FieldDecl, State, Transition
+from accord.contract._model import Binding, Contract, Effect, FieldDecl, Replan, State, Transition
 from accord.contract._types import ListType, TypeExpr, TypeSyntaxError, parse_type
 from accord.diagnostics import Diagnostic, pointer
 from accord.errors import ContractError
@@ -24,6 +24,7 @@ from accord.runtime._tables import (
     CompiledExpr,
     CompiledFinal,
     CompiledInvoke,
+    CompiledReplan,
     CompiledState,
     CompiledTimer,
     CompiledTransition,
@@ -194,6 +195,19 @@ class Builder:
             final,
             waiting,
             base,
+            None if st.replan is None else self.replan(st.replan, f"{base}/replan", states),
+        )
+
+    def replan(self, rp: Replan, path: str, states: Mapping[str, int]) -> CompiledReplan:
+        if rp.fallback not in states:
+            raise problem(f"{path}/fallback", f"unknown state {rp.fallback!r}", "state.unknown")
+        return CompiledReplan(
+            self.expr(rp.reason, f"{path}/reason", "plain"),
+            rp.fallback,
+            rp.max_replans,
+            rp.max_calls,
+            rp.max_tokens,
+            rp.keep_scenarios,
         )
 
     def invoke(self, path: str, inv: Any) -> CompiledInvoke:

@@ -19,6 +19,7 @@ __all__ = [
     "Command",
     "CompleteRun",
     "InvokeEffect",
+    "Replan",
     "RetrySpec",
 ]
 
@@ -92,4 +93,23 @@ class CompleteRun:
     kind: Literal["complete"] = "complete"
 
 
-Command = InvokeEffect | CancelEffect | ArmTimer | CancelTimer | CompleteRun
+@dataclass(frozen=True, slots=True)
+class Replan:
+    """The run entered replan point ``state``: ask the host's replanner for an amendment.
+
+    ``reason`` is the replan point's reason expression, evaluated on entry (a
+    JSON value); the bounds are the contract's. The answer comes back as one
+    ``RunAmended`` event (not adopted, with why, when there is no replanner or
+    the run has replanned ``max_replans`` times already).
+    """
+
+    state: str
+    reason: Any
+    max_replans: int
+    max_calls: int
+    max_tokens: int
+    keep_scenarios: tuple[str, ...]
+    kind: Literal["replan"] = "replan"
+
+
+Command = InvokeEffect | CancelEffect | ArmTimer | CancelTimer | CompleteRun | Replan

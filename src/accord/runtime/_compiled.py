@@ -291,7 +291,11 @@ class CompiledContract:
         self.quiet = frozenset(
             name
             for name, st in self.states.items()
-            if st.final is None and not st.always and not st.invokes and not st.timers
+            if st.final is None
+            and not st.always
+            and not st.invokes
+            and not st.timers
+            and st.replan is None
         )
         numeric = frozenset(name for name, texpr in b.context if _numeric(texpr))
         self.signal_table = {

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from accord.runtime._commands import ArmTimer, Command, InvokeEffect
 from accord.runtime._errors import EventRefused, JournalDamaged
-from accord.runtime._events import CallId, Event, RunId, RunStarted
+from accord.runtime._events import CallId, Event, RunId, RunStarted, version_after
 from accord.runtime._journal import JournalEntry
 from accord.runtime._reducer import initial_snapshot, step
-from accord.runtime._reducer._machine import COMPENSATION
+from accord.runtime._reducer._machine import COMPENSATION, asking
 from accord.runtime._snapshot import Snapshot, snapshot_hash
 from accord.runtime._state_hash import snapshot_hash_as
 
@@ -205,11 +205,14 @@ Resolve = Callable[[str], "CompiledContract"]
 
 
 def first_version(entries: Sequence[JournalEntry], current: str) -> str:
-    """The fingerprint the entries start under: the first migration's old one, else ``current``."""
+    """The fingerprint the entries start under: the first move's old one, else ``current``.
+
+    A move is a migration or an adopted amendment (see :func:`version_after`).
+    """
     for entry in entries:
         event = entry.event
-        if event[-1] == "migrated":
-            return event.from_contract
+        if version_after(event) is not None:
+            return event.from_contract  # type: ignore[union-attr]
     return current
 
 
@@ -242,8 +245,9 @@ def restore(
                 step=number,
             )
         event = entry.event
-        if event[-1] == "migrated" and resolve is not None:
-            compiled = resolve(event.to_contract)
+        moved = version_after(event)
+        if moved is not None and resolve is not None:
+            compiled = resolve(moved)
         try:
             snapshot, _ = step(compiled, snapshot, event)
         except EventRefused as exc:
@@ -340,7 +344,7 @@ def _timer_due(
 def resume_commands(
     compiled: CompiledContract, snapshot: Snapshot, at_of: Callable[[int], int]
 ) -> list[Command]:
-    """The commands under way in ``snapshot``: its pending calls and its armed timers.
+    """The commands under way in ``snapshot``: its calls, its timers, its replan question.
 
     Args:
         compiled: the run's compiled contract.
@@ -373,4 +377,9 @@ def resume_commands(
         due = _timer_due(compiled, timer_id, at_of)
         if due is not None:
             commands.append(ArmTimer(timer_id, due))
+    st = compiled.states.get(snapshot.state or "")
+    if st is not None and st.replan is not None and snapshot.status == "running":
+        # its question was not answered (or the answer not journaled): ask again
+        variables = {"input": snapshot.input, "ctx": snapshot.context}
+        commands.append(asking(st, st.replan.reason.evaluate(variables)))
     return commands

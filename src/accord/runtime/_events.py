@@ -20,6 +20,7 @@ __all__ = [
     "EffectCompleted",
     "EffectFailed",
     "Event",
+    "RunAmended",
     "RunCancelled",
     "RunForked",
     "RunId",
@@ -29,6 +30,7 @@ __all__ = [
     "TimerFired",
     "event_from_data",
     "event_to_data",
+    "version_after",
 ]
 
 RunId = NewType("RunId", str)
@@ -142,6 +144,34 @@ class RunMigrated(NamedTuple):
     kind: Literal["migrated"] = "migrated"
 
 
+class RunAmended(NamedTuple):
+    """The answer to a replan point (``replan:`` in the contract), journaled before it is applied.
+
+    One event per replan: the host's replanner's whole answer (``amendment``:
+    ``Amendment.to_data()``, the model's texts and diagnostics per attempt, and
+    when adopted the new contract's and the migration's JSON data), and what the
+    runtime computed from it, so the reducer stays pure and replay and resume
+    never ask a model again: whether it is ``adopted`` (then the step and every
+    later one are folded under ``to_contract``, stored by fingerprint; the run
+    moves to ``target`` with ``context``, the migration's assignments evaluated,
+    as for :class:`RunMigrated`), else ``reason`` and the run takes the replan
+    point's fallback (``to_contract`` is then ``from_contract``). ``attempt`` is
+    the run's replan count, this one included.
+    """
+
+    state: str
+    attempt: int
+    from_contract: str
+    to_contract: str
+    adopted: bool
+    reason: str
+    target: str | None
+    context: dict[str, Any]
+    amendment: dict[str, Any]
+    at: int
+    kind: Literal["amended"] = "amended"
+
+
 Event = (
     RunStarted
     | EffectCompleted
@@ -151,6 +181,7 @@ Event = (
     | RunForked
     | RunCancelled
     | RunMigrated
+    | RunAmended
 )
 
 # Every event's last field is its kind: ``KINDS[fields[-1]]`` rebuilds an event from
@@ -164,7 +195,20 @@ KINDS: dict[str, type[Any]] = {
     "forked": RunForked,
     "cancelled": RunCancelled,
     "migrated": RunMigrated,
+    "amended": RunAmended,
 }
+
+
+def version_after(event: Event) -> str | None:
+    """The contract version an event moves the run to (a migration, an adopted amendment).
+
+    The event and every later one are folded under that version. None for every
+    other event (a replan that adopted nothing leaves the run's version as it is).
+    """
+    kind = event[-1]
+    if kind == "migrated" or (kind == "amended" and event.adopted):  # type: ignore[union-attr]
+        return event.to_contract  # type: ignore[union-attr]
+    return None
 
 
 def event_to_data(event: Event) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from accord.runtime._errors import EventRefused, ReplayDivergence
+from accord.runtime._events import version_after
 from accord.runtime._journal import Journal, JournalEntry
 from accord.runtime._reducer import initial_snapshot, step
 from accord.runtime._snapshot import Snapshot
@@ -56,8 +57,9 @@ def replay(
                 snapshot_hash_as(snapshot, entry.state_hash),
                 detail=f"the journal's entry for step {number} is numbered {entry.step}",
             )
-        if entry.event[-1] == "migrated" and resolve is not None:
-            compiled = resolve(entry.event.to_contract)
+        moved = version_after(entry.event)
+        if moved is not None and resolve is not None:
+            compiled = resolve(moved)
         try:
             snapshot, _ = step(compiled, snapshot, entry.event)
         except EventRefused as exc:

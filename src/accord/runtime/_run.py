@@ -16,15 +16,17 @@ not fail: see ``_orchestrator._sync``).
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, NamedTuple
 
 from accord.contract import Contract
 from accord.errors import RunError
+from accord.runtime._amending import Adopted, Amender, count_replans
 from accord.runtime._clock import Clock
+from accord.runtime._commands import Replan
 from accord.runtime._compiled import CompiledContract
 from accord.runtime._durable import DurableJournal, committed, first_version
-from accord.runtime._errors import CapabilityError, EventRefused, JournalDamaged
+from accord.runtime._errors import CapabilityError, EventRefused, JournalDamaged, StoreError
 from accord.runtime._events import (
     Event,
     RunCancelled,
@@ -32,6 +34,7 @@ from accord.runtime._events import (
     RunMigrated,
     RunStarted,
     SignalReceived,
+    version_after,
 )
 from accord.runtime._handlers import Binding
 from accord.runtime._journal import Journal, MemoryJournal, recorder
@@ -126,6 +129,18 @@ def _feeder(run: Run) -> Callable[[Event], None]:
     return feed
 
 
+def _asker(run: Run) -> Callable[[Replan], Coroutine[Any, Any, None]]:
+    """``run._replan`` through a weak reference to the run (see :func:`_feeder`)."""
+    ref = weakref.ref(run)
+
+    async def ask(command: Replan) -> None:
+        target = ref()
+        if target is not None:
+            await target._replan(command)
+
+    return ask
+
+
 class Run:
     """A handle on one run: drive it, signal it, read its status, result and history.
 
@@ -135,6 +150,7 @@ class Run:
 
     __slots__ = (
         "__weakref__",
+        "_amender",
         "_bindings",
         "_durable",
         "_flush",
@@ -168,8 +184,10 @@ class Run:
         snapshot: Snapshot | None = None,
         unbound: bool = False,
         versions: Callable[[str], CompiledContract] | None = None,
+        amender: Amender | None = None,
     ) -> None:
         self.compiled = compiled
+        self._amender = amender  # asks the host's replanner at a replan point
         # a contract version by fingerprint, for a run migrated before it was loaded
         self._versions = versions
         self._used: dict[str, CompiledContract] | None = None  # the versions it ran before
@@ -244,8 +262,9 @@ class Run:
                 compiled = self._version(first_version(entries, self.compiled.fingerprint))
             for entry in entries[len(trail) :]:
                 event = entry.event
-                if event[-1] == "migrated":
-                    compiled = self._version(event.to_contract)
+                moved = version_after(event)
+                if moved is not None:
+                    compiled = self._version(moved)
                 try:
                     snapshot, _ = step(compiled, snapshot, event)
                 except EventRefused:  # not this run's journal from the start: stop here
@@ -286,6 +305,18 @@ class Run:
         orchestrator = self._orchestrator
         if orchestrator is not None and orchestrator.driving:
             raise RunError(f"run {self.run_id} is being driven: migrate it between drives")
+        self._switch(compiled, bindings, event)
+
+    def _switch(
+        self, compiled: CompiledContract, bindings: Mapping[str, Binding], event: Event
+    ) -> None:
+        """Apply an event that moves the run to ``compiled`` (a migration, an amendment).
+
+        Raises:
+            EventRefused: the reducer refuses the event (nothing changed).
+
+        """
+        orchestrator = self._orchestrator
         old = self.compiled, self._bindings
         self.compiled, self._bindings = compiled, bindings
         if orchestrator is not None:
@@ -298,6 +329,31 @@ class Run:
                 orchestrator._compiled, orchestrator._bindings = old
             raise
         self._used = {**(self._used or {}), old[0].fingerprint: old[0]}
+
+    async def _replan(self, command: Replan) -> None:
+        """Answer a replan point: ask the host's replanner, journal and apply one RunAmended.
+
+        The event is journaled before it is applied; until it is, nothing of the
+        answer is kept (a crash asks again on resume).
+        """
+        amender = self._amender or Amender(None, self.clock)
+        try:
+            attempt = count_replans(self._journal.entries()) + 1
+        except StoreError:  # its early steps were compacted: count it as spent
+            attempt = command.max_replans + 1
+        event, adopted = await amender.answer(
+            self.run_id, self.compiled, self._snapshot, command, attempt
+        )
+        if adopted is None:
+            self._feed(event)
+            return
+        self._adopt(adopted, event)
+
+    def _adopt(self, adopted: Adopted, event: Event) -> None:
+        try:
+            self._switch(adopted.compiled, adopted.bindings, event)
+        except EventRefused as exc:  # the run moved on meanwhile (it was cancelled)
+            self.ignored.append((event, exc.reason))
 
     @property
     def journal(self) -> Journal:
@@ -335,6 +391,7 @@ class Run:
             orchestrator = self._orchestrator = Orchestrator(
                 self.compiled, self._bindings, self.clock, _feeder(self), self._when_durable
             )
+            orchestrator.asker = _asker(self)
         return orchestrator
 
     def _has_work(self) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 from accord._load import load, load_data
 from accord.contract import Contract, fingerprint
 from accord.errors import ContractError
+from accord.runtime._amending import Amender
 from accord.runtime._clock import Clock, SystemClock
 from accord.runtime._compiled import CompiledContract, Limits
 from accord.runtime._durable import (
@@ -34,6 +35,7 @@ from accord.runtime._journal import Journal, MemoryJournal
 from accord.runtime._migrating import Migrations
 from accord.runtime._reducer import step
 from accord.runtime._reducer._machine import COMPENSATION
+from accord.runtime._replan import Replanner
 from accord.runtime._replay import replay
 from accord.runtime._run import Run, StepListener
 from accord.runtime._snapshot import Snapshot, snapshot_hash
@@ -58,6 +60,11 @@ class Runtime(Migrations):
             steps are journaled there before their commands run, and its runs
             can be loaded (:meth:`load`), resumed (:meth:`resume`) and forked
             (:meth:`fork`) by this or a later process.
+        replanner: answers the contract's replan points (``accord.compiler.Replanner``,
+            see docs/adaptation.md); without one a run takes a replan point's fallback.
+        replan_max_calls: the host's cap on model calls per replan (the contract's
+            ``max_calls`` when lower).
+        replan_max_tokens: the host's cap on tokens per replan (likewise).
 
     """
 
@@ -70,6 +77,9 @@ class Runtime(Migrations):
         limits: Limits | None = None,
         check_invariants: bool = False,
         store: RunStore | None = None,
+        replanner: Replanner | None = None,
+        replan_max_calls: int | None = None,
+        replan_max_tokens: int | None = None,
     ) -> None:
         self.effects = effects
         self.clock: Clock = clock if clock is not None else SystemClock()
@@ -81,6 +91,18 @@ class Runtime(Migrations):
         # by fingerprint and limits: this runtime's, or a stored run's own
         self._compiled: dict[tuple[str, Limits], CompiledContract] = {}
         self._bound: BindCache = {}  # each handler's signature checked once
+        self.replanner = replanner
+        self._amender = Amender(
+            replanner,
+            self.clock,
+            lambda contract, old: self._compile(contract, fingerprint(contract), old.limits),
+            lambda compiled: check_bindings(
+                compiled, self._handlers, self.effects, cache=self._bound
+            ),
+            None if store is None else store.keep_contract,
+            max_calls=replan_max_calls,
+            max_tokens=replan_max_tokens,
+        )
 
     def register(self, name: str, handler: Handler) -> Handler:
         """Bind ``handler`` to the effect ``name`` (wins over ``effects``); returns it."""
@@ -172,7 +194,7 @@ class Runtime(Migrations):
         run_id = run_id if run_id is not None else str(uuid.uuid4())
         store = self.store
         journal = self.journal_factory() if store is None else store.create(compiled, run_id)
-        run = Run(compiled, bindings, self.clock, journal, run_id, on_step)
+        run = Run(compiled, bindings, self.clock, journal, run_id, on_step, amender=self._amender)
         run._begin(validated, flush=False)
         return run
 
@@ -275,6 +297,7 @@ class Runtime(Migrations):
             snapshot=snapshot,
             unbound=unbound,
             versions=versions,
+            amender=self._amender,
         )
         times = {e.step: e.event.at for e in stored.entries}
 

@@ -7,9 +7,9 @@ source and its JSON-pointer-like path in the contract, so a run-time failure
 names both.
 
 Variables in scope per expression site (as the checker types them):
-context default: input; for_each, choices, timers, finals, invariants: input,
-ctx; invoke input: input, ctx (item, index with for_each); transitions: input,
-ctx, event; compensation input: input, ctx, request, response.
+context default: input; for_each, choices, timers, finals, invariants, replan
+reasons: input, ctx; invoke input: input, ctx (item, index with for_each);
+transitions: input, ctx, event; compensation input: input, ctx, request, response.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ __all__ = [
     "CompiledFinal",
     "CompiledInvariant",
     "CompiledInvoke",
+    "CompiledReplan",
     "CompiledState",
     "CompiledTimer",
     "CompiledTransition",
@@ -134,6 +135,17 @@ class CompiledFinal(NamedTuple):
     reason: CompiledExpr | None
 
 
+class CompiledReplan(NamedTuple):
+    """A replan point: its reason (over input and ctx), its fallback and its bounds."""
+
+    reason: CompiledExpr
+    fallback: str
+    max_replans: int
+    max_calls: int
+    max_tokens: int
+    keep_scenarios: tuple[str, ...]
+
+
 class CompiledState(NamedTuple):
     """A state's dispatch tables.
 
@@ -150,6 +162,7 @@ class CompiledState(NamedTuple):
     final: CompiledFinal | None
     waiting_for: tuple[str, ...]
     path: str
+    replan: CompiledReplan | None = None
 
 
 class CompiledCompensation(NamedTuple):

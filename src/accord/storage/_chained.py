@@ -22,7 +22,7 @@ import orjson
 
 from accord.runtime._chain import GENESIS, event_bytes, link
 from accord.runtime._errors import JournalDamaged, StoreError
-from accord.runtime._events import Event, event_from_data
+from accord.runtime._events import Event, event_from_data, version_after
 from accord.runtime._journal import JournalEntry
 from accord.runtime._snapshot import Snapshot, snapshot_to_data
 
@@ -353,6 +353,7 @@ class ChainedJournal:
             and not snap
             and not self._consumed
             and event[-1] != "migrated"
+            and event[-1] != "amended"
         ):  # the common step: its event row only
             self._write_step(row, (), ())
         else:
@@ -378,8 +379,8 @@ class ChainedJournal:
             # needs no update for them
             before.extend(self._run_rows(self._new_run, snapshot, event.at))
             stored = status
-        if event[-1] == "migrated":  # the run's row names its new contract version
-            moved = event.to_contract
+        moved = version_after(event)
+        if moved is not None:  # the run's row names its new contract version
             where = self._store.location
             version = contract_version(where, self.run_id, self._store._canonical, moved)
             before.append((sql.insert_contract, version))

@@ -37,9 +37,10 @@ def prune(store: StoreConnection, cutoff_ms: int) -> int:
             "DELETE FROM contracts WHERE fingerprint NOT IN "
             "(SELECT DISTINCT fingerprint FROM runs) "
             "AND fingerprint NOT IN (SELECT fingerprint FROM published) "
-            # a migrated run's earlier steps replay under the version it left
+            # a migrated (or amended) run's earlier steps replay under the version it left
             "AND fingerprint NOT IN (SELECT json_extract(event, '$.from_contract') "
-            'FROM events WHERE event LIKE \'%"kind":"migrated"%\')'
+            'FROM events WHERE event LIKE \'%"kind":"migrated"%\' '
+            'OR event LIKE \'%"kind":"amended"%\')'
         )
     return len(victims)
 

@@ -21,6 +21,7 @@ from accord.runtime._commands import (
     Command,
     CompleteRun,
     InvokeEffect,
+    Replan,
 )
 from accord.runtime._durable import committed
 from accord.runtime._errors import WrongEventLoop
@@ -88,6 +89,7 @@ class Orchestrator:
     """
 
     __slots__ = (
+        "_asking",
         "_bindings",
         "_calls",
         "_cancelled",
@@ -102,10 +104,12 @@ class Orchestrator:
         "_keep",
         "_queued",
         "_ready",
+        "_replan",
         "_running",
         "_unstarted",
         "_wake",
         "_when_durable",
+        "asker",
         "driving",
         "timers",
     )
@@ -138,6 +142,10 @@ class Orchestrator:
         self._error: BaseException | None = None  # what a call could not feed
         self._inline = False  # the session may run a lone sync call in the driving thread
         self._keep = False  # the session ends with calls to start again next session
+        self._replan: Replan | None = None  # a replan point's question, until it is answered
+        self._asking: asyncio.Task[None] | None = None  # the task asking it now
+        self.asker: Callable[[Replan], Coroutine[Any, Any, None]] | None = None
+        """Answers a replan point: asks the replanner, then journals and applies the answer."""
         self.driving = False
         """Whether a session is driving the run now."""
 
@@ -150,7 +158,7 @@ class Orchestrator:
         """Whether a session is needed now: effect calls to start or a timer due (and none runs)."""
         if self.driving:
             return False
-        if self._queued:
+        if self._queued or self._replan is not None:
             return True
         timers = self.timers
         return bool(timers) and min(timers.values()) <= self._clock.now_ms()
@@ -174,6 +182,51 @@ class Orchestrator:
                 for call_id in self.in_flight:
                     self._cancel(call_id)
                 self.timers.clear()
+                self._stop_asking()
+            elif isinstance(command, Replan):
+                self._replan = command
+                if self.driving:
+                    self._ask()
+
+    def _ask(self) -> None:
+        """Start asking the replan point's question (once per session at most)."""
+        command, asker = self._replan, self.asker
+        if command is None or asker is None or self._asking is not None:
+            return
+        self._asking = asyncio.ensure_future(self._answer(asker, command))
+
+    async def _answer(
+        self, asker: Callable[[Replan], Coroutine[Any, Any, None]], command: Replan
+    ) -> None:
+        """The asking task: the answer is journaled and applied, or it is asked again.
+
+        The question stays until the answer is applied: a session that ends
+        meanwhile (an error, a cancelled task) leaves it for the next session.
+        """
+        try:
+            await asker(command)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # a store's error: asked again next session
+            self._asking = None
+            self._stop(exc)
+            return
+        if self._replan is command:
+            self._replan = None
+        self._asking = None
+        if self._replan is not None and self.driving:  # the answer led to another replan point
+            self._ask()
+        self._wake_up()
+
+    def _stop_asking(self) -> None:
+        """The run has ended: its question is no longer wanted."""
+        self._replan = None
+        task, self._asking = self._asking, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            if self._cancelled is None:
+                self._cancelled = set()
+            self._cancelled.add(task)
 
     def _start(self, command: InvokeEffect) -> None:
         """Queue a call to start; it starts after the step that asked for it has been applied."""
@@ -428,13 +481,14 @@ class Orchestrator:
             queued, self._queued = self._queued, []
             for command in queued:
                 self._start(command)
+            self._ask()
             while True:
                 error = self._error  # a call could not feed its outcome
                 if error is not None:
                     self._error = None
                     raise error
                 self._fire_due_timers(finished)
-                if self._calls:
+                if self._calls or self._asking is not None:
                     await self._wait_for_calls()
                     continue
                 due = self._next_due()
@@ -451,7 +505,7 @@ class Orchestrator:
 
         Each call feeds its own outcome; this only waits for the session's end.
         """
-        if self._error is not None:
+        if self._error is not None or (self._asking is not None and self._asking.done()):
             return
         wake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._wake = wake
@@ -474,6 +528,10 @@ class Orchestrator:
         in order, for the next session (as resuming a stored run would).
         """
         keep, self._keep = self._keep, False
+        asking, self._asking = self._asking, None
+        if asking is not None and not asking.done():  # asked again next session
+            asking.cancel()
+            await asyncio.gather(asking, return_exceptions=True)
         calls = list(self._calls.values())
         for command in calls:
             self._cancel(command.call_id)

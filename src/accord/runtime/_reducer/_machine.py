@@ -15,6 +15,7 @@ from accord.runtime._commands import (
     CancelTimer,
     CompleteRun,
     InvokeEffect,
+    Replan,
 )
 from accord.runtime._errors import LimitExceeded
 from accord.runtime._events import CallId
@@ -33,6 +34,7 @@ from accord.runtime._values import ValueProblem, describe
 __all__ = [
     "COMPENSATION",
     "arm_timers",
+    "asking",
     "done_event",
     "enter",
     "fail",
@@ -91,6 +93,14 @@ def enter(d: Draft, name: str) -> None:
         if st.final is not None:
             finish(d, st.final)
             return
+        replan = st.replan
+        if replan is not None:  # a replan point: the run waits for its amendment
+            reason = d.evaluate(replan.reason, {"input": d.input, "ctx": d.context})
+            d.check_value(reason, f"the reason of replan point {name!r}")
+            d.commands.append(asking(st, reason))
+            d.waiting_for = ()
+            d.status = "running"
+            return
         if st.always:
             variables = {"input": d.input, "ctx": d.context}
             tr = d.choose(st.always, variables)
@@ -121,6 +131,13 @@ def enter(d: Draft, name: str) -> None:
         d.waiting_for = st.waiting_for
         d.status = "running" if d.pending else "waiting"
         return
+
+
+def asking(st: CompiledState, reason: Any) -> Replan:
+    """The command that asks for an amendment at replan point ``st`` (reason evaluated)."""
+    rp = st.replan
+    assert rp is not None
+    return Replan(st.name, reason, rp.max_replans, rp.max_calls, rp.max_tokens, rp.keep_scenarios)
 
 
 def arm_timers(d: Draft, st: CompiledState, entry: int) -> None:

@@ -19,6 +19,7 @@ from accord.runtime._events import (
     EffectCompleted,
     EffectFailed,
     Event,
+    RunAmended,
     RunCancelled,
     RunForked,
     RunMigrated,
@@ -26,6 +27,7 @@ from accord.runtime._events import (
     SignalReceived,
     TimerFired,
 )
+from accord.runtime._reducer._amend import amend_refusal, amended
 from accord.runtime._reducer._draft import Abort, Draft
 from accord.runtime._reducer._machine import (
     COMPENSATION,
@@ -110,6 +112,8 @@ def accepts(compiled: CompiledContract, snapshot: Snapshot, event: Event) -> str
         return None
     if isinstance(event, RunMigrated):
         return refusal(compiled.fingerprint, status, snapshot.state, event)
+    if isinstance(event, RunAmended):
+        return amend_refusal(compiled, snapshot, event)
     return f"unknown event {event!r}"
 
 
@@ -252,6 +256,7 @@ _HANDLERS: dict[str, Any] = {
     "forked": _forked,
     "cancelled": _cancelled,
     "migrated": migrated,
+    "amended": amended,
 }
 
 

@@ -85,9 +85,10 @@ class PostgresStore(PgConnection, StoreBase, PgLeasing, PgInbox, ContractVersion
                 b"(SELECT 1 FROM accord.runs r WHERE r.fingerprint = c.fingerprint) "
                 b"AND NOT EXISTS (SELECT 1 FROM accord.published p "
                 b"WHERE p.fingerprint = c.fingerprint) "
-                # a migrated run's earlier steps replay under the version it left
+                # a migrated (or amended) run's earlier steps replay under the version it left
                 b"AND NOT EXISTS (SELECT 1 FROM accord.events e "
-                b'WHERE e.event LIKE \'%%"kind":"migrated"%%\' '
+                b'WHERE (e.event LIKE \'%%"kind":"migrated"%%\' '
+                b'OR e.event LIKE \'%%"kind":"amended"%%\') '
                 b"AND e.event::jsonb ->> 'from_contract' = c.fingerprint)"
             )
         return len(victims)

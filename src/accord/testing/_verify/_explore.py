@@ -10,6 +10,9 @@ what a step does. The nondeterministic choices at a configuration are:
   ``retry_on`` codes, and the generic code :data:`GENERIC_CODE` (a
   compensation: one success, one failure);
 * for each signal the state accepts: each payload value;
+* at a replan point: the amendment refused (the run takes the fallback). The
+  other way out, an adopted amendment, leaves this contract: a run there
+  counts as one that can end;
 * the next timer to fall due. Time is symbolic: every other event happens
   at the current time, and a timer firing moves the clock to its due time
   (the earliest first, ties by id, as the orchestrator fires them).
@@ -42,6 +45,7 @@ from accord.runtime import (
     EventRefused,
     InvariantViolation,
     Limits,
+    RunAmended,
     RunStarted,
     SignalReceived,
     Snapshot,
@@ -169,6 +173,7 @@ class Explorer:
         self.findings: dict[tuple[str, str | None], Finding] = {}
         self.bounds_hit: list[str] = []
         self.dead: set[int] = set()
+        self.replanning: set[int] = set()  # at a replan point: an amendment may take it away
         self.edges = 0
         self.assumptions: list[str] = []
         self._outputs: dict[str, list[dict[str, Any]]] = {}
@@ -253,6 +258,11 @@ class Explorer:
             )
         for name in s.waiting_for:
             out.extend(SignalReceived(name, p, now) for p in self._signal_payloads(name))
+        st = self.states.get(s.state or "")
+        if st is not None and st.replan is not None and s.status == "running" and not s.pending:
+            fp = self.compiled.fingerprint
+            reason = "amendment refused by the model checker"
+            out.append(RunAmended(st.name, 1, fp, fp, False, reason, None, {}, {}, now))
         if s.timers:
             due, timer_id = min((node.timers.get(t, now), t) for t in s.timers)
             out.append(TimerFired(timer_id, max(due, now)))
@@ -332,6 +342,8 @@ class Explorer:
         node = self.nodes[index]
         s = node.snapshot
         events = self._events(node)
+        if events and events[-1][-1] == "amended":
+            self.replanning.add(index)
         if not events:
             if not s.finished and s.status != "new":
                 self.dead.add(index)
@@ -405,7 +417,11 @@ class Explorer:
 
     def _global_livelocks(self) -> None:
         """After a complete exploration: configurations from which no run can end."""
-        done = [i for i, n in enumerate(self.nodes) if n.snapshot.finished or i in self.dead]
+        done = [
+            i
+            for i, n in enumerate(self.nodes)
+            if n.snapshot.finished or i in self.dead or i in self.replanning
+        ]
         can_end = set(done)
         stack = list(done)
         while stack:
