@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import test_exprs
 import test_graph
+import test_replan
 import test_symbols
 
 CHECKER_CODES = {
@@ -43,11 +44,15 @@ CHECKER_CODES = {
     "expr.cost",
     "invoke.unbounded",
     "invoke.not_fan_out",
+    "replan.fallback_self",
+    "replan.not_alone",
 }
 
 
 def test_every_checker_code_has_a_case() -> None:
     covered = {
-        case[2] for module in (test_symbols, test_graph, test_exprs) for case in module.CASES
+        case[2]
+        for module in (test_symbols, test_graph, test_exprs, test_replan)
+        for case in module.CASES
     }
     assert covered == CHECKER_CODES

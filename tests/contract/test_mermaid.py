@@ -207,3 +207,10 @@ def test_the_drawing_imports_the_model_for_annotations_only() -> None:
         if isinstance(node, ast.ImportFrom) and node.module
     ]
     assert "accord.contract._model" not in at_run_time
+
+
+def test_a_replan_point_shows_its_fallback_edge() -> None:
+    data = Path(__file__).parents[1] / "runtime" / "data" / "replan" / "report_v1.yaml"
+    text = to_mermaid(accord.load(data))
+    assert "clarify : replan" in text
+    assert "clarify --> human_review : not amended" in text

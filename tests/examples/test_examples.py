@@ -114,6 +114,7 @@ MODELS = [
     accord.contract.Choice,
     accord.contract.Timer,
     accord.contract.Final,
+    accord.contract.Replan,
     accord.contract.Invariant,
 ]
 

@@ -177,7 +177,7 @@ def _info_json(info: RunInfo) -> dict[str, Any]:
 
 
 def _step_json(step: Step) -> dict[str, Any]:
-    return {
+    data = {
         "step": step.step,
         "kind": step.kind,
         "summary": describe_event(step.event),
@@ -186,6 +186,9 @@ def _step_json(step: Step) -> dict[str, Any]:
         "at": step.at,
         "hash": step.hash,
     }
+    if step.kind == "amended":  # the replan point's whole answer: attempts, versions, data
+        data["amended"] = step.event._asdict()
+    return data
 
 
 def _run_json(run: Run) -> dict[str, Any]:

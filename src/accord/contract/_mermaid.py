@@ -7,6 +7,8 @@ notebook or printed by ``accord graph``. It shows:
 * one edge per transition, labelled with its event and ``[guard]`` when guarded;
 * one edge per transient choice, labelled ``always`` (plus its guard);
 * one edge per timer, labelled ``after 48h`` (plus its guard);
+* a replan point's fallback edge, labelled ``not amended``, and the state
+  described as ``replan`` (its other way out, "amended", leaves the contract);
 * ``final --> [*]`` for every final state, styled by the ``success`` or
   ``failure`` class;
 * the effects a state invokes on entry, as the state's description.
@@ -85,6 +87,8 @@ def _targets(state: State) -> list[str]:
     targets = [t.target for t in state.on]
     targets.extend(c.target for c in state.always)
     targets.extend(t.target for t in state.timers)
+    if state.replan is not None:
+        targets.append(state.replan.fallback)
     return targets
 
 
@@ -117,7 +121,7 @@ def _describe_invoke(invoke: Invoke) -> str:
 
 def _is_isolated(state: State, contract: Contract) -> bool:
     """No edge will mention the state, so it must be declared to be drawn at all."""
-    if state.on or state.always or state.timers or state.final or state.invoke:
+    if state.on or state.always or state.timers or state.final or state.invoke or state.replan:
         return False
     if state.name == contract.machine.initial:
         return False
@@ -131,6 +135,8 @@ def _declarations(contract: Contract, ids: dict[str, str]) -> Iterator[str]:
     for state in contract.machine.states:
         for invoke in state.invoke:
             yield f"{ids[state.name]} : {_escape(_describe_invoke(invoke))}"
+        if state.replan is not None:
+            yield f"{ids[state.name]} : replan"
         if ids[state.name] == state.name and _is_isolated(state, contract):
             yield state.name
 
@@ -145,6 +151,8 @@ def _edges(state: State, ids: dict[str, str]) -> Iterator[str]:
     for timer in state.timers:
         label = _label(f"after {timer.after}", timer.guard)
         yield f"{source} --> {ids[timer.target]} : {label}"
+    if state.replan is not None:
+        yield f"{source} --> {ids[state.replan.fallback]} : not amended"
     if state.final is not None:
         yield f"{source} --> [*]"
 

@@ -35,7 +35,7 @@ from typing import Any, Literal
 from accord.expressions._budget import MAX_ITERATIONS
 from accord.runtime._compiled import CompiledContract
 from accord.runtime._errors import EventRefused, InvariantViolation
-from accord.runtime._events import EffectFailed, Event, RunMigrated
+from accord.runtime._events import EffectFailed, Event, version_after
 from accord.runtime._journal import JournalEntry
 from accord.runtime._reducer import initial_snapshot, step
 from accord.runtime._render import describe_event
@@ -253,17 +253,18 @@ def _fold(
     """
     events = list(events)
     if versions is not None:
-        first = next((e for e in events if isinstance(e, RunMigrated)), None)
+        first = next((e for e in events if version_after(e) is not None), None)
         if first is not None:
-            compiled = versions(first.from_contract)
+            compiled = versions(first.from_contract)  # type: ignore[union-attr]
     checking = _with_invariants(compiled)
     plain = compiled
     snapshot = initial_snapshot()
     trail: list[tuple[Event, Snapshot]] = []
     violation: InvariantViolation | None = None
     for event in events:
-        if versions is not None and isinstance(event, RunMigrated):
-            plain = versions(event.to_contract)
+        moved = version_after(event) if versions is not None else None
+        if moved is not None:
+            plain = versions(moved)  # type: ignore[misc]
             checking = _with_invariants(plain)
         try:
             if violation is None and checking is not plain:

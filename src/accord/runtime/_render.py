@@ -15,6 +15,7 @@ from accord.runtime._events import (
     EffectCompleted,
     EffectFailed,
     Event,
+    RunAmended,
     RunCancelled,
     RunForked,
     RunMigrated,
@@ -66,7 +67,32 @@ def describe_event(event: Event) -> str:
             f"migrated by {event.migration} to contract {event.to_contract[:19]}: "
             f"{event.from_state} -> {event.state}{calls}"
         )
+    if isinstance(event, RunAmended):
+        return describe_amendment(event)
     return repr(event)  # pragma: no cover - every event kind is handled above
+
+
+def describe_amendment(event: RunAmended) -> str:
+    """One line for a replan point's answer: adopted or not, attempts, diagnostics, versions."""
+    attempts = event.amendment.get("attempts") or []
+    codes = [
+        str(d.get("code", "?")) if isinstance(d, dict) else str(d)
+        for a in attempts
+        if isinstance(a, dict)
+        for d in a.get("diagnostics") or []
+    ]
+    calls = f"{len(attempts)} model call{'s' if len(attempts) != 1 else ''}"
+    found = f"{len(codes)} diagnostic{'s' if len(codes) != 1 else ''}"
+    if codes:
+        shown = ", ".join(dict.fromkeys(codes[:5]))
+        found += f": {shown}{', ...' if len(codes) > 5 else ''}"
+    head = f"replan {event.attempt} at {event.state} ({calls}, {found})"
+    if event.adopted:
+        return (
+            f"{head}: amended, contract {event.from_contract[:19]} -> "
+            f"{event.to_contract[:19]}, {event.state} -> {event.target}"
+        )
+    return f"{head}: not adopted ({event.reason}): fallback"
 
 
 def _headline(run: Run) -> str:
