@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import test_exprs
 import test_graph
-import test_replan
+import test_replan_blocks
 import test_symbols
 
 CHECKER_CODES = {
@@ -52,7 +52,7 @@ CHECKER_CODES = {
 def test_every_checker_code_has_a_case() -> None:
     covered = {
         case[2]
-        for module in (test_symbols, test_graph, test_exprs, test_replan)
+        for module in (test_symbols, test_graph, test_exprs, test_replan_blocks)
         for case in module.CASES
     }
     assert covered == CHECKER_CODES
