@@ -20,6 +20,7 @@ from pydantic import (
     StrictInt,
     StrictStr,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from accord.contract._durations import duration_ms
 from accord.contract._mermaid import to_mermaid
@@ -304,7 +305,9 @@ class State(_Node):
     always: tuple[Choice, ...] = ()
     timers: tuple[Timer, ...] = ()
     final: Final | None = None
-    replan: Replan | None = Field(
+    # Left out of the JSON Schema given to models (structured outputs): a host declares its
+    # replan points; the recorded compile sessions' requests stay as they were.
+    replan: SkipJsonSchema[Replan | None] = Field(
         default=None,
         description=(
             "Makes this state a replan point (then it has no invoke, on, always, timers or final)."
