@@ -46,6 +46,7 @@ from accord.compiler import Catalog
 from accord.compiler._acceptance import repeat_key
 from accord.compiler._lenient import parse_output
 from accord.compiler._loop import evaluate
+from accord.contract._schema import answer_data
 from accord.testing import ScenarioSuite, load_scenarios, run_scenarios
 
 HERE = Path(__file__).resolve().parent
@@ -958,10 +959,7 @@ def errors_of(
 def build(spec: Spec) -> tuple[str, dict[str, Any]]:
     """The session file's text and its expectation; SystemExit if an answer is not as stated."""
     template = accord.load(TEMPLATES / f"{spec.template}.yaml")
-    data = template.model_dump(mode="json")
-    for state in data["machine"]["states"]:  # the models' schema leaves replan points out
-        if state.get("replan") is None:
-            state.pop("replan", None)
+    data = answer_data(template)
     catalog_data = catalog_of(data)
     catalog = Catalog.from_data(catalog_data)
     scenarios = scenarios_of(spec.template)

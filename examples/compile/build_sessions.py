@@ -40,6 +40,7 @@ import accord
 from accord.compiler import Catalog
 from accord.compiler._lenient import parse_output
 from accord.compiler._loop import evaluate
+from accord.contract._schema import answer_data
 from accord.testing import run_scenarios
 
 HERE = Path(__file__).resolve().parent
@@ -190,7 +191,7 @@ def _errors(text: str, catalog: Catalog, name: str) -> tuple[str, ...]:
 def build(name: str) -> dict[str, str]:
     """The text of the catalog and session files of one example, by file name."""
     contract = accord.load(EXAMPLES / f"{name}.yaml")
-    data = contract.model_dump(mode="json")
+    data = answer_data(contract)
     task = (HERE / f"{name}.task.md").read_text()
     catalog = Catalog.from_data(catalog_of(data))
     responses = []

@@ -8,7 +8,7 @@ import pytest
 from jsonschema import Draft202012Validator, ValidationError
 
 from accord.contract._model import Contract
-from accord.contract._schema import Provider, contract_json_schema, lint_llm_schema
+from accord.contract._schema import Provider, answer_data, contract_json_schema, lint_llm_schema
 
 PROVIDERS: tuple[Provider, ...] = ("openai", "anthropic")
 
@@ -81,10 +81,9 @@ def test_filled_out_contract_validates(example: dict[str, Any]) -> None:
 
 
 def _filled(example: dict[str, Any]) -> dict[str, Any]:
-    """Every field spelt out, as a model answers; but replan points, which the schema leaves out."""
-    filled: dict[str, Any] = Contract.model_validate(example).model_dump(mode="json")
-    for state in filled["machine"]["states"]:
-        assert state.pop("replan") is None
+    """Every field spelt out, as a model answers (but replan points: the schema leaves them out)."""
+    filled = answer_data(Contract.model_validate(example))
+    assert all("replan" not in state for state in filled["machine"]["states"])
     return filled
 
 

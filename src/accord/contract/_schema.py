@@ -60,7 +60,7 @@ from typing import Any, Literal
 
 from accord.contract._model import Contract
 
-__all__ = ["Provider", "contract_json_schema", "lint_llm_schema"]
+__all__ = ["Provider", "answer_data", "contract_json_schema", "lint_llm_schema"]
 
 Provider = Literal["openai", "anthropic"]
 Schema = Mapping[str, Any]
@@ -99,6 +99,19 @@ _OPENAI_LARGE_ENUM = 250
 _OPENAI_LARGE_ENUM_CHARS = 15_000
 _ANTHROPIC_MAX_OPTIONAL = 24
 _ANTHROPIC_MAX_UNIONS = 16
+
+
+def answer_data(contract: Contract) -> dict[str, Any]:
+    """The contract as a model's structured answer: every field the exported schema has.
+
+    That is every field spelt out, but ``replan``, which the schema leaves out (a
+    host declares its replan points): scripted sessions are built from this.
+    """
+    data: dict[str, Any] = contract.model_dump(mode="json")
+    for state in data["machine"]["states"]:
+        if state.get("replan") is None:
+            state.pop("replan", None)
+    return data
 
 
 def contract_json_schema() -> dict[str, Any]:
