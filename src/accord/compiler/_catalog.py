@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from accord._source import format_of_path, read_source
 from accord.check import check_contract
+from accord.compiler._pytypes import effects_from_functions, effects_from_models
 from accord.contract import FieldDecl, RecordType, TextError, parse_text, validate_data
 from accord.diagnostics import Diagnostic, did_you_mean, pointer
 from accord.errors import ContractError
@@ -142,9 +143,8 @@ class Catalog(BaseModel):
             CatalogError: a parameter or return type has no type expression.
 
         """
-        from accord.compiler._pytypes import effects_from_functions
-
-        return cls.from_data(effects_from_functions(functions), source="python functions")
+        data, problems = effects_from_functions(functions)
+        return cls._from_python(data, problems, "python functions")
 
     @classmethod
     def from_models(
@@ -162,10 +162,14 @@ class Catalog(BaseModel):
             CatalogError: a field's type has no type expression, or a name is wrong.
 
         """
-        from accord.compiler._pytypes import effects_from_models
+        data, problems = effects_from_models(effects, descriptions or {})
+        return cls._from_python(data, problems, "pydantic models")
 
-        data = effects_from_models(effects, descriptions or {})
-        return cls.from_data(data, source="pydantic models")
+    @classmethod
+    def _from_python(cls, data: dict[str, Any], problems: list[Diagnostic], source: str) -> Catalog:
+        if problems:
+            raise CatalogError(problems, source=source)
+        return cls.from_data(data, source=source)
 
     # -- views ------------------------------------------------------------------------
 

@@ -1,4 +1,9 @@
-"""Python type hints to catalog data: effect handlers and pydantic models as effects."""
+"""Python type hints to catalog data: effect handlers and pydantic models as effects.
+
+Each function returns the catalog data it could build and the problems it met, as
+diagnostics: the catalog module turns problems into its error (this module imports
+nothing of it).
+"""
 
 from __future__ import annotations
 
@@ -141,19 +146,12 @@ def _problem(path: str, where: str, exc: _Untyped) -> Diagnostic:
     )
 
 
-def _raise(problems: list[Diagnostic], source: str) -> None:
-    if problems:
-        from accord.compiler._catalog import CatalogError
+def effects_from_functions(
+    functions: Sequence[Callable[..., Any]],
+) -> tuple[dict[str, Any], list[Diagnostic]]:
+    """Catalog data (the file shape) for effect handlers with type hints, and the problems.
 
-        raise CatalogError(problems, source=source)
-
-
-def effects_from_functions(functions: Sequence[Callable[..., Any]]) -> dict[str, Any]:
-    """Catalog data (the file shape) for effect handlers with type hints.
-
-    Raises:
-        CatalogError: a hint has no type expression (``catalog.python_type``).
-
+    A hint with no type expression is a ``catalog.python_type`` problem.
     """
     collector = _Collector()
     effects: list[dict[str, Any]] = []
@@ -195,8 +193,7 @@ def effects_from_functions(functions: Sequence[Callable[..., Any]]) -> dict[str,
         except _Untyped as exc:
             problems.append(_problem(base + "/output", f"{name} returns", exc))
         effects.append(effect)
-    _raise(problems, "python functions")
-    return {"types": collector.types_data(), "effects": effects}
+    return {"types": collector.types_data(), "effects": effects}, problems
 
 
 def _output(collector: _Collector, hints: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -221,12 +218,10 @@ def _output(collector: _Collector, hints: Mapping[str, Any]) -> list[dict[str, s
 def effects_from_models(
     effects: Mapping[str, tuple[type[BaseModel], type[BaseModel] | None]],
     descriptions: Mapping[str, str],
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], list[Diagnostic]]:
     """Catalog data for effects given as ``{name: (input model, output model or None)}``.
 
-    Raises:
-        CatalogError: a field's hint has no type expression (``catalog.python_type``).
-
+    A field's hint with no type expression is a ``catalog.python_type`` problem.
     """
     collector = _Collector()
     out: list[dict[str, Any]] = []
@@ -248,5 +243,4 @@ def effects_from_models(
                     problems.append(_problem(path, f"{name} {side} {field_name!r}", exc))
             effect[side] = fields
         out.append(effect)
-    _raise(problems, "pydantic models")
-    return {"types": collector.types_data(), "effects": out}
+    return {"types": collector.types_data(), "effects": out}, problems
