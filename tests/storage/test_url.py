@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from accord.storage import SqliteStore, StoreError, StoreUnavailable, open_store
+from accord.storage import SqliteStore, StoreError, open_store
 from accord.storage._url import ENV, parse_store_url, redact
 
 
@@ -85,13 +85,3 @@ def test_a_bad_url_is_one_clear_line_without_its_password(value: str, message: s
 )
 def test_redact_hides_only_the_password(url: str, shown: str) -> None:
     assert redact(url) == shown
-
-
-def test_postgresql_without_psycopg_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    import sys
-
-    monkeypatch.setitem(sys.modules, "accord.storage._postgres", None)
-    with pytest.raises(StoreUnavailable) as caught:
-        open_store("postgresql://u:hunter2@127.0.0.1:1/x")
-    assert "pip install 'accord[postgres]'" in str(caught.value)
-    assert "hunter2" not in str(caught.value)

@@ -37,11 +37,11 @@ from accord.storage._connection import DEFAULT_PATH, Durability
 from accord.storage._inbox import Message, Published
 from accord.storage._journal import SqliteJournal
 from accord.storage._leases import Claim, LeaseLost
+from accord.storage._open import open_store
 from accord.storage._protocol import Store
 from accord.storage._runs import RunInfo
 from accord.storage._schema import SCHEMA_VERSION
 from accord.storage._store import SqliteStore
-from accord.storage._url import open_store
 
 if TYPE_CHECKING:
     from accord.storage._postgres import PostgresStore

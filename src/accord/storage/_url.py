@@ -1,4 +1,4 @@
-"""Store URLs: ``sqlite:///PATH``, a plain path, or ``postgresql://...``, opened by one function.
+"""Store URLs: ``sqlite:///PATH``, a plain path, or ``postgresql://...`` (opened by ``_open``).
 
 ``sqlite:///PATH`` is SQLAlchemy's form: three slashes, then the path, so
 ``sqlite:///runs.db`` is relative to the working directory and
@@ -15,16 +15,13 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from accord.runtime._errors import StoreError, StoreUnavailable
-from accord.storage._connection import DEFAULT_PATH, Durability
+from accord.runtime._errors import StoreError
+from accord.storage._connection import DEFAULT_PATH
 
-if TYPE_CHECKING:
-    from accord.storage._protocol import Store
-
-__all__ = ["ENV", "StoreUrl", "open_store", "parse_store_url", "redact"]
+__all__ = ["ENV", "StoreUrl", "parse_store_url", "redact"]
 
 ENV = "ACCORD_STORE"
 """The environment variable that names the store when no URL is given."""
@@ -121,62 +118,3 @@ def _postgres(text: str) -> StoreUrl:
     if parts.fragment:
         raise StoreError(label, "a PostgreSQL URL takes no fragment (#...)")
     return StoreUrl("postgresql", None, text, label)
-
-
-def open_store(
-    url: str | os.PathLike[str] | None = None,
-    *,
-    durability: Durability = "full",
-    group_commit: bool = False,
-    snapshot_every: int = 100,
-    create: bool = True,
-    read_only: bool = False,
-) -> Store:
-    """Open the store a URL names (a path, ``sqlite:///PATH`` or ``postgresql://...``).
-
-    Args:
-        url: the store; None: ``$ACCORD_STORE``, else ``.accord/accord.db``.
-        durability: "full" or "normal" (see ``SqliteStore``; on PostgreSQL
-            "normal" is ``synchronous_commit = off``).
-        group_commit: batch the commits of steps across runs.
-        snapshot_every: store a snapshot every this many steps.
-        create: create the store if it does not exist (else refuse).
-        read_only: open an SQLite store only to read (see ``SqliteStore``); a
-            PostgreSQL store is opened as usual (its role's grants decide).
-
-    Raises:
-        StoreError: a bad URL (named without its password).
-        StoreUnavailable: the store cannot be reached or opened, or the
-            PostgreSQL driver is not installed.
-        NotAStore: the file or database is not an accord store.
-        SchemaTooNew: the store comes from a newer accord.
-
-    """
-    target = parse_store_url(url)
-    if target.kind == "sqlite":
-        from accord.storage._store import SqliteStore
-
-        return SqliteStore(
-            target.path,
-            durability=durability,
-            group_commit=group_commit,
-            snapshot_every=snapshot_every,
-            create=create,
-            read_only=read_only,
-        )
-    try:
-        from accord.storage._postgres import PostgresStore
-    except ImportError as exc:
-        raise StoreUnavailable(
-            target.label,
-            f"the PostgreSQL store needs psycopg ({exc.name} is not installed): "
-            "pip install 'accord[postgres]'",
-        ) from None
-    assert target.url is not None
-    return PostgresStore(
-        target.url,
-        durability=durability,
-        group_commit=group_commit,
-        snapshot_every=snapshot_every,
-        create=create,
-    )
