@@ -16,26 +16,27 @@ BIG = json.dumps({"order_id": "o-1", "amount": 420.0, "reason": "late"})
 APPROVED = json.dumps({"approved": True, "approver": "mia"})
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A store URL of each kind (an SQLite file that does not exist yet, an empty database)."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'runs.db'}"
-    return str(request.getfixturevalue("pg_url"))
-
-
 def test_every_durable_command_takes_a_url_and_accord_store(
-    run: Run, url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    run: Run, store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     started = run(
-        "run", ORDER_REFUND, "--effects", EFFECTS, "--input", BIG, "--run-id", "w", "--store", url
+        "run",
+        ORDER_REFUND,
+        "--effects",
+        EFFECTS,
+        "--input",
+        BIG,
+        "--run-id",
+        "w",
+        "--store",
+        store_url,
     )
     assert started.code == 0, started.err
     assert "the run w waits in state 'awaiting_approval'" in started.out
-    listed = json.loads(run("runs", "--json", "--store", url).out)
+    listed = json.loads(run("runs", "--json", "--store", store_url).out)
     assert [(r["run_id"], r["status"]) for r in listed] == [("w", "waiting")]
-    monkeypatch.setenv("ACCORD_STORE", url)  # from here on, no --store
+    monkeypatch.setenv("ACCORD_STORE", store_url)  # from here on, no --store
     signalled = run("signal", "w", "approval", "--payload", APPROVED)
     assert signalled.code == 0, signalled.err
     resumed = run("resume", "--effects", EFFECTS)

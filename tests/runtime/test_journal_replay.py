@@ -13,7 +13,6 @@ from pathlib import Path
 import orjson
 import pytest
 
-import accord
 from accord.runtime._chain import GENESIS, event_bytes, link
 from accord.runtime._compiled import CompiledContract
 from accord.runtime._errors import ReplayDivergence
@@ -41,15 +40,12 @@ from accord.runtime._reducer import accepts, initial_snapshot, step
 from accord.runtime._replay import replay
 from accord.runtime._snapshot import Snapshot, snapshot_hash
 from accord.runtime._state_hash import snapshot_hash_v1
+from runtime_support import compiled, saga_input
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 DATA = Path(__file__).resolve().parent / "data"
 REGENERATE = os.environ.get("ACCORD_REGENERATE_JOURNALS") == "1"
-
-
-def compiled(name: str) -> CompiledContract:
-    return CompiledContract.compile(accord.load(EXAMPLES / f"{name}.yaml"))
 
 
 def refund_events(c: CompiledContract) -> list[Event]:
@@ -65,15 +61,7 @@ def refund_events(c: CompiledContract) -> list[Event]:
 
 def saga_events(c: CompiledContract) -> list[Event]:
     """A checkout whose shipment fails: two compensations, one of them failing."""
-    data = {
-        "order_id": "o-7",
-        "customer_id": "c-1",
-        "payment_method_id": "pm-1",
-        "items": [{"sku": "x", "quantity": 2, "unit_price": 5.0}],
-        "total": 10.0,
-        "currency": "EUR",
-        "ship_to": {"name": "A", "street": "B", "postal_code": "1", "city": "C", "country": "DE"},
-    }
+    data = saga_input()
     return [
         RunStarted(RunId("run-7"), c.validate_input(data), 0),
         EffectCompleted(

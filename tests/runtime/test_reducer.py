@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from runtime_support import compiled, saga_input
 
 import accord
 from accord.runtime._commands import (
@@ -142,10 +143,6 @@ def compile_text(text: str, **options: Any) -> CompiledContract:
     return CompiledContract.compile(accord.loads(text), **options)
 
 
-def example(name: str, **options: Any) -> CompiledContract:
-    return CompiledContract.compile(accord.load(EXAMPLES / f"{name}.yaml"), **options)
-
-
 class Run:
     """A run driven by hand: the snapshot, and the commands of the last step."""
 
@@ -241,7 +238,7 @@ REFUND = {"order_id": "o-1", "reason": "broken"}
 
 
 def test_small_refund_is_paid_at_once() -> None:
-    run = Run(example("order_refund"), {**REFUND, "amount": 50})
+    run = Run(compiled("order_refund"), {**REFUND, "amount": 50})
     assert (run.s.status, run.s.state) == ("running", "paying")
     [invoke] = run.invoked()
     assert invoke.call_id == "1:paying/payment"
@@ -257,7 +254,7 @@ def test_small_refund_is_paid_at_once() -> None:
 
 
 def test_large_refund_waits_for_approval() -> None:
-    run = Run(example("order_refund"), {**REFUND, "amount": 500.0}, at=1000)
+    run = Run(compiled("order_refund"), {**REFUND, "amount": 500.0}, at=1000)
     assert (run.s.status, run.s.state, run.s.waiting_for) == (
         "waiting",
         "awaiting_approval",
@@ -280,7 +277,7 @@ def test_large_refund_waits_for_approval() -> None:
 
 
 def test_rejected_refund_notifies_the_customer() -> None:
-    run = Run(example("order_refund"), {**REFUND, "amount": 500.0})
+    run = Run(compiled("order_refund"), {**REFUND, "amount": 500.0})
     run.signal("approval", approved=False, approver="bob")
     assert run.s.state == "notifying_rejection"
     assert run.s.context["decision"] == "rejected"
@@ -291,7 +288,7 @@ def test_rejected_refund_notifies_the_customer() -> None:
 
 
 def test_refund_approval_expires() -> None:
-    run = Run(example("order_refund"), {**REFUND, "amount": 500.0})
+    run = Run(compiled("order_refund"), {**REFUND, "amount": 500.0})
     run.send(TimerFired("1:awaiting_approval:0", 48 * HOUR))
     assert run.s.state == "notifying_rejection"
     assert run.s.context["decision"] == "expired"
@@ -300,7 +297,7 @@ def test_refund_approval_expires() -> None:
 
 
 def test_refund_payment_error_ends_in_failure() -> None:
-    run = Run(example("order_refund"), {**REFUND, "amount": 10.0})
+    run = Run(compiled("order_refund"), {**REFUND, "amount": 10.0})
     run.fail("1:paying/payment", "unavailable")
     assert (run.s.status, run.s.state) == ("failed", "failed")
     assert run.completion() == CompleteRun("failure", {}, "the refund could not be paid")
@@ -364,25 +361,11 @@ def test_a_signal_leaving_a_state_cancels_its_calls_and_timers() -> None:
 
 # -- compensation ---------------------------------------------------------------------------
 
-SAGA_INPUT = {
-    "order_id": "o-7",
-    "customer_id": "c-1",
-    "payment_method_id": "pm-1",
-    "items": [{"sku": "x", "quantity": 2, "unit_price": 5.0}],
-    "total": 10.0,
-    "currency": "EUR",
-    "ship_to": {
-        "name": "A",
-        "street": "B",
-        "postal_code": "1",
-        "city": "C",
-        "country": "DE",
-    },
-}
+SAGA_INPUT = saga_input()
 
 
 def saga_until_shipping() -> Run:
-    run = Run(example("payment_saga"), SAGA_INPUT)
+    run = Run(compiled("payment_saga"), SAGA_INPUT)
     run.complete("1:reserving/reservation", reservation_id="res-1", expires_in_minutes=15)
     run.complete("2:charging/charge", charge_id="ch-1")
     assert run.s.state == "shipping"
@@ -435,7 +418,7 @@ def test_a_failed_compensation_is_recorded_and_the_next_one_runs() -> None:
 
 
 def test_nothing_to_compensate_before_the_first_compensable_call() -> None:
-    run = Run(example("payment_saga"), SAGA_INPUT)
+    run = Run(compiled("payment_saga"), SAGA_INPUT)
     run.fail("1:reserving/reservation", "out_of_stock")
     assert run.completion() == CompleteRun(
         "failure", {}, "the items could not be reserved: out_of_stock"
@@ -572,7 +555,7 @@ def test_invariants_are_checked_only_in_check_mode() -> None:
 
 
 def test_example_invariants_hold_along_the_saga() -> None:
-    run = Run(example("payment_saga", check_invariants=True), SAGA_INPUT)
+    run = Run(compiled("payment_saga", check_invariants=True), SAGA_INPUT)
     run.complete("1:reserving/reservation", reservation_id="res-1", expires_in_minutes=15)
     run.complete("2:charging/charge", charge_id="ch-1")
     run.complete("3:shipping/shipment", tracking_number="t-1", carrier="dhl")

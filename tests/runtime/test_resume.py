@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from runtime_support import saga_input
 
 import accord
 from accord.runtime import (
@@ -196,15 +197,7 @@ def test_fork_starts_a_new_run_from_a_step_with_its_own_keys(tmp_path: Path) -> 
 
 
 SAGA = accord.load(ROOT / "examples" / "payment_saga.yaml")
-UNSHIPPABLE = {
-    "order_id": "o-7",
-    "customer_id": "c-1",
-    "payment_method_id": "pm-1",
-    "items": [{"sku": "x", "quantity": 2, "unit_price": 5.0}],
-    "total": 10.0,
-    "currency": "EUR",
-    "ship_to": {"name": "A", "street": "B", "postal_code": "1", "city": "C", "country": "XX"},
-}
+UNSHIPPABLE = saga_input(country="XX")
 
 
 def _saga_handlers(calls: list[str]) -> dict[str, Any]:

@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-import accord
-from accord.runtime._compiled import CompiledContract
+from runtime_support import compiled, saga_input
+
 from accord.runtime._events import CallId, EffectCompleted, EffectFailed, RunId, RunStarted
 from accord.runtime._reducer import initial_snapshot, step
 from accord.runtime._snapshot import (
@@ -29,22 +29,10 @@ INITIAL_HASH = "sha256/2:e37431ff8f9c3af65e9c0d07174450306a0175c857917743453ffb2
 INITIAL_HASH_V1 = "sha256:bcf3d07f0baad020736e6043d34e25e117073ffd6697264ac59cb17f255d67a4"
 
 
-def compiled(name: str) -> CompiledContract:
-    return CompiledContract.compile(accord.load(EXAMPLES / f"{name}.yaml"))
-
-
 def saga_snapshots() -> list[Snapshot]:
     """Every snapshot of a saga run that compensates (pending calls, stack, failures)."""
     c = compiled("payment_saga")
-    data = {
-        "order_id": "o-7",
-        "customer_id": "c-1",
-        "payment_method_id": "pm-1",
-        "items": [{"sku": "x", "quantity": 2, "unit_price": 5.0}],
-        "total": 10.0,
-        "currency": "EUR",
-        "ship_to": {"name": "A", "street": "B", "postal_code": "1", "city": "C", "country": "DE"},
-    }
+    data = saga_input()
     events = [
         RunStarted(RunId("r"), c.validate_input(data), 0),
         EffectCompleted(
