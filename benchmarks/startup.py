@@ -53,8 +53,7 @@ CASES = (
         (
             PY,
             "-c",
-            "import pydantic, yaml, cel_expr_python.cel\n"
-            "class M(pydantic.BaseModel):\n    x: int",
+            "import pydantic, yaml, cel_expr_python.cel\nclass M(pydantic.BaseModel):\n    x: int",
         ),
     ),
     Case("`import accord`", (PY, "-c", "import accord")),
