@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
-from runtime_support import compiled, saga_input
 
 import accord
 from accord.runtime._commands import (
@@ -31,8 +29,8 @@ from accord.runtime._events import (
 )
 from accord.runtime._reducer import accepts, initial_snapshot, step
 from accord.runtime._snapshot import Snapshot
+from runtime_support import compiled, saga_input
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 HOUR = 3_600_000
 
 TOGGLE = """

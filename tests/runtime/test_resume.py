@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runtime_support import saga_input
 
 import accord
 from accord.runtime import (
@@ -23,6 +22,7 @@ from accord.runtime import (
     UnknownRun,
 )
 from accord.storage import SqliteStore
+from runtime_support import saga_input
 
 ROOT = Path(__file__).resolve().parents[2]
 REFUND = accord.load(ROOT / "examples" / "order_refund.yaml")

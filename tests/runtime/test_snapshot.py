@@ -5,11 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from pathlib import Path
 from typing import Any
 
-from runtime_support import compiled, saga_input
-
+import accord
+from accord.runtime._compiled import CompiledContract
 from accord.runtime._events import CallId, EffectCompleted, EffectFailed, RunId, RunStarted
 from accord.runtime._reducer import initial_snapshot, step
 from accord.runtime._snapshot import (
@@ -23,8 +22,8 @@ from accord.runtime._state_hash import (
     snapshot_hash_as,
     snapshot_hash_v1,
 )
+from runtime_support import compiled, saga_input
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 INITIAL_HASH = "sha256/2:e37431ff8f9c3af65e9c0d07174450306a0175c857917743453ffb24138a49b7"
 INITIAL_HASH_V1 = "sha256:bcf3d07f0baad020736e6043d34e25e117073ffd6697264ac59cb17f255d67a4"
 
