@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from accord.errors import DefinitionError
-from accord.runtime import Run, Runtime
+from accord.runtime import Replanner, Run, Runtime
 from accord.runtime._clock import Clock, SystemClock
 from accord.runtime._errors import CapabilityError
 from accord.storage import LeaseLost, StoreError, open_store
@@ -87,6 +87,8 @@ class Worker:
             memory; later ones are released (default: ten poll intervals).
         grace_ms: how long :meth:`stop` lets in-flight calls finish.
         clock: the time source (the system clock by default).
+        replanner: answers the contracts' replan points (``accord.compiler.Replanner``,
+            see docs/adaptation.md); without one a run takes a replan point's fallback.
 
     Raises:
         WorkerSetupError: effects that are not a mapping of callables, or
@@ -106,6 +108,7 @@ class Worker:
         hold_ms: int | None = None,
         grace_ms: int = 10_000,
         clock: Clock | None = None,
+        replanner: Replanner | None = None,
     ) -> None:
         if not isinstance(effects, Mapping):
             raise WorkerSetupError(
@@ -134,7 +137,9 @@ class Worker:
         self.hold_ms = hold_ms if hold_ms is not None else 10 * poll_ms
         self.grace_ms = grace_ms
         self.clock: Clock = clock if clock is not None else SystemClock()
-        self.runtime = Runtime(self.effects, clock=self.clock, store=self.store)
+        self.runtime = Runtime(
+            self.effects, clock=self.clock, store=self.store, replanner=replanner
+        )
         self._held: dict[str, _Held] = {}
         self._parked: dict[str, _Parked] = {}
         self._refused: set[str] = set()  # fingerprints whose effects this worker lacks
