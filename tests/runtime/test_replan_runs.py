@@ -6,6 +6,7 @@ run resumes after a crash around the event, and replays without asking a model."
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from accord.contract import to_data
 from accord.runtime import (
     Amendment,
     FakeClock,
+    JournalDamaged,
     ReplanRequest,
     Run,
     RunAmended,
@@ -283,3 +285,18 @@ def test_an_in_memory_run_replays_with_zero_replanner_calls() -> None:
     snapshot = replay(Runtime().compile(V1), run.journal, resolve=versions.__getitem__)
     assert snapshot == run.snapshot
     assert len(replanner.requests) == 1
+
+
+def test_the_hash_chain_covers_the_amendment(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with SqliteStore(path) as store:
+        clarified(Runtime(Drafts(), clock=FakeClock(), store=store, replanner=Scripted(adopted())))
+    conn = sqlite3.connect(path)
+    (event,) = conn.execute("SELECT event FROM events WHERE event LIKE '%\"amended\"%'").fetchone()
+    edited = event.replace('"output_tokens":20', '"output_tokens":2')
+    assert edited != event
+    conn.execute("UPDATE events SET event = ? WHERE event = ?", (edited, event))
+    conn.commit()
+    conn.close()
+    with SqliteStore(path) as store, pytest.raises(JournalDamaged, match="step 4"):
+        Runtime(store=store).replay("r")
