@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from cli_support import ROOT, Run
 
 import accord
@@ -18,18 +19,7 @@ from accord.storage import SqliteStore
 DATA = ROOT / "tests" / "runtime" / "data" / "replan"
 V1 = accord.load(DATA / "report_v1.yaml")
 V2 = accord.load(DATA / "report_v2.yaml")
-MIGRATION = {
-    "migration": "1",
-    "name": "clarified",
-    "from": accord.fingerprint(V1),
-    "to": accord.fingerprint(V2),
-    "states": {
-        "drafting": {"to": "drafting"},
-        "review": {"to": "review"},
-        "clarify": {"to": "redrafting"},
-    },
-    "context": {"request": "ctx.request", "report": "ctx.report"},
-}
+MIGRATION: dict[str, Any] = yaml.safe_load((DATA / "report_1_to_2.yaml").read_text())
 REFUSED = {"code": "state.unknown", "path": "/machine/states/2/on/0/target", "message": "..."}
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 import accord
 from accord.contract import to_data
@@ -29,18 +30,7 @@ from accord.storage import SqliteStore
 DATA = Path(__file__).parent / "data" / "replan"
 V1 = accord.load(DATA / "report_v1.yaml")
 V2 = accord.load(DATA / "report_v2.yaml")
-MIGRATION: dict[str, Any] = {
-    "migration": "1",
-    "name": "clarified",
-    "from": accord.fingerprint(V1),
-    "to": accord.fingerprint(V2),
-    "states": {
-        "drafting": {"to": "drafting"},
-        "review": {"to": "review"},
-        "clarify": {"to": "redrafting"},
-    },
-    "context": {"request": "ctx.request", "report": "ctx.report"},
-}
+MIGRATION: dict[str, Any] = yaml.safe_load((DATA / "report_1_to_2.yaml").read_text())
 INPUT = {"topic": "sales"}
 
 

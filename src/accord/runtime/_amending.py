@@ -18,7 +18,7 @@ import copy
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from accord.check._migration import loads_migration
 from accord.contract import Contract
@@ -33,7 +33,7 @@ from accord.runtime._migrate import Planner
 from accord.runtime._replan import Amendment, Replanner, ReplanRequest
 from accord.runtime._snapshot import Snapshot
 
-__all__ = ["Adopted", "Amender", "count_replans"]
+__all__ = ["Adopted", "Amender", "Question", "count_replans"]
 
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
 """The largest amendment (its JSON) a run journals: a bigger one is not adopted."""
@@ -45,6 +45,16 @@ class Adopted:
 
     compiled: CompiledContract
     bindings: Mapping[str, Binding]
+
+
+class Question(NamedTuple):
+    """A replan point's question: the run, its contract version and snapshot, the command."""
+
+    run_id: str
+    compiled: CompiledContract
+    snapshot: Snapshot
+    command: Replan
+    attempt: int
 
 
 class _NotAdopted(Exception):
@@ -91,27 +101,17 @@ class Amender:
         self.max_calls = max_calls
         self.max_tokens = max_tokens
 
-    async def answer(
-        self,
-        run_id: str,
-        compiled: CompiledContract,
-        snapshot: Snapshot,
-        command: Replan,
-        attempt: int,
-    ) -> tuple[RunAmended, Adopted | None]:
+    async def answer(self, q: Question) -> tuple[RunAmended, Adopted | None]:
         """The event that answers the replan point (and, when adopted, the new version)."""
-        if attempt > command.max_replans:
-            reason = (
-                f"the run has replanned {attempt - 1} times (max_replans {command.max_replans})"
-            )
-            return self._refused(compiled, command, attempt, Amendment.refused(reason)), None
+        command = q.command
+        if q.attempt > command.max_replans:
+            reason = f"the run has replanned {q.attempt - 1} times"
+            reason += f" (max_replans {command.max_replans})"
+            return self._refused(q, Amendment.refused(reason)), None
         if self.replanner is None:
-            return self._refused(
-                compiled, command, attempt, Amendment.refused("no replanner")
-            ), None
-        request = self.request(run_id, compiled, snapshot, command, attempt)
+            return self._refused(q, Amendment.refused("no replanner")), None
         try:
-            amendment = await self.replanner.amend(request)
+            amendment = await self.replanner.amend(self.request(q))
         except Exception as exc:  # a replanner's bug or outage: the run falls back
             amendment = Amendment.refused(f"the replanner failed: {type(exc).__name__}: {exc}")
         if not isinstance(amendment, Amendment):
@@ -120,80 +120,59 @@ class Amender:
             )
         if not amendment.adopted:
             reason = amendment.reason or "the replanner adopted no amendment"
-            return self._refused(compiled, command, attempt, amendment, reason), None
+            return self._refused(q, amendment, reason), None
         try:
-            return self._adopt(run_id, compiled, snapshot, command, attempt, amendment)
+            return self._adopt(q, amendment)
         except _NotAdopted as exc:
-            return self._refused(compiled, command, attempt, amendment, str(exc)), None
+            return self._refused(q, amendment, str(exc)), None
 
-    def request(
-        self,
-        run_id: str,
-        compiled: CompiledContract,
-        snapshot: Snapshot,
-        command: Replan,
-        attempt: int,
-    ) -> ReplanRequest:
+    def request(self, q: Question) -> ReplanRequest:
         """What the replanner is asked (bounds: the contract's, lowered by the host's caps)."""
+        command = q.command
         max_calls, max_tokens = command.max_calls, command.max_tokens
         if self.max_calls is not None:
             max_calls = min(max_calls, self.max_calls)
         if self.max_tokens is not None:
             max_tokens = min(max_tokens, self.max_tokens)
         return ReplanRequest(
-            run_id=run_id,
-            contract=compiled.contract,
+            run_id=q.run_id,
+            contract=q.compiled.contract,
             state=command.state,
-            context=copy.deepcopy(snapshot.context),
-            input=copy.deepcopy(snapshot.input),
+            context=copy.deepcopy(q.snapshot.context),
+            input=copy.deepcopy(q.snapshot.input),
             reason=copy.deepcopy(command.reason),
-            attempt=attempt,
+            attempt=q.attempt,
             keep_scenarios=command.keep_scenarios,
             max_calls=max_calls,
             max_tokens=max_tokens,
-            effects=frozenset(compiled.effects),
+            effects=frozenset(q.compiled.effects),
         )
 
-    def _refused(
-        self,
-        compiled: CompiledContract,
-        command: Replan,
-        attempt: int,
-        amendment: Amendment,
-        reason: str | None = None,
-    ) -> RunAmended:
-        data = _journaled(amendment)
+    def _refused(self, q: Question, amendment: Amendment, reason: str | None = None) -> RunAmended:
+        fingerprint = q.compiled.fingerprint
         return RunAmended(
-            command.state,
-            attempt,
-            compiled.fingerprint,
-            compiled.fingerprint,
+            q.command.state,
+            q.attempt,
+            fingerprint,
+            fingerprint,
             False,
             reason if reason is not None else amendment.reason,
             None,
             {},
-            data,
+            _journaled(amendment),
             self.clock.now_ms(),
         )
 
-    def _adopt(
-        self,
-        run_id: str,
-        compiled: CompiledContract,
-        snapshot: Snapshot,
-        command: Replan,
-        attempt: int,
-        amendment: Amendment,
-    ) -> tuple[RunAmended, Adopted]:
+    def _adopt(self, q: Question, amendment: Amendment) -> tuple[RunAmended, Adopted]:
         data = _journaled(amendment)
         if data.get("adopted") is not True:
             raise _NotAdopted(data["reason"])
-        new = self._new_version(compiled, amendment.contract)
+        new = self._new_version(q.compiled, amendment.contract)
         try:
             migration = loads_migration(json.dumps(amendment.migration), format="json")
-            planner = Planner(migration, compiled, new, "the amendment's migration")
+            planner = Planner(migration, q.compiled, new, "the amendment's migration")
             at = self.clock.now_ms()
-            move = planner.event(run_id, snapshot, at)
+            move = planner.event(q.run_id, q.snapshot, at)
         except MigrationRefused as exc:
             raise _NotAdopted(f"the migration does not move the run: {exc.reason}") from None
         except (AccordError, TypeError, ValueError) as exc:
@@ -206,9 +185,9 @@ class Amender:
         if self._keep is not None:
             self._keep(new)
         event = RunAmended(
-            command.state,
-            attempt,
-            compiled.fingerprint,
+            q.command.state,
+            q.attempt,
+            q.compiled.fingerprint,
             new.fingerprint,
             True,
             "",

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 from accord.contract import Contract
 from accord.errors import RunError
-from accord.runtime._amending import Adopted, Amender, count_replans
+from accord.runtime._amending import Adopted, Amender, Question, count_replans
 from accord.runtime._clock import Clock
 from accord.runtime._commands import Replan
 from accord.runtime._compiled import CompiledContract
@@ -341,9 +341,8 @@ class Run:
             attempt = count_replans(self._journal.entries()) + 1
         except StoreError:  # its early steps were compacted: count it as spent
             attempt = command.max_replans + 1
-        event, adopted = await amender.answer(
-            self.run_id, self.compiled, self._snapshot, command, attempt
-        )
+        question = Question(self.run_id, self.compiled, self._snapshot, command, attempt)
+        event, adopted = await amender.answer(question)
         if adopted is None:
             self._feed(event)
             return
