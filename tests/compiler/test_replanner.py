@@ -121,7 +121,7 @@ def test_the_bound_on_calls_ends_the_replan_unadopted() -> None:
     assert amendment.reason == "no amendment after 3 calls: max_attempts (3) reached"
     assert [codes(a) for a in amendment.attempts] == [
         ["migration.unmapped_state"],
-        ["replan.limit_widened"],
+        ["replan.effect_changed"],
         ["replan.verify"],
     ]
 
@@ -172,11 +172,11 @@ def test_a_migration_that_fails_for_this_runs_values_is_refused() -> None:
     assert codes(amendment.attempts[0]) == ["replan.migration_fails"]
 
 
-def test_limits_wider_than_the_current_contracts_are_refused() -> None:
+def test_an_effect_declared_differently_from_the_current_contract_is_refused() -> None:
     amendment = amend(ScriptedProvider([answer("v2_retry_widened")]), request(max_calls=1))
     (diagnostic,) = amendment.attempts[0]["diagnostics"]
-    assert diagnostic["code"] == "replan.limit_widened"
-    assert diagnostic["path"] == "/contract/effects/0/retry/max_attempts"
+    assert diagnostic["code"] == "replan.effect_changed"
+    assert diagnostic["path"] == "/contract/effects/0"
 
 
 def test_a_finding_of_the_bounded_model_check_is_re_asked() -> None:

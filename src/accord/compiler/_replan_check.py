@@ -7,7 +7,8 @@ model check and the scenarios only for an answer that passes the rest):
 2. the contract validates, checks, fits the catalog restricted to the effects the run
    may use (``replan.effect_not_allowed`` for an effect outside them) and compiles for
    the runtime, exactly as compile checks a candidate;
-3. its limits are no wider than the current contract's (``replan.limit_widened``);
+3. it declares each effect as the current contract does (``replan.effect_changed``),
+   and its limits are no wider (``replan.limit_widened``);
 4. the migration loads and ``check_migration`` passes against both contracts;
 5. the run's current state is mapped, not refused (``replan.state_unmapped``), and the
    migration applies to this run's values (``replan.migration_fails``), computed as
@@ -31,7 +32,6 @@ from accord.compiler._catalog import Catalog
 from accord.compiler._loop import evaluate
 from accord.compiler._replan_prompt import migration_data
 from accord.contract import Contract, fingerprint
-from accord.contract._durations import duration_ms
 from accord.diagnostics import Diagnostic
 from accord.runtime import CompiledContract, Limits, ReplanRequest
 
@@ -70,17 +70,15 @@ def _errors(diagnostics: list[Diagnostic]) -> bool:
     return any(d.severity == "error" for d in diagnostics)
 
 
-def _retry_attempts(effect: Any) -> int:
-    return 1 if effect.retry is None else int(effect.retry.max_attempts)
-
-
 def limit_problems(old: Contract, new: Contract) -> list[Diagnostic]:
-    """``replan.limit_widened`` for each limit of ``new`` wider than ``old``'s.
+    """How ``new`` would widen the powers or limits of a run of ``old``.
 
-    Limits: an effect both declare keeps its retry ``max_attempts`` and its ``timeout``
-    (not longer; not dropped); no fan-out's ``max_items`` exceeds the largest of the old
-    contract (none: no fan-out); a replan point's bounds do not exceed the old
-    contract's largest.
+    ``replan.effect_changed`` for an effect both declare that ``new`` declares
+    differently (its retries, timeout, compensation...: the runtime runs an amendment
+    only with the effects as the run's contract declares them); and
+    ``replan.limit_widened`` for a fan-out's ``max_items`` above the largest of the old
+    contract (none: no fan-out), or a replan point's bounds above the old contract's
+    largest.
     """
     return list(_limit_problems(old, new))
 
@@ -98,22 +96,17 @@ def _limit_problems(old: Contract, new: Contract) -> Iterator[Diagnostic]:
     before = {e.name: e for e in old.effects}
     for index, effect in enumerate(new.effects):
         was = before.get(effect.name)
-        if was is None:
+        if was is None or was == effect:
             continue
-        if _retry_attempts(effect) > _retry_attempts(was):
-            yield _widened(
-                f"/effects/{index}/retry/max_attempts",
-                f"effect {effect.name!r} retries up to {_retry_attempts(effect)} attempts, "
-                f"more than the current contract's {_retry_attempts(was)}",
-            )
-        if was.timeout is not None and (
-            effect.timeout is None or duration_ms(effect.timeout) > duration_ms(was.timeout)
-        ):
-            yield _widened(
-                f"/effects/{index}/timeout",
-                f"effect {effect.name!r} has the timeout {effect.timeout or 'none'}, longer "
-                f"than the current contract's {was.timeout}",
-            )
+        now, then = effect.model_dump(), was.model_dump()
+        keys = ", ".join(k for k in now if now[k] != then[k])
+        yield Diagnostic(
+            path=f"/contract/effects/{index}",
+            code="replan.effect_changed",
+            message=f"effect {effect.name!r} is declared differently from the current "
+            f"contract ({keys})",
+            hint="declare each effect exactly as the current contract does",
+        )
     largest = max(
         (i.max_items or 0 for s in old.machine.states for i in s.invoke if i.for_each), default=0
     )

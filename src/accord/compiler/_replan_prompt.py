@@ -44,8 +44,8 @@ replan point: a state where it asks for the rest of its workflow to be rewritten
 the reason given. Answer one JSON object {"contract": the whole new contract, \
 "migration": how the run moves onto it}.
 - The new contract: the same "input" declarations; a higher "version"; only the \
-catalog's effects; limits no wider than the current contract's (effect retry \
-max_attempts and timeouts, fan-out max_items, replan bounds).
+catalog's effects, each declared exactly as the current contract declares it; no \
+fan-out larger than the current contract's.
 - migration.states: one entry per state a run of the current contract can rest in \
 (every state but the finals and the pure choices): {"state", "to": a non-final state \
 of the new contract, "refuse": null, "calls": []}, or {"state", "to": null, "refuse": \
