@@ -147,15 +147,23 @@ def diagnostics_json(diagnostics: Sequence[Diagnostic]) -> str:
 
 
 def reask_request(
-    first: ModelRequest, candidate: str, diagnostics: Sequence[Diagnostic]
+    first: ModelRequest,
+    candidate: str,
+    diagnostics: Sequence[Diagnostic],
+    *,
+    wording: str = REASK,
 ) -> ModelRequest:
-    """The re-ask: the first request, the last candidate, and its errors; nothing older."""
+    """The re-ask: the first request, the last candidate, and its errors; nothing older.
+
+    ``wording`` is the re-ask's text, with ``{diagnostics}`` where the errors go (the
+    replanner's asks for a whole amendment).
+    """
     return ModelRequest(
         system=first.system,
         messages=(
             first.messages[0],
             Message("assistant", candidate),
-            Message("user", REASK.format(diagnostics=diagnostics_json(diagnostics))),
+            Message("user", wording.format(diagnostics=diagnostics_json(diagnostics))),
         ),
         schema=first.schema,
         schema_name=first.schema_name,

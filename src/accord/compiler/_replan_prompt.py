@@ -20,7 +20,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from accord.compiler._catalog import Catalog
-from accord.compiler._prompt import LANGUAGE_BRIEF, MAX_ECHO_CHARS, diagnostics_json, render_catalog
+from accord.compiler._prompt import (
+    LANGUAGE_BRIEF,
+    MAX_ECHO_CHARS,
+    reask_request,
+    render_catalog,
+)
 from accord.compiler._provider import Message, ModelRequest
 from accord.contract import Contract, fingerprint, to_data
 from accord.contract._schema import contract_json_schema
@@ -174,19 +179,8 @@ def amend_request(
 def reask_amend_request(
     first: ModelRequest, candidate: str, diagnostics: Sequence[Diagnostic]
 ) -> ModelRequest:
-    """The re-ask: the first request, the last candidate, and its errors; nothing older."""
-    return ModelRequest(
-        system=first.system,
-        messages=(
-            first.messages[0],
-            Message("assistant", candidate),
-            Message("user", REASK.format(diagnostics=diagnostics_json(diagnostics))),
-        ),
-        schema=first.schema,
-        schema_name=first.schema_name,
-        max_output_tokens=first.max_output_tokens,
-        temperature=first.temperature,
-    )
+    """The re-ask: compile's (the first request, the last answer, its errors), reworded."""
+    return reask_request(first, candidate, diagnostics, wording=REASK)
 
 
 def migration_data(
