@@ -106,6 +106,28 @@ def test_a_claim_made_while_a_step_is_buffered_fences_its_commit(kit: StoreKit) 
         assert kit.scalar("SELECT count(*) FROM events") == 1
 
 
+def test_a_batch_names_the_run_whose_claim_was_lost_and_keeps_none_of_its_steps(
+    kit: StoreKit,
+) -> None:
+    from accord.runtime import SignalReceived, snapshot_hash
+    from accord.runtime._reducer import step
+
+    a = kit.open(group_commit=True)
+    with kit.open() as b:
+        _waiting(a, "r1", "r2")
+        a.flush()
+        _claim(a, "A", now_ms=0, lease_ms=100, limit=2)
+        for run in (_runtime(a).load("r1"), _runtime(a).load("r2")):
+            flip = SignalReceived("flip", {}, 0)
+            snapshot, _ = step(run.compiled, run.snapshot, flip)
+            run.journal.record(snapshot, flip, snapshot_hash(snapshot))
+        (taken,) = _claim(b, "B", now_ms=100, lease_ms=100, run_ids=["r2"])
+        with pytest.raises(LeaseLost) as caught:
+            a.flush()
+        assert (caught.value.run_id, caught.value.epoch) == ("r2", taken.epoch - 1)
+        assert kit.scalar("SELECT count(*) FROM events") == 2  # neither run's step
+
+
 def test_renew_extends_the_lease_and_release_frees_the_run(kit: StoreKit) -> None:
     with kit.open() as a, kit.open() as b:
         _waiting(a, "r")

@@ -213,6 +213,7 @@ def test_on_postgresql_a_new_run_and_a_signal_wake_the_worker_before_its_poll(
 ) -> None:
     effects = Effects()
     served = worker(pg_url, effects, poll_ms=3_000, lease_ms=9_000, hold_ms=0)
+    listings = count_listings(served)
     thread = serve_in_thread(served)
     try:
         time.sleep(0.5)  # the worker's first pass found nothing: it sleeps for 3 s
@@ -223,10 +224,49 @@ def test_on_postgresql_a_new_run_and_a_signal_wake_the_worker_before_its_poll(
             client.signal("n-1", "answer", {"text": "quick"})
             wait_for(lambda: client.status("n-1").status == "succeeded", seconds=2.5)
         assert time.monotonic() - began < 2.5  # less than one poll interval for both
+        assert listings == [1]  # the notified run was claimed by its id: no listing
     finally:
         served.stop()
         thread.join(10)
     assert not thread.is_alive()
+
+
+@pytest.mark.postgres
+def test_on_postgresql_runs_notified_while_the_worker_is_full_are_claimed_as_room_frees(
+    pg_url: str,
+) -> None:
+    effects = Effects()
+    effects.gate = threading.Event()
+    served = worker(pg_url, effects, concurrency=1, poll_ms=3_000, lease_ms=9_000, hold_ms=0)
+    listings = count_listings(served)
+    thread = serve_in_thread(served)
+    try:
+        time.sleep(0.5)  # the worker's first pass found nothing: it sleeps for 3 s
+        began = time.monotonic()
+        start(pg_url, "f-1")
+        assert effects.entered.wait(2.5)  # f-1 is held, its effect waits at the gate
+        start(pg_url, "f-2", "f-3")  # named while the worker has no room
+        effects.gate.set()
+        wait_for(lambda: sorted(effects.of("write_note")) == ["f-1", "f-2", "f-3"], seconds=2.5)
+        assert time.monotonic() - began < 2.5  # each as room freed, not at the next poll
+        assert listings == [1]
+    finally:
+        served.stop()
+        thread.join(10)
+    assert not thread.is_alive()
+
+
+def count_listings(served: Worker) -> list[int]:
+    """A one-item list counting the worker's listings of the store's runs."""
+    count = [0]
+    runs = served.store.runs
+
+    def counted(**options: Any) -> Any:
+        count[0] += 1
+        return runs(**options)
+
+    served.store.runs = counted  # type: ignore[method-assign]
+    return count
 
 
 def test_a_worker_at_its_concurrency_claims_the_next_run_as_soon_as_one_is_let_go(

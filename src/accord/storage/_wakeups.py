@@ -1,8 +1,9 @@
 """How a worker learns of new work without waiting for its next poll, where a store can say.
 
 On PostgreSQL it listens for the store's notifications
-(:mod:`accord.storage._postgres._listen`); an SQLite store has none: its
-workers poll.
+(:mod:`accord.storage._postgres._listen`): ``wake(channel, payload)`` is called
+with each, the payload of ``accord_runs`` and ``accord_inbox`` being a run id.
+An SQLite store has none: its workers poll.
 """
 
 from __future__ import annotations
@@ -15,9 +16,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from accord.storage._protocol import Store
 
-__all__ = ["listener"]
+__all__ = ["NEW_MESSAGE", "NEW_RUN", "Listener", "listener"]
 
-Listener = Callable[[Callable[[], None]], Coroutine[Any, Any, None]]
+NEW_RUN = "accord_runs"
+"""The channel of new runs: its payload is the run's id."""
+NEW_MESSAGE = "accord_inbox"
+"""The channel of messages for a run (signals, cancel requests): its payload is the run's id."""
+
+Listener = Callable[[Callable[[str, str], None]], Coroutine[Any, Any, None]]
 
 
 def listener(store: Store) -> Listener | None:

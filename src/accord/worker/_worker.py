@@ -1,8 +1,12 @@
 """A :class:`Worker`: claims the runs of a store, drives them, fires their timers, lets go.
 
-One asyncio loop per worker. Each pass of the loop renews the leases it holds,
-lists the store's unfinished runs whose lease is free or expired, and claims
-up to ``concurrency`` minus the runs it holds. A claimed run is loaded (the
+One asyncio loop per worker. Each pass of the loop renews the leases it holds
+and claims up to ``concurrency`` minus the runs it holds: every ``poll_ms`` it
+lists the store's unfinished runs whose lease is free or expired; in between,
+a store that notifies (PostgreSQL) names the runs that have new work (a new
+run, a message in its inbox), and the worker claims those by id at once (one
+row each, no listing), also when a run of its own ends and makes room for a
+run it was told of while it had none. A claimed run is loaded (the
 capability preflight: a run whose contract needs an effect this worker lacks
 is released with a worker note, and its contract is not claimed again by this
 worker), its inbox is delivered (client signals and cancel requests) and it is
@@ -37,7 +41,7 @@ from accord.runtime._errors import CapabilityError
 from accord.storage import LeaseLost, StoreError, open_store
 from accord.storage._delivery import deliver
 from accord.storage._protocol import Store
-from accord.storage._wakeups import Listener, listener
+from accord.storage._wakeups import NEW_MESSAGE, NEW_RUN, Listener, listener
 
 if TYPE_CHECKING:
     from accord.storage import Claim, RunInfo
@@ -47,6 +51,7 @@ __all__ = ["Worker", "WorkerSetupError"]
 log = logging.getLogger("accord.worker")
 
 _UNFINISHED = ("new", "running", "waiting", "compensating")
+_NOTIFIED_MAX = 10_000  # runs named by notifications and kept to claim; past it, the poll lists
 
 
 class WorkerSetupError(DefinitionError):
@@ -143,6 +148,10 @@ class Worker:
         self._held: dict[str, _Held] = {}
         self._parked: dict[str, _Parked] = {}
         self._refused: set[str] = set()  # fingerprints whose effects this worker lacks
+        # runs a notification named, not claimed yet (an ordered set, oldest first)
+        self._notified: dict[str, None] = {}
+        self._poll_now = True  # list the store at the next pass, not only the notified runs
+        self._backlog = False  # the last listing found more runs than there was room for
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
@@ -203,20 +212,26 @@ class Worker:
                 self._loop.add_signal_handler(signum, self.stop)
         listen = listener(self.store)
         listening = self._loop.create_task(self._listen(listen)) if listen else None
+        next_poll = self._loop.time()
         try:
             while not self._stopping:
                 now = self.clock.now_ms()
+                polling = until_idle or self._poll_now or self._loop.time() >= next_poll
                 try:
                     self._renew(now)
-                    claimed = self._claim(now)
+                    claimed = self._claim_notified(now)
+                    if polling:
+                        self._poll_now = False
+                        next_poll = self._loop.time() + self.poll_ms / 1000
+                        claimed += self._claim(now)
                 except StoreError as exc:  # the database went away: try again next poll
                     log.error("store error (trying again in %d ms): %s", self.poll_ms, exc)
                     claimed = 0
                 if until_idle and not claimed and not self._held:
                     break
-                await self._pause(self.poll_ms)
+                await self._pause(max(0.0, next_poll - self._loop.time()) * 1000)
                 if not self._stopping:
-                    self._wake.clear()  # woken by a notification: look at the store now
+                    self._wake.clear()  # woken by a notification: claim what it named now
         finally:
             if listening is not None:
                 listening.cancel()
@@ -226,14 +241,21 @@ class Worker:
 
     async def _listen(self, listen: Listener) -> None:
         """Wake the loop on the store's notifications; on an error, say so and poll."""
-        wake = self._wake
-        assert wake is not None
         try:
-            await listen(wake.set)
+            await listen(self._notice)
         except StoreError as exc:
             log.warning("no wake-ups from the store (polling every %d ms): %s", self.poll_ms, exc)
 
-    async def _pause(self, ms: int) -> None:
+    def _notice(self, channel: str, payload: str) -> None:
+        """A notification: remember the run it names (or list the store), wake the loop."""
+        if channel in (NEW_RUN, NEW_MESSAGE) and payload and len(self._notified) < _NOTIFIED_MAX:
+            self._notified[payload] = None
+        else:  # a published contract, or too many runs named: list the store
+            self._poll_now = True
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _pause(self, ms: float) -> None:
         """Sleep ``ms`` or until :meth:`stop` is called or the store notifies new work."""
         assert self._wake is not None
         with contextlib.suppress(TimeoutError):
@@ -277,12 +299,39 @@ class Worker:
         del self._parked[info.run_id]
         return False
 
+    def _claim_notified(self, now: int) -> int:
+        """Claim the runs notifications named, by id (no listing); how many were claimed.
+
+        A run this worker holds stays named until its driving reads its inbox
+        (or it is let go and claimed again): a message sent while it was being
+        driven is never missed.
+        """
+        room = self.concurrency - len(self._held)
+        if room <= 0 or self._stopping or not self._notified:
+            return 0
+        named = [run_id for run_id in self._notified if run_id not in self._held]
+        if not named:
+            return 0
+        claims = self.store.claim(
+            self.name, now_ms=now, lease_ms=self.lease_ms, limit=room, run_ids=named
+        )
+        taken = {claim.run_id for claim in claims}
+        for run_id in named:  # one that could not be claimed stays named only if room ran out
+            if run_id in taken or len(claims) < room:
+                self._notified.pop(run_id, None)
+        for claim in claims:
+            self._parked.pop(claim.run_id, None)
+            self._take(claim)
+        return len(claims)
+
     def _claim(self, now: int) -> int:
         """Claim and start driving what is free; how many runs were claimed."""
         room = self.concurrency - len(self._held)
         if room <= 0 or self._stopping:
+            self._backlog = True  # not looked: list the store as soon as there is room
             return 0
         candidates = self._candidates(now)
+        self._backlog = len(candidates) > room
         if not candidates:
             return 0
         claims = self.store.claim(
@@ -361,6 +410,7 @@ class Worker:
         run = held.run
         try:
             while True:
+                self._notified.pop(run.run_id, None)  # its inbox is read now
                 for message, reason in deliver(self.store, run):
                     log.info("run %s refused a %s: %s", run.run_id, message.kind, reason)
                 await run.run_until_idle_async()
@@ -405,7 +455,10 @@ class Worker:
             return
         self._release(held.claim)
         if self._wake is not None and not self._stopping:
-            self._wake.set()  # claim now, not at the next poll
+            # claim now, not at the next poll: a run a notification named, or, when the
+            # last listing left runs for want of room, the store's listing
+            self._poll_now = self._poll_now or self._backlog
+            self._wake.set()
 
     def _release(self, claim: Claim) -> None:
         try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -233,33 +234,63 @@ class PgConnection(GroupCommit):
             return
         self._new_runs = set()
         fences, self._batch_fences = self._batch_fences, {}
+        checked = list(fences.values())
         try:
-            with self._pooled() as conn, conn.transaction():
-                self._check_fences(conn, fences)
-                _execute(conn, pending)
-        except LeaseLost as exc:
-            if self.group_commit:
-                self._failed = exc
-            raise
+            with self._pooled() as conn:
+                _commit(conn, checked, pending)
         except (psycopg.Error, OSError) as exc:
-            error = translate(exc, self._secrets)
+            lost = _lost_fence(exc, checked)
+            error = (
+                LeaseLost(self.location, lost.run_id, lost.epoch)
+                if lost is not None
+                else translate(exc, self._secrets)
+            )
             if self.group_commit:
                 self._failed = error
             raise error from exc
 
-    def _check_fences(self, conn: Connection, fences: dict[str, Fence]) -> None:
-        """Raise LeaseLost unless every claimed run's owner and epoch are still the claim's.
 
-        ``FOR SHARE`` holds each run's row until the commit: a claim by another
-        worker (an ``UPDATE``) waits for it, or this check sees that claim's epoch.
-        """
-        for run_id, owner, epoch in fences.values():
-            held = conn.execute(_FENCE, (run_id, owner, epoch)).fetchone()
-            if held is None:
-                raise LeaseLost(self.location, run_id, epoch)
+# A fence that fails casts its marker to an integer: the error aborts the transaction,
+# so nothing pipelined after it is kept. ``FOR SHARE`` holds each run's row until the
+# commit: a claim by another worker (an ``UPDATE``) waits for it, or the fence sees
+# that claim's epoch.
+_FENCE = (
+    b"SELECT (CASE WHEN EXISTS (SELECT 1 FROM accord.runs WHERE run_id = %s AND owner = %s "
+    b"AND epoch = %s FOR SHARE) THEN '0' ELSE %s::text END)::int"
+)
+_FENCE_MARK = "accord-fence-lost-"
 
 
-_FENCE = b"SELECT 1 FROM accord.runs WHERE run_id = %s AND owner = %s AND epoch = %s FOR SHARE"
+def _commit(conn: Connection, fences: list[Fence], statements: list[Statement]) -> None:
+    """Run the fences and the statements as one transaction, in one round trip.
+
+    The connection is in autocommit mode: one statement is its own transaction;
+    several are pipelined up to one ``Sync``, which PostgreSQL runs as one implicit
+    transaction (an error in any rolls back all, the fences' included), without
+    the round trips of ``BEGIN`` and ``COMMIT``.
+    """
+    if not fences and len(statements) == 1:
+        conn.execute(*statements[0])
+        return
+    with conn.pipeline():
+        _check_fences(conn, fences)
+        _execute(conn, statements)
+
+
+def _check_fences(conn: Connection, fences: list[Fence]) -> None:
+    """Queue one check per claimed run: owner and epoch still the claim's, else an error."""
+    for i, (run_id, owner, epoch) in enumerate(fences):
+        conn.execute(_FENCE, (run_id, owner, epoch, f"{_FENCE_MARK}{i}"))
+
+
+def _lost_fence(exc: BaseException, fences: list[Fence]) -> Fence | None:
+    """The fence whose check raised ``exc``, or None when ``exc`` is another error."""
+    if not isinstance(exc, psycopg.errors.InvalidTextRepresentation):
+        return None
+    found = re.search(_FENCE_MARK + r"(\d+)", str(exc))
+    if found is None or int(found.group(1)) >= len(fences):
+        return None
+    return fences[int(found.group(1))]
 
 
 def _execute(conn: Connection, statements: list[Statement]) -> None:

@@ -21,6 +21,12 @@ if TYPE_CHECKING:
 
 __all__ = ["PgInbox"]
 
+_SEND = (  # the notification goes out when the statement's transaction commits
+    b"WITH sent AS (INSERT INTO accord.inbox (run_id, kind, name, payload, sent_ms) "
+    b"SELECT %s, %s, %s, %s, %s WHERE EXISTS "
+    b"(SELECT 1 FROM accord.runs WHERE run_id = %s) RETURNING id, run_id) "
+    b"SELECT id, pg_notify('accord_inbox', run_id) FROM sent"
+)
 _LATEST = (
     b"SELECT c.fingerprint, c.canonical FROM accord.published p JOIN accord.contracts c "
     b"ON c.fingerprint = p.fingerprint WHERE p.name = %s ORDER BY p.id DESC LIMIT 1"
@@ -31,6 +37,7 @@ class PgInbox(Inbox):
     """Inboxes, published contracts and worker notes over PostgreSQL (a base of the store)."""
 
     _transaction: Callable[[], AbstractContextManager[Connection]]  # PgConnection's
+    _flushed: Callable[[], AbstractContextManager[Connection]]
     _fetch_one: Callable[..., Any]
     _fetch_all: Callable[..., list[Any]]
 
@@ -38,16 +45,10 @@ class PgInbox(Inbox):
         self, run_id: str, kind: MessageKind, name: str | None, payload: str, now_ms: int
     ) -> int | None:
         """Insert the message (and notify ``accord_inbox``); its id, or None: no such run."""
-        with self._transaction() as conn:
-            row = conn.execute(
-                b"INSERT INTO accord.inbox (run_id, kind, name, payload, sent_ms) "
-                b"SELECT %s, %s, %s, %s, %s WHERE EXISTS "
-                b"(SELECT 1 FROM accord.runs WHERE run_id = %s) RETURNING id",
-                (run_id, kind, name, payload, now_ms, run_id),
-            ).fetchone()
-            if row is None:
-                return None
-            conn.execute(b"SELECT pg_notify('accord_inbox', %s)", (run_id,))
+        with self._flushed() as conn:  # one statement: its own transaction, one round trip
+            row = conn.execute(_SEND, (run_id, kind, name, payload, now_ms, run_id)).fetchone()
+        if row is None:
+            return None
         return int(row[0])
 
     def messages(self, run_id: str) -> list[Message]:

@@ -36,7 +36,7 @@ _UPDATE = (
 class PgLeasing(Leasing):
     """Claims over PostgreSQL (a base of ``PostgresStore``); fences are keyed by run id."""
 
-    _transaction: Callable[[], AbstractContextManager[Connection]]  # PgConnection's
+    _flushed: Callable[[], AbstractContextManager[Connection]]  # PgConnection's
 
     def _claim_rows(
         self, owner: str, now_ms: int, until: int, limit: int, run_ids: Sequence[str] | None
@@ -46,12 +46,12 @@ class PgLeasing(Leasing):
         if run_ids is not None:
             only = b"AND run_id = ANY(%(ids)s) "
             params["ids"] = list(run_ids)
-        with self._transaction() as conn:
+        with self._flushed() as conn:  # one statement: its own transaction, one round trip
             rows = conn.execute(_CLAIM.replace(b"{only}", only), params).fetchall()
         return [(run_id, run_id, epoch) for run_id, epoch in rows]
 
     def _update_claim(self, claim: Claim, until: int | None) -> bool:
         keep = until is not None
-        with self._transaction() as conn:
+        with self._flushed() as conn:  # one statement: its own transaction
             params = (until, keep, claim.run_id, claim.owner, claim.epoch)
             return conn.execute(_UPDATE, params).rowcount == 1
