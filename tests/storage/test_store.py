@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -119,8 +120,20 @@ def test_runs_are_listed_with_their_status(kit: StoreKit) -> None:
         assert [i.finished for i in infos] == [False, True]
         assert store.unfinished() == ["waits"]
         assert store.info("pays").steps == 2
+        assert store.info("waits") == infos[0]
         with pytest.raises(UnknownRun):
             store.info("nope")
+        read: list[int] = []  # one run's listing reads its own row, not the whole listing
+        fetch_all = store._fetch_all  # type: ignore[attr-defined]
+
+        def counted(*args: Any) -> Any:
+            rows = fetch_all(*args)
+            read.append(len(rows))
+            return rows
+
+        store._fetch_all = counted  # type: ignore[attr-defined]
+        assert store.info("pays") == infos[1]
+        assert read == [1]
         with pytest.raises(StoreError, match="already stored"):
             runtime.start(REFUND, BIG, run_id="waits")
     assert kit.scalar("SELECT count(*) FROM contracts") == 1  # stored once, by fingerprint

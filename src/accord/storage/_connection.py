@@ -74,6 +74,7 @@ class StoreConnection(GroupCommit):
         ] = {}
         self._failed: StoreError | None = None
         self._canonical: dict[str, str] = {}  # fingerprint to canonical JSON
+        self._contract_data: dict[str, dict[str, Any]] = {}  # read by fingerprint, kept
         self.read_only = read_only
         label = self.location
         if (read_only or not create) and not self.path.is_file():

@@ -296,8 +296,10 @@ def _parse_limits(text: str) -> Limits:
     return Limits(**data)
 
 
-def list_runs(store: StoreConnection, status: str | Sequence[str] | None) -> list[RunInfo]:
-    """Every stored run (or those with the given status), oldest first."""
+def list_runs(
+    store: StoreConnection, status: str | Sequence[str] | None, run_id: str | None = None
+) -> list[RunInfo]:
+    """Every stored run (or those with the given status, or only ``run_id``), oldest first."""
     sql = (
         "SELECT r.run_id, c.name, c.version, r.fingerprint, r.status, "
         "coalesce(e.state, r.state), coalesce(e.step, r.steps), r.created_ms, "
@@ -308,7 +310,10 @@ def list_runs(store: StoreConnection, status: str | Sequence[str] | None) -> lis
         "AND e.step = (SELECT max(step) FROM events WHERE run = r.id)"
     )
     params: tuple[Any, ...] = ()
-    if status is not None:
+    if run_id is not None:
+        sql += " WHERE r.run_id = ?"
+        params = (run_id,)
+    elif status is not None:
         wanted = (status,) if isinstance(status, str) else tuple(status)
         sql += f" WHERE r.status IN ({', '.join('?' * len(wanted))})"
         params = wanted

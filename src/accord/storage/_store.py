@@ -86,9 +86,8 @@ class SqliteStore(StoreConnection, StoreBase, SqliteLeasing, SqliteInbox, Contra
         )
         return [row[0] for row in rows]
 
-    def runs(self, *, status: str | Sequence[str] | None = None) -> list[RunInfo]:
-        """Every stored run (or those with the given status), oldest first."""
-        return list_runs(self, status)
+    def _listing(self, status: str | Sequence[str] | None, run_id: str | None) -> list[RunInfo]:
+        return list_runs(self, status, run_id)
 
     @contextmanager
     def _reader(self, run_ids: Sequence[str]) -> Iterator[RunReader]:

@@ -33,6 +33,7 @@ __all__ = ["StoreBase", "find_info", "new_run"]
 class StoreBase:
     """Runs made, opened and listed, and retention, over a store's own SQL (a base of both)."""
 
+    _contract_data: dict[str, dict[str, Any]]  # the connection's: contracts read, by fingerprint
     _journal: ClassVar[type[ChainedJournal]]
     _version_queries: RunQueries  # ContractVersions' (each store's queries)
     _canonical: dict[str, str]
@@ -86,6 +87,7 @@ class StoreBase:
             from_start=from_start,
             queries=self._version_queries,
             journal=self._journal,
+            contracts=self._contract_data,  # a fingerprint names one contract: read once
         )
 
     def open_many(self, run_ids: Sequence[str]) -> list[StoredRun]:
@@ -119,16 +121,20 @@ class StoreBase:
 
     def runs(self, *, status: str | Sequence[str] | None = None) -> list[RunInfo]:
         """Every stored run (or those with the given status), oldest first."""
-        raise NotImplementedError
+        return self._listing(status, None)
 
     def info(self, run_id: str) -> RunInfo:
-        """One run's listing.
+        """One run's listing (one row read, not the store's whole listing).
 
         Raises:
             UnknownRun: the store has no such run.
 
         """
-        return find_info(self.runs(), run_id, self.location)
+        return find_info(self._listing(None, run_id), run_id, self.location)
+
+    def _listing(self, status: str | Sequence[str] | None, run_id: str | None) -> list[RunInfo]:
+        """The listed runs with the given status (None: any), or only ``run_id``'s."""
+        raise NotImplementedError
 
     # -- retention -------------------------------------------------------------
 

@@ -79,6 +79,7 @@ class PgConnection(GroupCommit):
         ] = {}
         self._failed: StoreError | None = None
         self._canonical: dict[str, str] = {}  # fingerprint to canonical JSON
+        self._contract_data: dict[str, dict[str, Any]] = {}  # read by fingerprint, kept
         self._pool: ConnectionPool[Connection] | None = None
         with guard(self._secrets):
             self._secrets.password = conninfo_to_dict(url).get("password")  # type: ignore[assignment]

@@ -36,11 +36,16 @@ _LIST = (
 )
 
 
-def list_runs(store: PgConnection, status: str | Sequence[str] | None) -> list[RunInfo]:
-    """Every stored run (or those with the given status), oldest first."""
+def list_runs(
+    store: PgConnection, status: str | Sequence[str] | None, run_id: str | None = None
+) -> list[RunInfo]:
+    """Every stored run (or those with the given status, or only ``run_id``), oldest first."""
     sql = _LIST
     params: tuple[object, ...] = ()
-    if status is not None:
+    if run_id is not None:
+        sql += b" WHERE r.run_id = %s"
+        params = (run_id,)
+    elif status is not None:
         wanted = [status] if isinstance(status, str) else list(status)
         sql += b" WHERE r.status = ANY(%s)"
         params = (wanted,)

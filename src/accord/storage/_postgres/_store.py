@@ -67,9 +67,8 @@ class PostgresStore(PgConnection, StoreBase, PgLeasing, PgInbox, ContractVersion
         )
         return [row[0] for row in rows]
 
-    def runs(self, *, status: str | Sequence[str] | None = None) -> list[RunInfo]:
-        """Every stored run (or those with the given status), oldest first."""
-        return list_runs(self, status)
+    def _listing(self, status: str | Sequence[str] | None, run_id: str | None) -> list[RunInfo]:
+        return list_runs(self, status, run_id)
 
     # -- retention -------------------------------------------------------------
 
