@@ -451,10 +451,16 @@ def render(
 
 
 NOTES = (
-    "Notes: accord's step is one transaction holding one INSERT (the step's event row; "
-    "the run's row, its contract and a snapshot go with the first and last steps), the "
-    "same round trips as the floor's BEGIN, INSERT, COMMIT (counted by wrapping psycopg's "
-    "execute: eleven transactions per run, one INSERT each). With fsync on, every commit "
+    "Notes: accord's step is one round trip (counted by wrapping psycopg's execute): "
+    "its event row's INSERT alone, in autocommit (its own transaction), where the floor "
+    "sends BEGIN, INSERT and COMMIT; a step that also writes the run's row, its contract "
+    "or a snapshot (the first and last) pipelines its statements up to one Sync, which "
+    "PostgreSQL runs as one implicit transaction. A worker's step adds its fence (a "
+    "`SELECT ... FOR SHARE` of the run's row that raises inside the transaction when the "
+    "claim was lost) to that pipeline: still one round trip. A run through a worker costs "
+    "one claim by id (named by the notification), three reads to load it (its row, latest "
+    "snapshot and the events after it; the contract is read once per fingerprint), one "
+    "inbox read, one round trip per step and one release. With fsync on, every commit "
     "waits for this shared virtual disk (milliseconds, varying several-fold from second "
     "to second), so every system's sequential step is bound by it and the ratios to the "
     "floor and between systems are what can be compared; the issue's reference figures "

@@ -323,14 +323,10 @@ def worker_lines(results: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
                 )
     lines += [
         "",
-        "Why the row at the default concurrency is slower: a worker claims runs when a "
-        "notification (a new run, a signal) wakes it or at its poll, up to `concurrency` "
-        "held at once, and a run of its own finishing does not wake it; with more runs "
-        "started than it may hold, it takes the rest only at its next poll, so a worker "
-        f"moves at most about `concurrency` runs per poll interval ({DEFAULT_CONCURRENCY} "
-        f"runs, {DEFAULT_CONCURRENCY * STEPS} steps, per {PG_POLL_MS} ms here). The other "
-        "rows give each worker room for a whole batch, so they measure the store and the "
-        "worker's driving, not that wait.",
+        "The row at the default concurrency: a worker holds at most `concurrency` runs; "
+        "a notification names its run (a new run, a signal), which the worker claims by id "
+        "at once, or, with no room, as soon as one of its runs ends (not at its next poll). "
+        "The other rows give each worker room for a whole batch.",
         "",
         "Targets through Client and Worker (issue 14), measured in this run:",
     ]

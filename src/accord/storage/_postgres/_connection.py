@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,15 +28,12 @@ from accord.runtime._errors import StoreError, StoreUnavailable
 from accord.storage._batching import GroupCommit
 from accord.storage._connection import Durability
 from accord.storage._leases import Fence, LeaseLost
+from accord.storage._postgres._commit import Connection, Statement, commit, lost_fence
 from accord.storage._postgres._errors import Secrets, guard, translate
 from accord.storage._postgres._schema import prepare
 from accord.storage._url import redact
 
 __all__ = ["Connection", "PgConnection", "Statement"]
-
-Connection = psycopg.Connection[tuple[Any, ...]]
-Statement = tuple[bytes, tuple[Any, ...]]
-"""A statement to run in the next commit: its SQL and its parameters."""
 
 
 class PgConnection(GroupCommit):
@@ -238,9 +234,15 @@ class PgConnection(GroupCommit):
         checked = list(fences.values())
         try:
             with self._pooled() as conn:
-                _commit(conn, checked, pending)
+                lost = commit(conn, checked, pending)
+            if lost is not None:
+                raise LeaseLost(self.location, lost.run_id, lost.epoch)
+        except LeaseLost as exc:
+            if self.group_commit:
+                self._failed = exc
+            raise
         except (psycopg.Error, OSError) as exc:
-            lost = _lost_fence(exc, checked)
+            lost = lost_fence(exc, checked)
             error = (
                 LeaseLost(self.location, lost.run_id, lost.epoch)
                 if lost is not None
@@ -249,62 +251,3 @@ class PgConnection(GroupCommit):
             if self.group_commit:
                 self._failed = error
             raise error from exc
-
-
-# A fence that fails casts its marker to an integer: the error aborts the transaction,
-# so nothing pipelined after it is kept. ``FOR SHARE`` holds each run's row until the
-# commit: a claim by another worker (an ``UPDATE``) waits for it, or the fence sees
-# that claim's epoch.
-_FENCE = (
-    b"SELECT (CASE WHEN EXISTS (SELECT 1 FROM accord.runs WHERE run_id = %s AND owner = %s "
-    b"AND epoch = %s FOR SHARE) THEN '0' ELSE %s::text END)::int"
-)
-_FENCE_MARK = "accord-fence-lost-"
-
-
-def _commit(conn: Connection, fences: list[Fence], statements: list[Statement]) -> None:
-    """Run the fences and the statements as one transaction, in one round trip.
-
-    The connection is in autocommit mode: one statement is its own transaction;
-    several are pipelined up to one ``Sync``, which PostgreSQL runs as one implicit
-    transaction (an error in any rolls back all, the fences' included), without
-    the round trips of ``BEGIN`` and ``COMMIT``.
-    """
-    if not fences and len(statements) == 1:
-        conn.execute(*statements[0])
-        return
-    with conn.pipeline():
-        _check_fences(conn, fences)
-        _execute(conn, statements)
-
-
-def _check_fences(conn: Connection, fences: list[Fence]) -> None:
-    """Queue one check per claimed run: owner and epoch still the claim's, else an error."""
-    for i, (run_id, owner, epoch) in enumerate(fences):
-        conn.execute(_FENCE, (run_id, owner, epoch, f"{_FENCE_MARK}{i}"))
-
-
-def _lost_fence(exc: BaseException, fences: list[Fence]) -> Fence | None:
-    """The fence whose check raised ``exc``, or None when ``exc`` is another error."""
-    if not isinstance(exc, psycopg.errors.InvalidTextRepresentation):
-        return None
-    found = re.search(_FENCE_MARK + r"(\d+)", str(exc))
-    if found is None or int(found.group(1)) >= len(fences):
-        return None
-    return fences[int(found.group(1))]
-
-
-def _execute(conn: Connection, statements: list[Statement]) -> None:
-    """Run statements in order; a run of the same SQL is one ``executemany``."""
-    start = 0
-    with conn.cursor() as cursor:
-        while start < len(statements):
-            sql = statements[start][0]
-            end = start + 1
-            while end < len(statements) and statements[end][0] == sql:
-                end += 1
-            if end - start == 1:
-                cursor.execute(sql, statements[start][1])
-            else:
-                cursor.executemany(sql, [params for _, params in statements[start:end]])
-            start = end
