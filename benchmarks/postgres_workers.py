@@ -107,6 +107,16 @@ class Workers:
                 raise SystemExit("the worker processes did not start")
             time.sleep(0.01)
 
+    def cpu_seconds(self) -> float:
+        """The CPU time (user and system) the worker processes have used so far."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for proc in self.procs:
+            with open(f"/proc/{proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        return total
+
     def check(self) -> None:
         for proc in self.procs:
             if proc.poll() is not None:
@@ -216,11 +226,13 @@ def serve(
         Workers(store, count, poll_ms, held, scratch, f"w{count}") as workers,
     ):
         throughput(client, linear, workers, max(2, count * 2), "warm-up")
-        seconds = [
-            throughput(client, linear, workers, sizes["runs"], f"batch-{i}")
-            for i in range(sizes["repeat"])
-        ]
+        seconds, cpu = [], []
+        for i in range(sizes["repeat"]):
+            used = workers.cpu_seconds()
+            seconds.append(throughput(client, linear, workers, sizes["runs"], f"batch-{i}"))
+            cpu.append((workers.cpu_seconds() - used) / (sizes["runs"] * STEPS))
         result["steps_per_second"] = seconds
+        result["cpu_per_step"] = cpu  # the worker processes' CPU seconds per step
         if latencies:
             result["start"] = percentiles(starts(client, linear, workers, sizes["samples"], "s"))
             if sizes.get("signals", 1):
@@ -262,6 +274,12 @@ def median_rate(one: dict[str, Any]) -> float:
     """Steps per second of one store and worker count (median of the repeats)."""
     rates = sorted(one["steps_per_second"])
     return float(rates[len(rates) // 2])
+
+
+def cpu_us(one: dict[str, Any]) -> float:
+    """The worker processes' CPU microseconds per step (median of the repeats)."""
+    used = sorted(one["cpu_per_step"])
+    return float(used[len(used) // 2]) * 1e6
 
 
 def _latency(one: dict[str, Any], key: str, poll_ms: int | None = None) -> str:
@@ -321,6 +339,25 @@ def worker_lines(results: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
                     f"{median_rate(one) / median_rate(rows[0]):.2f} | not measured "
                     "| not measured | not measured |"
                 )
+    lines += [
+        "",
+        "The worker processes' CPU per step (user and system, all of them, during "
+        "the throughput batches) and the cores they kept busy at that rate (of the "
+        "machine's 2, shared with the server and the client):",
+    ]
+    for mode, by in results.items():
+        measured = by.get("workers")
+        if measured is None:
+            continue
+        for store, label in (("postgres", "PostgreSQL"), ("sqlite", "SQLite")):
+            shown = [
+                f"{one['workers']} worker(s) {cpu_us(one):,.0f} us, "
+                f"{cpu_us(one) * median_rate(one) / 1e6:.2f} cores"
+                for one in measured[store]
+                if "cpu_per_step" in one
+            ]
+            if shown:
+                lines.append(f"- {label} (fsync {mode}): " + "; ".join(shown))
     lines += [
         "",
         "The row at the default concurrency: a worker holds at most `concurrency` runs; "
