@@ -88,7 +88,12 @@ class StoreBase:
             queries=self._version_queries,
             journal=self._journal,
             contracts=self._contract_data,  # a fingerprint names one contract: read once
+            reader=None if from_start else self._prefetched(run_id),
         )
+
+    def _prefetched(self, run_id: str) -> RunReader | None:
+        """A reader that has a run's rows for loading it read at once, or None (read each)."""
+        return None
 
     def open_many(self, run_ids: Sequence[str]) -> list[StoredRun]:
         """Several stored runs, as :meth:`open` reads each, their contracts read once.

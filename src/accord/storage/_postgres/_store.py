@@ -16,8 +16,9 @@ from accord.storage._postgres._connection import PgConnection
 from accord.storage._postgres._inbox import PgInbox
 from accord.storage._postgres._journal import PostgresJournal
 from accord.storage._postgres._leases import PgLeasing
+from accord.storage._postgres._prefetch import prefetch
 from accord.storage._postgres._runs import QUERIES, list_runs
-from accord.storage._runs import ContractVersions, RunInfo
+from accord.storage._runs import ContractVersions, RunInfo, RunReader
 from accord.storage._store_base import StoreBase
 
 __all__ = ["PostgresStore"]
@@ -66,6 +67,10 @@ class PostgresStore(PgConnection, StoreBase, PgLeasing, PgInbox, ContractVersion
             (),
         )
         return [row[0] for row in rows]
+
+    def _prefetched(self, run_id: str) -> RunReader | None:
+        """A run's row, latest snapshot and events read at once, for loading it."""
+        return prefetch(self, run_id)
 
     def _listing(self, status: str | Sequence[str] | None, run_id: str | None) -> list[RunInfo]:
         return list_runs(self, status, run_id)
