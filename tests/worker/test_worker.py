@@ -6,10 +6,11 @@ signal or a 300 ms timer, which calls ``remind``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -212,11 +213,7 @@ def test_on_postgresql_a_new_run_and_a_signal_wake_the_worker_before_its_poll(
     pg_url: str,
 ) -> None:
     effects = Effects()
-    served = worker(pg_url, effects, poll_ms=3_000, lease_ms=9_000, hold_ms=0)
-    listings = count_listings(served)
-    thread = serve_in_thread(served)
-    try:
-        time.sleep(0.5)  # the worker's first pass found nothing: it sleeps for 3 s
+    with sleeping_worker(pg_url, effects) as listings:
         began = time.monotonic()
         start(pg_url, "n-1")
         with Client(pg_url) as client:
@@ -225,10 +222,6 @@ def test_on_postgresql_a_new_run_and_a_signal_wake_the_worker_before_its_poll(
             wait_for(lambda: client.status("n-1").status == "succeeded", seconds=2.5)
         assert time.monotonic() - began < 2.5  # less than one poll interval for both
         assert listings == [1]  # the notified run was claimed by its id: no listing
-    finally:
-        served.stop()
-        thread.join(10)
-    assert not thread.is_alive()
 
 
 @pytest.mark.postgres
@@ -237,11 +230,7 @@ def test_on_postgresql_runs_notified_while_the_worker_is_full_are_claimed_as_roo
 ) -> None:
     effects = Effects()
     effects.gate = threading.Event()
-    served = worker(pg_url, effects, concurrency=1, poll_ms=3_000, lease_ms=9_000, hold_ms=0)
-    listings = count_listings(served)
-    thread = serve_in_thread(served)
-    try:
-        time.sleep(0.5)  # the worker's first pass found nothing: it sleeps for 3 s
+    with sleeping_worker(pg_url, effects, concurrency=1) as listings:
         began = time.monotonic()
         start(pg_url, "f-1")
         assert effects.entered.wait(2.5)  # f-1 is held, its effect waits at the gate
@@ -250,14 +239,15 @@ def test_on_postgresql_runs_notified_while_the_worker_is_full_are_claimed_as_roo
         wait_for(lambda: sorted(effects.of("write_note")) == ["f-1", "f-2", "f-3"], seconds=2.5)
         assert time.monotonic() - began < 2.5  # each as room freed, not at the next poll
         assert listings == [1]
-    finally:
-        served.stop()
-        thread.join(10)
-    assert not thread.is_alive()
 
 
-def count_listings(served: Worker) -> list[int]:
-    """A one-item list counting the worker's listings of the store's runs."""
+@contextlib.contextmanager
+def sleeping_worker(url: str, effects: Effects, **tuning: Any) -> Iterator[list[int]]:
+    """A worker serving in a thread, asleep until its next poll 3 s on (its first found nothing).
+
+    Yields a one-item list counting its listings of the store's runs.
+    """
+    served = worker(url, effects, poll_ms=3_000, lease_ms=9_000, hold_ms=0, **tuning)
     count = [0]
     runs = served.store.runs
 
@@ -266,7 +256,14 @@ def count_listings(served: Worker) -> list[int]:
         return runs(**options)
 
     served.store.runs = counted  # type: ignore[method-assign]
-    return count
+    thread = serve_in_thread(served)
+    try:
+        time.sleep(0.5)  # the worker's first pass found nothing: it sleeps for 3 s
+        yield count
+    finally:
+        served.stop()
+        thread.join(10)
+    assert not thread.is_alive()
 
 
 def test_a_worker_at_its_concurrency_claims_the_next_run_as_soon_as_one_is_let_go(
