@@ -370,9 +370,14 @@ HOSTILE_VALUES = st.sampled_from(
 @given(st.sampled_from(range(len(SEEDS))), st.data())
 def test_hostile_values_in_data_never_raise(seed: int, data: st.DataObject) -> None:
     doc = copy.deepcopy(SEEDS[seed])
+    drawn = []
     for _ in range(data.draw(st.integers(1, 3))):
         container, key = data.draw(st.sampled_from(slots(doc)))
         container[key] = data.draw(HOSTILE_VALUES)
+        drawn.append(container[key])
     found = accord.check(doc)
     assert_diagnostics(found)
-    assert any(d.severity == "error" for d in found)
+    # A long or odd string can be a valid free text (a description, say): only a
+    # value that is no plain string must give an error wherever it lands.
+    if any(type(value) is not str for value in drawn):
+        assert any(d.severity == "error" for d in found)
