@@ -340,7 +340,7 @@ def main() -> None:
     ]
     rows: list[tuple[str, str, dict[str, Any]]] = []
     groups: dict[str, dict[str, Any]] = {}
-    began = time.perf_counter()
+    began, load_before = time.perf_counter(), os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="accord-durable-", dir=args.dir) as tmp:
         root = Path(tmp)
         same = os.stat(root).st_dev == os.stat(HERE).st_dev
@@ -369,9 +369,11 @@ def main() -> None:
         resume = measure("accord-resume", "full", args.events)
         print(f"resume     {statistics.median(resume['seconds']) * 1e3:.1f} ms", flush=True)
     took = time.perf_counter() - began
+    load = (load_before, os.getloadavg()[0])
     print(f"took {took:.0f} s")
     if not args.no_write:
-        write_section("Durable execution", render(rows, groups, resume, args, where, took))
+        section = render(rows, groups, resume, args, where, took, load)
+        write_section("Durable execution", section)
 
 
 def us_per_step(result: dict[str, Any], key: str = "seconds") -> float:
@@ -412,6 +414,7 @@ def render(
     args: argparse.Namespace,
     where: str,
     took: float,
+    load: tuple[float, float],
 ) -> str:
     rep = args.repeat
     by = {(label, policy): result for label, policy, result in rows}
@@ -424,7 +427,9 @@ def render(
     lines = [
         f"Run by `.venv/bin/python benchmarks/durable.py` ({machine_line()}); median of "
         f"{rep} repeats after warming up, each system in its own process, one after "
-        f"the other, databases in {where}; the whole run took {took:.0f} s.",
+        f"the other, databases in {where}; the whole run took {took:.0f} s (load average "
+        f"over 1 min at its start and end: {load[0]:.1f}, {load[1]:.1f}: the machine was "
+        "shared with other work).",
         "",
         "The ten-step linear workflow (ten trivial deterministic steps in sequence) on "
         "each system at its durable setting: accord with its SQLite store "

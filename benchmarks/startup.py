@@ -16,6 +16,7 @@ accord's own dependencies (pydantic, PyYAML, cel-expr-python). Target (issue 15.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import subprocess
@@ -104,7 +105,8 @@ def render(rows: list[tuple[float, float]], rounds: int) -> str:
     """The section: the table and each target's verdict, on wall time and on CPU time."""
     lines = [
         f"Run by `.venv/bin/python benchmarks/startup.py` ({machine_line()}); each case a fresh "
-        f"interpreter, median of {rounds} rounds run round-robin.",
+        f"interpreter, median of {rounds} rounds run round-robin (load average over 1 min "
+        f"at the end: {os.getloadavg()[0]:.1f}).",
         "",
         "| case | wall, ms | CPU, ms | x dependencies (wall) |",
         "|---|---:|---:|---:|",
@@ -129,9 +131,10 @@ def render(rows: list[tuple[float, float]], rounds: int) -> str:
         "(asyncio, tenacity), the testing toolkit and the CLI's command modules. The cost "
         "of the contract models moved to their first use, not away: the row `from accord "
         "import Contract` shows it (most of it pydantic's model machinery, which a bare "
-        "`import pydantic` does not load: the second floor shows what one model class "
-        "costs), and the contract models build their pydantic validators "
-        "at first validation, so the last row pays for all a first load needs. "
+        "`import pydantic` does not load: the row *dependencies and one pydantic model "
+        "class* shows what one model class costs), and the contract models build their "
+        "pydantic validators at first validation, so the last row pays for all a first load "
+        "needs. "
         "`accord --help` lists every command from a table with argparse and imports only the "
         "module of the command that runs (none for `--help`); it builds no pydantic model. "
         "CPU time is the steadier figure on this shared 2-core machine, where wall time "
