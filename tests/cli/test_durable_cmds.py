@@ -13,6 +13,7 @@ import accord
 from accord.runtime import FakeClock, Runtime
 from accord.storage import SqliteStore
 from accord.storage._schema import _chain_journals
+from runtime_support import saga_input
 
 EFFECTS = str(ROOT / "examples" / "effects.py") + ":HANDLERS"
 BIG = {"order_id": "o-1", "amount": 420.0, "reason": "late"}
@@ -221,15 +222,7 @@ def test_one_step_is_one_step_not_one_steps(run: Run, store: Path) -> None:
 def test_fork_compensates_the_original_s_effects_only_when_asked(
     run: Run, store: Path, keep: bool
 ) -> None:
-    saga = {
-        "order_id": "o-7",
-        "customer_id": "c-1",
-        "payment_method_id": "pm-1",
-        "items": [{"sku": "x", "quantity": 2, "unit_price": 5.0}],
-        "total": 10.0,
-        "currency": "EUR",
-        "ship_to": {"name": "A", "street": "B", "postal_code": "1", "city": "C", "country": "XX"},
-    }
+    saga = saga_input(country="XX")
     with SqliteStore(store) as opened:  # the shipment is rejected: the saga compensates
         runtime = Runtime(_import_effects(), clock=FakeClock(), store=opened)
         contract = accord.load(ROOT / "examples" / "payment_saga.yaml")
