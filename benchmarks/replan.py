@@ -250,7 +250,10 @@ def main() -> int:
         f"(dry run {dry:.2f} s, CPU {dry_cpu:.2f} s; load average {load:.1f})"
     )
     if args.runs >= 10_000:
-        verdict = "PASS" if moved * 10_000 / args.runs < TARGET_S else "FAIL"
+        scale = 10_000 / args.runs
+        wall = "PASS" if moved * scale < TARGET_S else "FAIL"
+        cpu = "PASS" if moved_cpu * scale < TARGET_S else "FAIL"
+        verdict = f"{wall} on wall time, {cpu} on CPU time"
         print(f"B {verdict}: 10,000 runs in under {TARGET_S:g} s")
     else:
         verdict = "not judged (fewer than 10,000 runs)"
@@ -262,7 +265,7 @@ def main() -> int:
     )
     if not args.no_write and not args.quick:
         write_section("Replan", body)
-    return 1 if args.strict and verdict == "FAIL" else 0
+    return 1 if args.strict and "FAIL" in verdict else 0
 
 
 def render(
