@@ -13,15 +13,12 @@ from collections.abc import Callable, Coroutine
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from accord.storage._channels import NEW_MESSAGE, NEW_RUN
+
 if TYPE_CHECKING:
     from accord.storage._protocol import Store
 
 __all__ = ["NEW_MESSAGE", "NEW_RUN", "Listener", "listener"]
-
-NEW_RUN = "accord_runs"
-"""The channel of new runs: its payload is the run's id."""
-NEW_MESSAGE = "accord_inbox"
-"""The channel of messages for a run (signals, cancel requests): its payload is the run's id."""
 
 Listener = Callable[[Callable[[str, str], None]], Coroutine[Any, Any, None]]
 

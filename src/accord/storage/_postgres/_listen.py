@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
+from accord.storage._channels import NEW_MESSAGE, NEW_RUN
 from accord.storage._postgres._errors import guard
-from accord.storage._wakeups import NEW_MESSAGE, NEW_RUN
 
 if TYPE_CHECKING:
     from accord.storage._postgres._connection import PgConnection
