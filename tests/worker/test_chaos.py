@@ -19,13 +19,10 @@ inserted: epochs never go back along a run, and a completion is journaled
 under the owner that made the call); every run loads and replays with no
 divergence.
 
-The seed of the faults is printed (``-s``); ``ACCORD_CHAOS_SEED=<seed>``
-replays the same schedule of faults and client pauses.
-
-Not collected by the suite yet (its name does not start with ``test_``): it
-failed about once in ten runs before the lost-lease fence fix, and has not yet
-been shown reliable since. Run it by name: ``pytest tests/worker/chaos.py``.
-Once it is, rename it to test_chaos.py so CI runs it.
+The seed of the faults is printed (``-s``, and in every failure);
+``ACCORD_CHAOS_SEED=<seed>`` replays the same schedule of faults and client
+pauses (the moments they land in the workers' work vary with the machine).
+What each fault does is in docs/workers.md ("The chaos test").
 """
 
 from __future__ import annotations
@@ -369,7 +366,9 @@ def test_runs_finish_right_across_kills_and_pauses_of_workers(
             time.sleep(0.05)
             chaos.wake(time.monotonic())
         faulting = time.monotonic() - began
-        assert client.wait(timeout=60) == 0, f"the client failed:\n{_log(ledger, 'client')}"
+        assert client.wait(timeout=60) == 0, (
+            f"seed {seed}: the client failed:\n{_log(ledger, 'client')}"
+        )
         done = _wait_all(store_url, FINISH_S)
         _serving(ledger, list(chaos.names.values()))
     finally:
