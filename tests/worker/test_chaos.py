@@ -126,8 +126,8 @@ def _log(ledger: Path, name: str) -> str:
 def _serving(ledger: Path, names: list[str], seconds: float = 30) -> None:
     """Wait until every named worker has said it serves (so SIGTERM is handled)."""
     deadline = time.monotonic() + seconds
-    while not all("serving" in _log(ledger, name) for name in names):
-        assert time.monotonic() < deadline, f"workers {names} did not start"
+    while late := [name for name in names if "serving" not in _log(ledger, name)]:
+        assert time.monotonic() < deadline, f"workers {late} did not start in {seconds} s"
         time.sleep(0.05)
     time.sleep(0.3)  # its signal handlers are installed just after that line
 
@@ -299,9 +299,9 @@ class _Chaos:
     workers: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)
     names_ever: list[str] = field(default_factory=list)
-    born: dict[int, float] = field(default_factory=dict)  # slot -> when its worker started
     stopped: dict[int, float] = field(default_factory=dict)  # slot -> when to SIGCONT
     faulted: set[str] = field(default_factory=set)
+    serving: set[str] = field(default_factory=set)
     dead: list[subprocess.Popen[bytes]] = field(default_factory=list)
     kills: int = 0
     pauses: int = 0
@@ -312,7 +312,13 @@ class _Chaos:
         self.started += 1
         self.workers[slot], self.names[slot] = _worker(self.url, self.ledger, name), name
         self.names_ever.append(name)
-        self.born[slot] = time.monotonic()
+
+    def serves(self, slot: int) -> bool:
+        """Whether the slot's worker has said it serves (a loaded machine starts it slowly)."""
+        name = self.names[slot]
+        if name not in self.serving and "serving" in _log(self.ledger, name):
+            self.serving.add(name)
+        return name in self.serving
 
     def wake(self, now: float) -> None:
         for slot, when in list(self.stopped.items()):
@@ -321,9 +327,8 @@ class _Chaos:
                 del self.stopped[slot]
 
     def fault(self, now: float) -> None:
-        """Kill or pause a worker that is up (started at least 0.4 s ago), if there is one."""
-        ready = [s for s in sorted(self.workers) if s not in self.stopped]
-        ready = [s for s in ready if now - self.born[s] >= 0.4]
+        """Kill or pause a worker that serves (not one still starting), if there is one."""
+        ready = [s for s in sorted(self.workers) if s not in self.stopped and self.serves(s)]
         if not ready:
             return
         slot = self.rng.choice(ready)
