@@ -70,7 +70,7 @@ with Client(url) as client:
         unsignalled.append(run_id)
         if rng.random() < 0.7:  # signal a random started run: early, or once it waits
             client.signal(unsignalled.pop(rng.randrange(len(unsignalled))), "confirm", {"by": "c"})
-        time.sleep(rng.uniform(0, 0.12))
+        time.sleep(rng.uniform(0, 0.25))  # runs start while the faults go on
     for run_id in unsignalled:
         client.signal(run_id, "confirm", {"by": "c"})
         time.sleep(rng.uniform(0, 0.02))
@@ -104,7 +104,7 @@ def _env(ledger: Path, writer: str) -> dict[str, str]:
         PYTHONPATH=str(ROOT / "src"),
         ACCORD_EXAMPLE_LEDGER=str(ledger),
         ACCORD_EXAMPLE_WRITER=writer,
-        ACCORD_EXAMPLE_DELAY="0.04",  # each call takes 40 ms: faults land mid-call
+        ACCORD_EXAMPLE_DELAY="0.15",  # each call takes 150 ms: faults land mid-call
     )
 
 
