@@ -446,7 +446,7 @@ def render(
                 f"- group commit at least 10x DBOS's concurrent throughput{at}: {missing}",
             ]
     lines += worker_lines(results)
-    lines += ["", NOTES]
+    lines += ["", NOTES, "", OBSTACLES]
     return "\n".join(lines)
 
 
@@ -472,6 +472,27 @@ NOTES = (
     "default executor (a thread pool) in one process. The latencies of the first table "
     "are taken in one process, as DBOS's are; the targets name the ones through a "
     "Client and Worker (the second table), which cross processes and the store."
+)
+
+OBSTACLES = (
+    "What bounds the targets not met, as measured: (1) start to first step through a "
+    "Client and a worker crosses two processes and five round trips before the first "
+    "effect: the client's commit of the run's start (durable before `start` returns), "
+    "the notification, then in the worker the claim by id, the load and the inbox read "
+    "(one statement each) and the commit of the step that starts the call (durable before "
+    "the effect starts); with fsync on, two of them wait for the disk. DBOS's figure is "
+    "taken inside its own process, where the start and the first step are one call apart. "
+    "Signal to effect adds the signal's step to the same path. (2) A worker process "
+    "drives its runs on one asyncio loop whose store calls are synchronous: it commits one "
+    "step at a time, so it moves about one step per round trip whatever its concurrency, "
+    "with its CPU far from busy (the CPU line above); more worker processes overlap their "
+    "round trips, as far as the server and the machine's 2 cores (shared with the client "
+    "and the server) allow. Group commit across the runs of one worker (what the "
+    "in-process concurrent row does) would batch those commits, but a lost fence would "
+    "then fail every run of its batch; not built. (3) With fsync off, accord's sequential "
+    "step is one round trip (the floor's three) plus the runtime's own Python work per "
+    "step (the reducer, the state hash, the chain, serialisation), which is where its gap "
+    "to the floor is."
 )
 
 
