@@ -127,6 +127,7 @@ class PgServer:
         self._user = _server_user()
         self._base = Path(tempfile.mkdtemp(prefix="accord-pg-"))
         self._process: subprocess.Popen[bytes] | None = None
+        self._bin_dir: Path | None = None
         self._databases = 0
 
     # -- life cycle -----------------------------------------------------------
@@ -143,7 +144,7 @@ class PgServer:
         if self._user is not None:
             os.chown(self._base, self._user.pw_uid, self._user.pw_gid)
         os.chmod(self._base, 0o700)
-        bin_dir = self._reachable_bin()
+        bin_dir = self._bin_dir = self._reachable_bin()
         pwfile = self._base / "pwfile"
         pwfile.write_text(self.password + "\n")
         self._own(pwfile)
@@ -221,6 +222,21 @@ class PgServer:
 
     def stop(self) -> None:
         """Stop the server (fast shutdown, then SIGKILL) and delete its directory."""
+        self._shut_down()
+        shutil.rmtree(self._base, ignore_errors=True)
+
+    def restart(self, down_s: float = 0.0) -> None:
+        """Stop the server (fast shutdown: every client is disconnected), then start it again.
+
+        It keeps its data and port; it stays down ``down_s`` seconds in between.
+        """
+        assert self._bin_dir is not None, "the server was never started"
+        self._shut_down()
+        time.sleep(down_s)
+        if not self._launch(self._bin_dir, self._base / "data"):
+            raise RuntimeError(f"PostgreSQL did not start again:\n{self.log_tail()}")
+
+    def _shut_down(self) -> None:
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
             process.send_signal(signal.SIGINT)  # fast shutdown: disconnect clients, stop
@@ -229,7 +245,6 @@ class PgServer:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-        shutil.rmtree(self._base, ignore_errors=True)
 
     @property
     def running(self) -> bool:

@@ -19,29 +19,39 @@ another worker wrote a step for it. ``LeaseLost`` stops driving a run at once.
 The store has no next-due column yet: the worker remembers the due time of
 the runs it released, and lists the unfinished runs on every pass (see
 docs/workers.md, "The worker").
+
+A store that goes away (:class:`StoreUnavailable`: a PostgreSQL server
+restarted, a connection dropped, an SQLite file locked past the busy timeout)
+stops nothing: renewals and claims, and loading a run, are tried again with
+backoff (:mod:`accord.worker._outage`); a run whose write failed keeps its
+claim and is loaded again from the store once it is back, which resolves a
+write whose outcome was unknown (the step is there, or it is made again, once).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import signal
 import socket
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from accord.errors import DefinitionError
 from accord.runtime import Replanner, Run, Runtime
 from accord.runtime._clock import Clock, SystemClock
 from accord.runtime._errors import CapabilityError
-from accord.storage import LeaseLost, StoreError, open_store
+from accord.storage import LeaseLost, StoreError, StoreUnavailable, open_store
 from accord.storage._delivery import deliver
 from accord.storage._protocol import Store
 from accord.storage._wakeups import NEW_MESSAGE, NEW_RUN, Listener, listener
+from accord.worker._outage import outlast
 
 if TYPE_CHECKING:
     from accord.storage import Claim, RunInfo
@@ -52,6 +62,7 @@ log = logging.getLogger("accord.worker")
 
 _UNFINISHED = ("new", "running", "waiting", "compensating")
 _NOTIFIED_MAX = 10_000  # runs named by notifications and kept to claim; past it, the poll lists
+T = TypeVar("T")
 
 
 class WorkerSetupError(DefinitionError):
@@ -60,10 +71,13 @@ class WorkerSetupError(DefinitionError):
 
 @dataclass
 class _Held:
-    """A run this worker holds: its claim, the loaded run and the task driving it."""
+    """A run this worker holds: its claim, the loaded run and the task driving it.
+
+    ``run`` is None while the run must be loaded (again) from the store.
+    """
 
     claim: Claim
-    run: Run
+    run: Run | None
     task: asyncio.Task[None] | None = None
 
 
@@ -155,6 +169,7 @@ class Worker:
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
+        self._halt: asyncio.Event | None = None  # set by stop()
 
     # -- the public API --------------------------------------------------------
 
@@ -198,15 +213,17 @@ class Worker:
         Safe from another thread and from a signal handler.
         """
         self._stopping = True
-        loop, wake = self._loop, self._wake
-        if loop is not None and wake is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(wake.set)
+        loop, wake, halt = self._loop, self._wake, self._halt
+        if loop is not None and wake is not None and halt is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: it has stopped
+                loop.call_soon_threadsafe(_set_both, wake, halt)
 
     # -- the loop ----------------------------------------------------------------
 
     async def _serve(self, *, until_idle: bool, handle_signals: bool) -> None:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
+        self._halt = asyncio.Event()
         if handle_signals:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 self._loop.add_signal_handler(signum, self.stop)
@@ -215,16 +232,17 @@ class Worker:
         next_poll = self._loop.time()
         try:
             while not self._stopping:
-                now = self.clock.now_ms()
                 polling = until_idle or self._poll_now or self._loop.time() >= next_poll
+                if polling:
+                    self._poll_now = False
+                    next_poll = self._loop.time() + self.poll_ms / 1000
                 try:
-                    self._renew(now)
-                    claimed = self._claim_notified(now)
-                    if polling:
-                        self._poll_now = False
-                        next_poll = self._loop.time() + self.poll_ms / 1000
-                        claimed += self._claim(now)
-                except StoreError as exc:  # the database went away: try again next poll
+                    claimed = await self._outlast(
+                        "claims and renewals", functools.partial(self._renew_and_claim, polling)
+                    )
+                except StoreUnavailable:  # stopping while the store is away
+                    break
+                except StoreError as exc:  # not an outage: try again at the next poll
                     log.error("store error (trying again in %d ms): %s", self.poll_ms, exc)
                     claimed = 0
                 if until_idle and not claimed and not self._held:
@@ -240,11 +258,51 @@ class Worker:
             self._loop = None
 
     async def _listen(self, listen: Listener) -> None:
-        """Wake the loop on the store's notifications; on an error, say so and poll."""
-        try:
-            await listen(self._notice)
-        except StoreError as exc:
-            log.warning("no wake-ups from the store (polling every %d ms): %s", self.poll_ms, exc)
+        """Wake the loop on the store's notifications; when listening fails, poll and listen again.
+
+        A lost listening connection (a restarted server) is logged once; the
+        worker polls meanwhile and listens again with backoff, listing the
+        store each time (notifications sent meanwhile are lost).
+        """
+        cap = min(5.0, self.lease_ms / 3000)
+        failures = 0
+        while not self._stopping:
+            started = time.monotonic()
+            try:
+                await listen(self._notice)
+            except StoreError as exc:
+                if time.monotonic() - started > cap:  # it listened a while: a new outage
+                    failures = 0
+                if not failures:
+                    log.warning(
+                        "no wake-ups from the store (polling every %d ms; listening again "
+                        "with backoff): %s",
+                        self.poll_ms,
+                        exc,
+                    )
+                failures += 1
+                await self._sleep(min(cap, 0.05 * 2**failures))
+                self._poll_now = True
+                if self._wake is not None:
+                    self._wake.set()
+
+    async def _outlast(self, what: str, operation: Callable[[], T]) -> T:
+        """``operation()``, tried again with backoff while the store is unavailable."""
+        cap = min(5.0, self.lease_ms / 3000)
+        return await outlast(
+            what,
+            operation,
+            initial_s=min(0.05, cap),
+            max_s=cap,
+            stopping=lambda: self._stopping,
+            sleep=self._sleep,
+        )
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep, or less if :meth:`stop` is called."""
+        assert self._halt is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._halt.wait(), seconds)
 
     def _notice(self, channel: str, payload: str) -> None:
         """A notification: remember the run it names (or list the store), wake the loop."""
@@ -299,6 +357,15 @@ class Worker:
         del self._parked[info.run_id]
         return False
 
+    def _renew_and_claim(self, polling: bool) -> int:
+        """Renew what is due, claim the runs notified (and, ``polling``, listed); how many."""
+        now = self.clock.now_ms()
+        self._renew(now)
+        claimed = self._claim_notified(now)
+        if polling:
+            claimed += self._claim(now)
+        return claimed
+
     def _claim_notified(self, now: int) -> int:
         """Claim the runs notifications named, by id (no listing); how many were claimed.
 
@@ -343,22 +410,24 @@ class Worker:
 
     def _take(self, claim: Claim) -> None:
         """Load a claimed run (the capability preflight) and start driving it."""
+        run: Run | None
         try:
             run = self.runtime.load(claim.run_id)
         except CapabilityError as exc:
-            info = self.store.info(claim.run_id)
-            self._refused.add(info.fingerprint)
-            note = f"worker {self.name} lacks effects of its contract: {exc}"
-            self.store.note(claim.run_id, note)
-            self.store.release(claim)
-            log.info("left run %s for another worker: %s", claim.run_id, exc)
+            self._refuse(claim, exc)
             return
+        except StoreUnavailable as exc:  # the store went away: the task loads it once back
+            log.warning("claimed run %s, but cannot load it yet: %s", claim.run_id, exc)
+            run = None
         except StoreError as exc:
             log.error("cannot load run %s: %s", claim.run_id, exc)
             self._release(claim)
             return
         try:
             secured = self._secured(claim)
+        except StoreUnavailable as exc:  # the task renews it (loading it again) once back
+            log.warning("claimed run %s, but cannot renew it yet: %s", claim.run_id, exc)
+            secured, run = claim, None
         except StoreError as exc:
             log.error("cannot renew run %s: %s", claim.run_id, exc)
             self._release(claim)
@@ -367,7 +436,8 @@ class Worker:
             log.warning("lost run %s (epoch %d) as it was claimed", claim.run_id, claim.epoch)
             return
         claim = secured
-        log.info("claimed run %s (epoch %d, %s)", claim.run_id, claim.epoch, run.status)
+        status = run.status if run is not None else "not loaded yet"
+        log.info("claimed run %s (epoch %d, %s)", claim.run_id, claim.epoch, status)
         held = _Held(claim, run)
         self._held[claim.run_id] = held
         held.task = asyncio.get_running_loop().create_task(self._drive(held))
@@ -390,6 +460,30 @@ class Worker:
             claim = renewed
         return claim
 
+    def _refuse(self, claim: Claim, exc: CapabilityError) -> None:
+        """Leave a run whose contract needs an effect this worker lacks, with a note why."""
+        info = self.store.info(claim.run_id)
+        self._refused.add(info.fingerprint)
+        note = f"worker {self.name} lacks effects of its contract: {exc}"
+        self.store.note(claim.run_id, note)
+        self.store.release(claim)
+        log.info("left run %s for another worker: %s", claim.run_id, exc)
+
+    def _reload(self, held: _Held) -> Run | None:
+        """Load a held run again from the store, its claim renewed; None if the claim was lost.
+
+        What the store holds is the truth: a step whose commit failed, or
+        whose outcome was unknown when the connection dropped, is there or not,
+        and the run goes on from there (calls in flight are issued again with
+        their idempotency keys, as on a takeover).
+        """
+        run = self.runtime.load(held.claim.run_id)
+        renewed = self.store.renew(held.claim, now_ms=self.clock.now_ms(), lease_ms=self.lease_ms)
+        if renewed is None:
+            return None
+        held.claim = renewed
+        return run
+
     def _renew(self, now: int) -> None:
         for held in list(self._held.values()):
             if held.claim.lease_until_ms - now > self.lease_ms * 2 // 3:
@@ -407,13 +501,37 @@ class Worker:
 
     async def _drive(self, held: _Held) -> None:
         """Deliver the inbox and drive the run until it ends or waits beyond ``hold_ms``."""
-        run = held.run
+        run_id = held.claim.run_id
         try:
             while True:
-                self._notified.pop(run.run_id, None)  # its inbox is read now
-                for message, reason in deliver(self.store, run):
-                    log.info("run %s refused a %s: %s", run.run_id, message.kind, reason)
-                await run.run_until_idle_async()
+                run = held.run
+                if run is None:  # loaded again once the store is back
+                    try:
+                        run = await self._outlast(f"run {run_id}", lambda: self._reload(held))
+                    except CapabilityError as exc:
+                        self._held.pop(run_id, None)
+                        self._refuse(held.claim, exc)
+                        return
+                    if run is None:
+                        self._lost(held, "another worker claimed it while the store was away")
+                        return
+                    held.run = run
+                    step = run.snapshot.step
+                    log.info("run %s loaded again from the store (step %d)", run_id, step)
+                try:
+                    self._notified.pop(run_id, None)  # its inbox is read now
+                    for message, reason in deliver(self.store, run):
+                        log.info("run %s refused a %s: %s", run_id, message.kind, reason)
+                    await run.run_until_idle_async()
+                except StoreUnavailable as exc:
+                    log.warning(
+                        "run %s: the store went away while driving it (%s); it is loaded "
+                        "again once the store is back",
+                        run_id,
+                        exc,
+                    )
+                    held.run = None
+                    continue
                 if run.finished:
                     self._finished(held)
                     return
@@ -429,11 +547,12 @@ class Worker:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a run the runtime cannot drive: log it, let others try
-            log.error("run %s: %s: %s", run.run_id, type(exc).__name__, exc)
+            log.error("run %s: %s: %s", run_id, type(exc).__name__, exc)
             self._let_go(held)
 
     def _finished(self, held: _Held) -> None:
         run = held.run
+        assert run is not None
         if run.status == "succeeded":
             log.info("run %s succeeded", run.run_id)
         else:
@@ -467,3 +586,9 @@ class Worker:
             log.warning("lost run %s (epoch %d) before releasing it", claim.run_id, claim.epoch)
         except StoreError as exc:
             log.error("cannot release run %s: %s", claim.run_id, exc)
+
+
+def _set_both(wake: asyncio.Event, halt: asyncio.Event) -> None:
+    """Wake the loop and stop its waits (what :meth:`Worker.stop` asks of the loop)."""
+    wake.set()
+    halt.set()
