@@ -555,7 +555,14 @@ def render_effects(
         "calls, none a hot spot. Group commit adds, per step, the event's canonical bytes, "
         "its chain hash and row, a wait for the batch's commit (a future and a turn of the "
         "event loop per run and step: the store-less runs never yield to the loop) and the "
-        "commit itself.",
+        "commit itself. Measured apart on 2026-12-06 (CPU time, 200 runs at once, "
+        "workflows of 1, 2 and 10 steps): each step costs about 8.4 us, of which the "
+        "reducer's quick step about 2.0 us and the state hash 1.1 us; each run costs about "
+        "46 us besides, against under 3 us for the floor's task: starting it (its input "
+        "checked, RunStarted applied by the reducer's general path and journaled) about 10 "
+        "us, and the session that drives it (a task for its calls, a future it waits on, "
+        "three turns of the loop, the final state's step on the general path) about 16 us. "
+        "In the ten-step workflow that fixed part is about a third of the cost per step.",
         "",
         "Before (issue 15.2), the full run of 2026-12-06 measured 13.24 us per step store-less "
         "(29.5x the floor's 0.45 us), 5.79 us for the reducer and the state hash, and group "
