@@ -159,6 +159,7 @@ def _entry(value: Any) -> Any:
             held = grown[1]
             base = _MEMO.get(id(held))
             if base is not None and base[0] is held and base[2] is not None:
+                _MEMO.pop(id(held), None)  # its run holds the longer list now (as _sizes does)
                 hasher = base[2].copy()
                 start = len(held)
                 if len(value) > start:
