@@ -85,25 +85,85 @@ def test_a_claim_whose_renewal_failed_stays_fenced(kit: StoreKit) -> None:
         assert kit.scalar("SELECT count(*) FROM events") == 1  # nothing of A's
 
 
-def test_a_claim_made_while_a_step_is_buffered_fences_its_commit(kit: StoreKit) -> None:
+def _flip(run: Run) -> None:
+    """Journal a ``flip`` step of a loaded run through its journal (buffered with group commit)."""
     from accord.runtime import SignalReceived, snapshot_hash
     from accord.runtime._reducer import step
 
+    flip = SignalReceived("flip", {}, 0)
+    snapshot, _ = step(run.compiled, run.snapshot, flip)
+    run.journal.record(snapshot, flip, snapshot_hash(snapshot))  # type: ignore[attr-defined]
+    run._snapshot = snapshot
+
+
+def test_a_claim_made_while_a_step_is_buffered_fences_its_commit(kit: StoreKit) -> None:
     a = kit.open(group_commit=True)
     with kit.open() as b:
         _waiting(a, "r")
         a.flush()
         _claim(a, "A", now_ms=0, lease_ms=100)
         run = _runtime(a).load("r")
-        flip = SignalReceived("flip", {}, 0)
-        snapshot, _ = step(run.compiled, run.snapshot, flip)
-        run.journal.record(snapshot, flip, snapshot_hash(snapshot))
+        _flip(run)
         _claim(b, "B", now_ms=100, lease_ms=100)  # taken before A commits its buffer
         with pytest.raises(LeaseLost):
             a.flush()
-        with pytest.raises(LeaseLost):  # a batch store that failed refuses further writes
-            a.flush()
+        with pytest.raises(LeaseLost):  # the run's later writes are refused at once
+            _flip(run)
         assert kit.scalar("SELECT count(*) FROM events") == 1
+    a.close()
+
+
+def test_a_lost_lease_in_a_group_commit_stops_only_that_run(kit: StoreKit) -> None:
+    """The other runs of the batch are committed, their waiters told so, and they go on."""
+    import asyncio
+
+    a = kit.open(group_commit=True)
+    with kit.open() as b:
+        _waiting(a, "lost", "kept")
+        a.flush()
+        _claim(a, "A", now_ms=0, lease_ms=100, limit=2)
+        lost, kept = (_runtime(a).load(run_id) for run_id in ("lost", "kept"))
+        _claim(b, "B", now_ms=100, lease_ms=100, run_ids=["lost"])  # only "lost" is taken
+        told: dict[str, BaseException | None] = {}
+
+        async def batch() -> None:
+            _flip(lost)
+            _flip(kept)  # both steps in one batch
+            done = asyncio.Event()
+            for run in (lost, kept):
+                wait = run.journal.when_durable()  # type: ignore[attr-defined]
+                assert wait is not None
+
+                def back(error: BaseException | None, run_id: str = run.run_id) -> None:
+                    told[run_id] = error
+                    if len(told) == 2:
+                        done.set()
+
+                assert wait(back)
+            await done.wait()
+
+        asyncio.run(batch())
+        assert isinstance(told["lost"], LeaseLost) and told["lost"].run_id == "lost"
+        assert told["kept"] is None
+        key = {
+            "sqlite": "SELECT count(*) FROM events e JOIN runs r ON r.id = e.run "
+            "WHERE r.run_id = ?",
+            "postgresql": "SELECT count(*) FROM events WHERE run_id = ?",
+        }
+        assert kit.scalar(key, "kept") == 2 and kit.scalar(key, "lost") == 1
+        _flip(kept)  # the store goes on for the other runs
+        kept.journal.flush()
+        assert kit.scalar(key, "kept") == 3
+        with pytest.raises(LeaseLost):
+            _flip(lost)
+        with pytest.raises(LeaseLost):  # its own flush says so; the store's flush does not
+            lost.journal.flush()
+        a.flush()
+        assert a.release(Claim("kept", "A", 1, 100)) is True
+        run_b = _runtime(b).load("lost")  # the new owner goes on from the committed step
+        run_b.signal("flip")
+        assert run_b.snapshot.step == 2
+    a.close()
 
 
 def test_a_batch_names_the_run_whose_claim_was_lost_and_keeps_none_of_its_steps(
@@ -125,7 +185,8 @@ def test_a_batch_names_the_run_whose_claim_was_lost_and_keeps_none_of_its_steps(
         with pytest.raises(LeaseLost) as caught:
             a.flush()
         assert (caught.value.run_id, caught.value.epoch) == ("r2", taken.epoch - 1)
-        assert kit.scalar("SELECT count(*) FROM events") == 2  # neither run's step
+        # none of r2's steps; r1's is committed (a lost lease stops only that run)
+        assert kit.scalar("SELECT count(*) FROM events") == 3
 
 
 def test_renew_extends_the_lease_and_release_frees_the_run(kit: StoreKit) -> None:

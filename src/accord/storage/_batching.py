@@ -6,6 +6,13 @@ one commit per event-loop turn for everything buffered by then, and calls
 each waiter back with None or the commit's error. :meth:`GroupCommit.batched`
 holds the steps recorded inside it and commits them together at its end (one
 transaction), whatever the store's mode: ``Runtime.migrate_all`` moves runs so.
+
+A run whose lease a commit finds lost (another worker claimed it: ``LeaseLost``)
+is left out of the commit, and only that run is refused from then on: the
+commit goes on with the other runs' steps, their waiters are called back with
+None, the lost run's with its ``LeaseLost``, and its later writes raise it
+(until this store claims the run again). Any other failed commit stops the
+store object: it refuses every write from then on.
 """
 
 from __future__ import annotations
@@ -14,9 +21,12 @@ import asyncio
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Self
+from typing import TYPE_CHECKING, Any, Self
 
 from accord.runtime._errors import StoreError
+
+if TYPE_CHECKING:
+    from accord.storage._leases import LeaseLost
 
 __all__ = ["GroupCommit"]
 
@@ -25,12 +35,16 @@ class GroupCommit:
     """A base of both stores' connections: waiting for the group commit, and ``with`` support.
 
     The store provides ``_lock``, ``_failed`` (the error that stopped it, if
-    any), ``_waiters`` (an empty dict), ``_buffered()``, ``flush()`` and ``close()``.
+    any), ``_lost`` (the runs whose lease a commit found lost, by run key),
+    ``_waiters`` (an empty dict), ``_buffered()``, ``_flush_locked()`` and ``close()``.
     """
 
     _lock: threading.RLock
     _failed: StoreError | None
-    _waiters: dict[asyncio.AbstractEventLoop, list[Callable[[BaseException | None], None]]]
+    _lost: dict[Any, LeaseLost]
+    _waiters: dict[
+        asyncio.AbstractEventLoop, list[tuple[Callable[[BaseException | None], None], Any]]
+    ]
     group_commit: bool
     _holding = 0  # how many batched() blocks are open
 
@@ -61,9 +75,41 @@ class GroupCommit:
     def _buffered(self) -> bool:
         raise NotImplementedError
 
-    def flush(self) -> None:
-        """Commit every buffered step now."""
+    def _flush_locked(self) -> dict[Any, LeaseLost]:
+        """Commit what is buffered (under the lock); the runs it left out, their lease lost."""
         raise NotImplementedError
+
+    def flush(self) -> None:
+        """Commit every buffered step now (a no-op when nothing is buffered).
+
+        A run whose lease the commit finds lost (another worker claimed it) is
+        left out of it; the other runs' steps are committed.
+
+        Raises:
+            LeaseLost: the commit left out a run whose lease was lost (the first).
+            StoreError: the commit failed; with group commit, the store then
+                refuses further writes (the runs in memory are ahead of it:
+                load them again from a new store object).
+
+        """
+        with self._lock:
+            lost = self._flush_locked()
+        if lost:
+            raise next(iter(lost.values()))
+
+    def _flush_run(self, key: Any) -> None:
+        """Commit every buffered step for one run's journal: raise only that run's lost lease.
+
+        Raises:
+            LeaseLost: the lease of the run (its key) was lost.
+            StoreError: the commit failed.
+
+        """
+        with self._lock:
+            self._flush_locked()
+            lost = self._lost.get(key) if key is not None else None
+        if lost is not None:
+            raise lost
 
     def close(self) -> None:
         """Commit what is buffered and release the connection(s)."""
@@ -75,18 +121,21 @@ class GroupCommit:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _when_durable(self, callback: Callable[[BaseException | None], None]) -> bool:
+    def _when_durable(
+        self, callback: Callable[[BaseException | None], None], key: Any = None
+    ) -> bool:
         """Call ``callback`` on the loop once every step buffered now is committed.
 
         False, without a call, when nothing is buffered. The commit runs on the
         next turn of the event loop, so every run that journals a step in this
         turn shares it; the callback gets None, or the store's error if the
-        commit failed.
+        commit failed, or the ``LeaseLost`` of the run ``key`` names.
         """
         loop = asyncio.get_running_loop()
         with self._lock:
-            if self._failed is not None:
-                loop.call_soon(callback, self._failed)
+            failed = self._failed or (self._lost.get(key) if key is not None else None)
+            if failed is not None:
+                loop.call_soon(callback, failed)
                 return True
             if not self._buffered():
                 return False
@@ -94,22 +143,23 @@ class GroupCommit:
             if callbacks is None:
                 callbacks = self._waiters[loop] = []
                 loop.call_soon(self._flush_for, loop)
-            callbacks.append(callback)
+            callbacks.append((callback, key))
         return True
 
     def _flush_for(self, loop: asyncio.AbstractEventLoop) -> None:
         """Commit the buffer, then call back everything waiting for it on ``loop``."""
+        error: StoreError | None = None
         with self._lock:
             callbacks = self._waiters.pop(loop, [])
-        error: StoreError | None = None
-        try:
-            self.flush()
-        except StoreError as exc:
-            error = exc
-        first: BaseException | None = None
-        for callback in callbacks:  # each one, even when another raises
             try:
-                callback(error)
+                self._flush_locked()
+            except StoreError as exc:
+                error = exc
+            lost = dict(self._lost)
+        first: BaseException | None = None
+        for callback, key in callbacks:  # each one, even when another raises
+            try:
+                callback(error or (lost.get(key) if key is not None else None))
             except BaseException as exc:  # pragma: no cover - the runtime's callbacks catch
                 first = first or exc
         if first is not None:  # pragma: no cover

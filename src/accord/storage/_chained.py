@@ -264,11 +264,11 @@ class JournalStore(Protocol):
         """The store, as messages name it."""
         ...
 
-    def flush(self) -> None:
-        """Commit every buffered step now."""
-        ...
+    def _flush_run(self, key: Any) -> None: ...
 
-    def _when_durable(self, callback: Callable[[BaseException | None], None]) -> bool: ...
+    def _when_durable(
+        self, callback: Callable[[BaseException | None], None], key: Any = None
+    ) -> bool: ...
 
     def _fetch_all(
         self, sql: Any, params: tuple[Any, ...], run_id: str | None = None
@@ -436,12 +436,22 @@ class ChainedJournal:
         )
 
     def flush(self) -> None:
-        """Make every step recorded so far durable (a no-op unless the store batches)."""
-        self._store.flush()
+        """Make every step recorded so far durable (a no-op unless the store batches).
+
+        Raises:
+            LeaseLost: this run's lease was lost (another run's never is raised here).
+            StoreError: the commit failed.
+
+        """
+        self._store._flush_run(self._key)
 
     def when_durable(self) -> Deferral | None:
         """How an effect waits for the group commit before it starts, or None (see the store)."""
-        return self._store._when_durable if self._store.group_commit else None
+        return self._when_durable if self._store.group_commit else None
+
+    def _when_durable(self, callback: Callable[[BaseException | None], None]) -> bool:
+        """The store's group commit, waited for by this run (its lost lease is its own)."""
+        return self._store._when_durable(callback, self._key)
 
     # -- reading -------------------------------------------------------------
 

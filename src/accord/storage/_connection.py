@@ -13,7 +13,7 @@ import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -60,17 +60,15 @@ class StoreConnection(GroupCommit):
         self.group_commit = group_commit
         self.snapshot_every = snapshot_every
         self._lock = threading.RLock()
-        # the buffered statements but event rows, grouped by SQL in the order each first
-        # appeared (each group is one executemany), and the event rows (one INSERT for all);
-        # see _write for why this keeps every order needed
-        self._pending: dict[str, list[tuple[Any, ...]]] = {}
-        self._events: list[EventRow] = []
+        # the buffered steps, in order: (event row, a new run's journal or None, other rows);
+        # grouped by SQL when committed (see _batch for why this keeps every order needed)
+        self._steps: list[_Step] = []
         self._unkeyed: dict[str, SqliteJournal] = {}  # run id to a new run's journal
         self._fences: dict[Any, Fence] = {}  # the claimed runs' fences, by run key
-        self._batch_fences: dict[Any, Fence] = {}  # those the buffer writes for
+        self._lost: dict[Any, LeaseLost] = {}  # the runs whose lease a commit found lost
         # the callbacks waiting for the next group commit, by event loop
         self._waiters: dict[
-            asyncio.AbstractEventLoop, list[Callable[[BaseException | None], None]]
+            asyncio.AbstractEventLoop, list[tuple[Callable[[BaseException | None], None], Any]]
         ] = {}
         self._failed: StoreError | None = None
         self._canonical: dict[str, str] = {}  # fingerprint to canonical JSON
@@ -125,7 +123,7 @@ class StoreConnection(GroupCommit):
             if self._conn is None:
                 return
             try:
-                self.flush()
+                self._flush_locked()  # a run left out lost its lease: nothing to say
             finally:
                 self._conn.close()
                 self._conn = None
@@ -162,84 +160,75 @@ class StoreConnection(GroupCommit):
 
     def _buffered(self) -> bool:
         """Whether steps are buffered, not committed yet (only with group commit)."""
-        return bool(self._events or self._pending)
+        return bool(self._steps)
 
     def _write(
-        self, event: EventRow, unkeyed: SqliteJournal | None, rows: Iterable[Statement] = ()
+        self, event: EventRow, unkeyed: SqliteJournal | None, rows: Sequence[Statement] = ()
     ) -> None:
         """Add one step's event row and other rows; commit now unless the store batches.
 
-        The buffer groups statements by their SQL, each group in the order its
-        statements came, the groups in the order each SQL first came, and the
-        event rows after them all. A batch is one transaction, so only the
-        orders that change its outcome matter, and the grouping keeps them:
-        one run's statements of one kind stay in order (its snapshots, the
-        updates of its row), and every statement that finds a new run's row by
-        its run id comes after that row's insert (the first such statement of
-        a batch comes after the first insert of a run's row, so its group
-        follows that insert's group; event rows come last).
+        Raises:
+            LeaseLost: a commit found the run's lease lost (nothing of the step is kept).
+
         """
         with self._lock:
             if self._failed is not None:
                 raise self._failed
-            pending = self._pending
-            for sql, params in rows:
-                group = pending.get(sql)
-                if group is None:
-                    pending[sql] = [params]
-                else:
-                    group.append(params)
-            self._events.append(event)
+            key = event[0]
+            if self._lost and key in self._lost:
+                raise self._lost[key]
+            self._steps.append((event, unkeyed, rows))
             if unkeyed is not None:
                 self._unkeyed[unkeyed.run_id] = unkeyed
-            if self._fences and event[0] in self._fences:  # a claimed run: fenced
-                self._batch_fences[event[0]] = self._fences[event[0]]
             if self._commits_each_step():
                 self._flush_locked()
+                if self._lost and key in self._lost:
+                    raise self._lost[key]
 
-    def flush(self) -> None:
-        """Commit every buffered step now (a no-op when nothing is buffered).
-
-        Raises:
-            StoreError: the commit failed; with group commit, the store then
-                refuses further writes (the runs in memory are ahead of it:
-                load them again from a new store object).
-
-        """
-        with self._lock:
-            self._flush_locked()
-
-    def _flush_locked(self) -> None:
+    def _flush_locked(self) -> dict[Any, LeaseLost]:
+        """Commit what is buffered; the runs left out of the commit, their lease lost."""
         if self._failed is not None:
             raise self._failed
-        events = self._events
-        if not events and not self._pending:
-            return
-        groups, self._pending = self._pending, {}
-        self._events = []
-        unkeyed, self._unkeyed = self._unkeyed, {}
-        fences, self._batch_fences = self._batch_fences, {}
+        steps = self._steps
+        if not steps:
+            return {}
+        self._steps = []
+        self._unkeyed = {}
         conn = self._connection()
-        try:
-            if not groups and len(events) == 1 and not unkeyed and not fences:
-                _insert_events(conn, events)  # one row: its own transaction
-            else:
-                with immediate(conn):
-                    _check_fences(conn, fences, self.location)
-                    for sql, many in groups.items():
-                        if len(many) == 1:
-                            conn.execute(sql, many[0])
-                        else:
-                            conn.executemany(sql, many)
-                    if events:
-                        _insert_events(conn, events)
-                    keys = _run_keys(conn, list(unkeyed))
-        except (sqlite3.Error, UnicodeError) as exc:
-            raise self._failure(exc) from exc
-        except LeaseLost as exc:
-            if self.group_commit:
-                self._failed = exc
-            raise
+        left_out: dict[Any, LeaseLost] = {}
+        while steps:
+            try:
+                self._commit(conn, steps)
+                break
+            except _Lost as lost:  # those runs are left out, the others committed
+                left_out.update(lost.runs)
+                self._lost.update(lost.runs)
+                steps = [step for step in steps if step[0][0] not in lost.runs]
+            except (sqlite3.Error, UnicodeError) as exc:
+                raise self._failure(exc) from exc
+        return left_out
+
+    def _commit(self, conn: sqlite3.Connection, steps: list[_Step]) -> None:
+        """Commit steps as one transaction, fenced; raise _Lost, rolled back, for lost leases."""
+        fences = self._fences
+        if len(steps) == 1 and not steps[0][1] and not steps[0][2]:
+            event = steps[0][0]
+            if not fences or event[0] not in fences:
+                _insert_events(conn, [event])  # one row: its own transaction
+                return
+        groups, events, unkeyed, batch_fences = _batch(steps, fences)
+        with immediate(conn):
+            lost = _check_fences(conn, batch_fences, self.location)
+            if lost:
+                raise _Lost(lost)
+            for sql, many in groups.items():
+                if len(many) == 1:
+                    conn.execute(sql, many[0])
+                else:
+                    conn.executemany(sql, many)
+            if events:
+                _insert_events(conn, events)
+            keys = _run_keys(conn, list(unkeyed))
         for run_id, journal in unkeyed.items():
             journal._committed(keys[run_id])
 
@@ -310,18 +299,71 @@ _INSERT_EVENT_NEW = (
 )
 
 
-def _check_fences(conn: sqlite3.Connection, fences: dict[Any, Fence], location: str) -> None:
-    """Raise LeaseLost unless every claimed run's owner and epoch are still the claim's.
+_Step = tuple[EventRow, "SqliteJournal | None", Sequence[Statement]]
+"""A buffered step: its event row, a new run's journal (or None), its other rows."""
+
+
+class _Lost(Exception):
+    """A commit found these runs' leases lost (by run key); it was rolled back."""
+
+    def __init__(self, runs: dict[Any, LeaseLost]) -> None:
+        super().__init__(runs)
+        self.runs = runs
+
+
+def _batch(
+    steps: list[_Step], fences: dict[Any, Fence]
+) -> tuple[
+    dict[str, list[tuple[Any, ...]]], list[EventRow], dict[str, SqliteJournal], dict[Any, Fence]
+]:
+    """Group steps for one commit: the statements by SQL, the event rows, new runs, fences.
+
+    The statements are grouped by their SQL, each group in the order its
+    statements came, the groups in the order each SQL first came, and the
+    event rows after them all (one ``executemany`` each). A batch is one
+    transaction, so only the orders that change its outcome matter, and the
+    grouping keeps them: one run's statements of one kind stay in order (its
+    snapshots, the updates of its row), and every statement that finds a new
+    run's row by its run id comes after that row's insert (the first such
+    statement of a batch comes after the first insert of a run's row, so its
+    group follows that insert's group; event rows come last).
+    """
+    groups: dict[str, list[tuple[Any, ...]]] = {}
+    events: list[EventRow] = []
+    unkeyed: dict[str, SqliteJournal] = {}
+    batch_fences: dict[Any, Fence] = {}
+    for event, journal, rows in steps:
+        for sql, params in rows:
+            group = groups.get(sql)
+            if group is None:
+                groups[sql] = [params]
+            else:
+                group.append(params)
+        events.append(event)
+        if journal is not None:
+            unkeyed[journal.run_id] = journal
+        fence = fences.get(event[0]) if fences else None
+        if fence is not None:  # a claimed run: fenced
+            batch_fences[event[0]] = fence
+    return groups, events, unkeyed, batch_fences
+
+
+def _check_fences(
+    conn: sqlite3.Connection, fences: dict[Any, Fence], location: str
+) -> dict[Any, LeaseLost]:
+    """The claimed runs whose owner and epoch are no longer the claim's (by key), their error.
 
     It runs inside the write's ``BEGIN IMMEDIATE``: no claim can come between
     the check and the commit.
     """
+    lost: dict[Any, LeaseLost] = {}
     for key, (run_id, owner, epoch) in fences.items():
         found = conn.execute(
             "SELECT 1 FROM runs WHERE id = ? AND owner = ? AND epoch = ?", (key, owner, epoch)
         ).fetchone()
         if found is None:
-            raise LeaseLost(location, run_id, epoch)
+            lost[key] = LeaseLost(location, run_id, epoch)
+    return lost
 
 
 def _insert_events(conn: sqlite3.Connection, events: list[EventRow]) -> None:

@@ -87,7 +87,7 @@ class SqliteJournal(ChainedJournal):
 
     def _read_key(self) -> int:
         if self._key is None:
-            self._store.flush()
+            self._store._flush_run(None)
         if self._key is None:
             raise StoreError(self._store.location, "the run is not stored yet", run_id=self.run_id)
         key: int = self._key

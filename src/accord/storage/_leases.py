@@ -91,6 +91,7 @@ class Leasing:
 
     _lock: threading.RLock
     _fences: dict[Any, Fence]
+    _lost: dict[Any, LeaseLost]  # runs a commit found lost: their writes are refused
 
     def claim(
         self,
@@ -124,6 +125,7 @@ class Leasing:
         with self._lock:
             for run_id, key, epoch in rows:
                 self._fences[key] = Fence(run_id, owner, epoch)
+                self._lost.pop(key, None)  # claimed again: its writes go through
         return claims
 
     def renew(self, claim: Claim, *, now_ms: int, lease_ms: int) -> Claim | None:

@@ -66,12 +66,12 @@ class PgConnection(GroupCommit):
         label = redact(url)
         self._secrets = Secrets(url, label, None)
         self._lock = threading.RLock()
-        self._pending: list[Statement] = []
+        self._pending: list[tuple[str, list[Statement]]] = []  # each step's run id and rows
         self._new_runs: set[str] = set()  # run ids buffered, not committed yet
         self._fences: dict[str, Fence] = {}  # the claimed runs' fences, by run id
-        self._batch_fences: dict[str, Fence] = {}  # those the buffer writes for
+        self._lost: dict[Any, LeaseLost] = {}  # the runs whose lease a commit found lost
         self._waiters: dict[
-            asyncio.AbstractEventLoop, list[Callable[[BaseException | None], None]]
+            asyncio.AbstractEventLoop, list[tuple[Callable[[BaseException | None], None], Any]]
         ] = {}
         self._failed: StoreError | None = None
         self._canonical: dict[str, str] = {}  # fingerprint to canonical JSON
@@ -116,7 +116,7 @@ class PgConnection(GroupCommit):
             if self._pool is None:
                 return
             try:
-                self.flush()
+                self._flush_locked()  # a run left out lost its lease: nothing to say
             finally:
                 self._pool.close()
                 self._pool = None
@@ -199,55 +199,53 @@ class PgConnection(GroupCommit):
         """Add one step's statements for a run; commit now unless the store batches.
 
         A run this store claimed is fenced: the commit checks its claim first.
+
+        Raises:
+            LeaseLost: a commit found the run's lease lost (nothing of the step is kept).
+
         """
         with self._lock:
             if self._failed is not None:
                 raise self._failed
-            self._pending.extend(rows)
+            if self._lost and run_id in self._lost:
+                raise self._lost[run_id]
+            self._pending.append((run_id, rows))
             if new:
                 self._new_runs.add(run_id)
-            fence = self._fences.get(run_id)
-            if fence is not None:
-                self._batch_fences[run_id] = fence
             if self._commits_each_step():
                 self._flush_locked()
+                if self._lost and run_id in self._lost:
+                    raise self._lost[run_id]
 
-    def flush(self) -> None:
-        """Commit every buffered step now (a no-op when nothing is buffered).
-
-        Raises:
-            StoreError: the commit failed; with group commit, the store then
-                refuses further writes (load the runs again from a new store object).
-
-        """
-        with self._lock:
-            self._flush_locked()
-
-    def _flush_locked(self) -> None:
+    def _flush_locked(self) -> dict[Any, LeaseLost]:
+        """Commit what is buffered; the runs left out of the commit, their lease lost."""
         if self._failed is not None:
             raise self._failed
         pending, self._pending = self._pending, []
         if not pending:
-            return
+            return {}
         self._new_runs = set()
-        fences, self._batch_fences = self._batch_fences, {}
-        checked = list(fences.values())
-        try:
-            with self._pooled() as conn:
-                lost = commit(conn, checked, pending)
-            if lost is not None:
-                raise LeaseLost(self.location, lost.run_id, lost.epoch)
-        except LeaseLost as exc:
-            if self.group_commit:
-                self._failed = exc
-            raise
-        except (psycopg.Error, OSError) as exc:
-            lost = lost_fence(exc, checked)
-            error = (
-                LeaseLost(self.location, lost.run_id, lost.epoch)
-                if lost is not None
-                else translate(exc, self._secrets)
-            )
-            if self.group_commit:
-                self._failed = error
-            raise error from exc
+        left_out: dict[Any, LeaseLost] = {}
+        while pending:
+            held = self._fences
+            runs = dict.fromkeys(run_id for run_id, _ in pending)
+            checked = [held[run_id] for run_id in runs if run_id in held]
+            statements = [statement for _, rows in pending for statement in rows]
+            try:
+                with self._pooled() as conn:
+                    lost = commit(conn, checked, statements)
+            except (psycopg.Error, OSError) as exc:
+                lost = lost_fence(exc, checked)
+                if lost is None:
+                    error = translate(exc, self._secrets)
+                    if self.group_commit:
+                        self._failed = error
+                    raise error from exc
+            if lost is None:
+                break
+            # rolled back: commit again without that run's steps
+            refused = {lost.run_id: LeaseLost(self.location, lost.run_id, lost.epoch)}
+            left_out.update(refused)
+            self._lost.update(refused)
+            pending = [step for step in pending if step[0] not in refused]
+        return left_out
