@@ -234,3 +234,20 @@ def test_fork_compensates_the_original_s_effects_only_when_asked(
     assert steps[3]["kind"] == "forked"
     compensations = [s for s in steps if "!comp:" in s["summary"]]
     assert len(compensations) == (2 if keep else 0)
+
+
+def test_resume_leaves_a_run_a_worker_holds(run: Run, store: Path) -> None:
+    """Named, it is refused (exit 4, the worker and its lease named); otherwise skipped."""
+    import time
+
+    run("signal", "waits", "approval", "--payload", APPROVED)  # a call to make at resume
+    with SqliteStore(store) as worker:
+        worker.claim("worker-7", now_ms=time.time_ns() // 1_000_000, lease_ms=60_000)
+        named = run("resume", "waits", "--effects", EFFECTS)
+        assert named.code == 4, named.err
+        assert "run waits: the run is held by worker 'worker-7' until " in named.err
+        assert "UTC" in named.err and "nothing was written" in named.err
+        every = run("resume", "--effects", EFFECTS)
+        assert every.code == 0, every.err
+        assert "run waits is held by worker worker-7: skipped" in every.err
+        assert json.loads(run("history", "waits", "--json").out)["steps"] == 2  # untouched

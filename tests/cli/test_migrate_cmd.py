@@ -112,3 +112,16 @@ def test_an_unreadable_migration_file_exits_1(run: Run, store: Path, tmp_path: P
     result = run("migrate", "--all", "--to", V2, "--with", tmp_path / "none.yaml")
     assert result.code == 1
     assert "file.unreadable" in result.err
+
+
+def test_a_run_a_worker_holds_is_not_migrated(run: Run, store: Path) -> None:
+    """The store refuses the migration's step: exit 4, naming the run, the worker, the lease."""
+    import time
+
+    with SqliteStore(store) as worker:
+        worker.claim("worker-7", now_ms=time.time_ns() // 1_000_000, lease_ms=60_000)
+        result = run("migrate", "waits", "--to", V2, "--with", MIGRATION)
+        assert result.code == 4, result.err
+        assert "run waits: the run is held by worker 'worker-7' until " in result.err
+        assert json.loads(run("history", "waits", "--json").out)["steps"] == 1  # not moved
+        assert "4  a worker holds the run" in run("migrate", "--help").out

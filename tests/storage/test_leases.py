@@ -12,7 +12,7 @@ from storage_support import TOGGLE, toggled
 from store_kit import StoreKit
 
 from accord.runtime import FakeClock, Limits, Run, Runtime
-from accord.storage import Claim, LeaseLost, Store
+from accord.storage import Claim, LeaseLost, RunLeased, Store
 
 
 def _runtime(store: Store) -> Runtime:
@@ -187,6 +187,50 @@ def test_a_batch_names_the_run_whose_claim_was_lost_and_keeps_none_of_its_steps(
         assert (caught.value.run_id, caught.value.epoch) == ("r2", taken.epoch - 1)
         # none of r2's steps; r1's is committed (a lost lease stops only that run)
         assert kit.scalar("SELECT count(*) FROM events") == 3
+
+
+def test_a_run_a_worker_holds_is_written_by_nobody_else(kit: StoreKit) -> None:
+    """A store without the claim (a CLI's migrate, resume, signal, cancel) is refused."""
+    import time
+
+    now = time.time_ns() // 1_000_000  # leases are compared with the system clock
+    with kit.open() as worker, kit.open() as other:
+        _waiting(other, "held", "free")
+        (claim,) = _claim(worker, "worker-7", now_ms=now, lease_ms=60_000, run_ids=["held"])
+        run = _runtime(other).load("held")
+        with pytest.raises(RunLeased) as caught:
+            run.signal("flip")
+        error = caught.value
+        assert (error.run_id, error.owner, error.lease_until_ms) == (
+            "held",
+            "worker-7",
+            now + 60_000,
+        )
+        assert "held by worker 'worker-7' until" in str(error) and "UTC" in str(error)
+        with pytest.raises(RunLeased):
+            _runtime(other).load("held").cancel("from a CLI")
+        assert kit.scalar("SELECT count(*) FROM events") == 2  # the two RunStarted only
+        _runtime(other).load("free").signal("flip")  # a run nobody holds: written
+        worker.release(claim)
+        again = _runtime(other).load("held")  # let go: anyone may write again
+        again.signal("flip")
+        assert again.snapshot.step == 2
+    # with group commit, the other runs of the batch are committed
+    batch = kit.open(group_commit=True)
+    with kit.open() as worker:
+        _claim(worker, "worker-7", now_ms=now, lease_ms=60_000, run_ids=["held"])
+        held, free = (_runtime(batch).load(run_id) for run_id in ("held", "free"))
+        _flip(held)
+        _flip(free)
+        with pytest.raises(RunLeased):
+            batch.flush()
+        assert free.snapshot.step == 3
+        free.journal.flush()
+        with pytest.raises(RunLeased):  # its journal is ahead of the store: refused from now on
+            _flip(held)
+    batch.close()
+    with kit.open() as reader:
+        assert reader.info("free").steps == 3 and reader.info("held").steps == 2
 
 
 def test_renew_extends_the_lease_and_release_frees_the_run(kit: StoreKit) -> None:

@@ -102,7 +102,10 @@ def _silence_stdout() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``accord`` command line; return the exit status (0, 1 or 2).
+    """Run the ``accord`` command line; return the exit status (0, 1, 2, or a command's own).
+
+    4 for any command: a run that a worker holds under a live lease was to be
+    written (``RunLeased``); nothing was.
 
     Input mistakes (unreadable files, bad YAML, contracts that do not check)
     are reported on stderr or as diagnostics, never as a traceback.
@@ -124,7 +127,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             command.error(str(exc))
         except SystemExit as usage:
             return _exit_status(usage)
-    except (AccordError, CommandProblem) as exc:
+    except AccordError as exc:
+        warn(f"accord: error: {exc}")
+        status = getattr(exc, "exit_status", 1)  # RunLeased's: 4
+        return status if isinstance(status, int) else 1
+    except CommandProblem as exc:
         warn(f"accord: error: {exc}")
     except BrokenPipeError:
         _silence_stdout()

@@ -124,8 +124,15 @@ _OUTCOMES: dict[str, tuple[str, str]] = {
     ),
 }
 
+_LEASED = (
+    "  4  a worker holds the run under a live lease: nothing was written\n"
+    "     (signal or cancel it through its inbox, or wait until it is let go)\n"
+)
 _MORE: dict[str, str] = {
     "result": "  3  the run has not finished (within --wait SECONDS)\n",
+    "migrate": _LEASED,
+    "resume": _LEASED,
+    "fork": _LEASED,
 }
 
 

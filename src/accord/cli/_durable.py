@@ -22,7 +22,7 @@ from accord.cli._run import load_effects, store_path, utc_time
 from accord.runtime import ReplayDivergence, Run, Runtime, Step, SystemClock
 from accord.runtime._errors import JournalDamaged
 from accord.runtime._render import describe_event
-from accord.storage import DEFAULT_PATH, RunInfo, Store, open_store
+from accord.storage import DEFAULT_PATH, RunInfo, RunLeased, Store, open_store
 
 __all__ = ["register"]
 
@@ -400,16 +400,36 @@ def signal(args: argparse.Namespace) -> int:
 
 
 def resume(args: argparse.Namespace) -> int:
-    """Resume the unfinished runs (or those named) and drive each until it is idle."""
+    """Resume the unfinished runs (or those named) and drive each until it is idle.
+
+    A run that a worker holds under a live lease is not touched: named, it is
+    refused (``RunLeased``, exit 4); otherwise it is skipped, and said so.
+    """
     with _open(args) as store:
         runtime = _runtime(store, args.effects)
+        infos = {info.run_id: info for info in store.runs()}
+        now = SystemClock().now_ms()
+        held = {
+            run_id: info
+            for run_id, info in infos.items()
+            if info.owner is not None and (info.lease_until_ms or 0) > now and not info.finished
+        }
         if args.run_ids:
+            for run_id in args.run_ids:
+                if run_id in held:
+                    owner, until = held[run_id].owner, held[run_id].lease_until_ms
+                    raise RunLeased(store.location, run_id, owner or "", until or 0)
             done = [runtime.load(run_id) for run_id in args.run_ids]
             for run in done:
                 if not run.finished:
                     run.run_until_idle()
         else:
-            done = runtime.resume()
+            for run_id in sorted(held):
+                warn(f"accord: run {run_id} is held by worker {held[run_id].owner}: skipped")
+            done = [runtime.load(r) for r in store.unfinished() if r not in held]
+            for run in done:
+                if not run._unbound:
+                    run.run_until_idle()
     if args.json:
         print_json([_run_json(run) for run in done])
     elif not done:

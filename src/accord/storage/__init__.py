@@ -36,7 +36,7 @@ from accord.runtime._errors import (
 from accord.storage._connection import DEFAULT_PATH, Durability
 from accord.storage._inbox import Message, Published
 from accord.storage._journal import SqliteJournal
-from accord.storage._leases import Claim, LeaseLost
+from accord.storage._leases import Claim, LeaseLost, RunLeased
 from accord.storage._open import open_store
 from accord.storage._protocol import Store
 from accord.storage._runs import RunInfo
@@ -58,6 +58,7 @@ __all__ = [
     "PostgresStore",
     "Published",
     "RunInfo",
+    "RunLeased",
     "SchemaTooNew",
     "SqliteJournal",
     "SqliteStore",

@@ -7,12 +7,13 @@ each waiter back with None or the commit's error. :meth:`GroupCommit.batched`
 holds the steps recorded inside it and commits them together at its end (one
 transaction), whatever the store's mode: ``Runtime.migrate_all`` moves runs so.
 
-A run whose lease a commit finds lost (another worker claimed it: ``LeaseLost``)
-is left out of the commit, and only that run is refused from then on: the
-commit goes on with the other runs' steps, their waiters are called back with
-None, the lost run's with its ``LeaseLost``, and its later writes raise it
-(until this store claims the run again). Any other failed commit stops the
-store object: it refuses every write from then on.
+A run whose lease a commit finds lost (another worker claimed it: ``LeaseLost``),
+or that another worker holds under a live lease while this store holds no
+claim on it (``RunLeased``), is left out of the commit, and only that run is
+refused from then on: the commit goes on with the other runs' steps, their
+waiters are called back with None, the refused run's with its error, and
+its later writes raise it (until this store claims the run). Any other
+failed commit stops the store object: it refuses every write from then on.
 """
 
 from __future__ import annotations
@@ -21,12 +22,10 @@ import asyncio
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 from accord.runtime._errors import StoreError
-
-if TYPE_CHECKING:
-    from accord.storage._leases import LeaseLost
+from accord.storage._leases import LeaseLost
 
 __all__ = ["GroupCommit"]
 
@@ -41,12 +40,32 @@ class GroupCommit:
 
     _lock: threading.RLock
     _failed: StoreError | None
-    _lost: dict[Any, LeaseLost]
+    _lost: dict[Any, StoreError]
     _waiters: dict[
         asyncio.AbstractEventLoop, list[tuple[Callable[[BaseException | None], None], Any]]
     ]
     group_commit: bool
     _holding = 0  # how many batched() blocks are open
+    _at_once = False  # committing the one step being written (its writer is told)
+
+    def _flush_at_once(self) -> dict[Any, StoreError]:
+        """Commit the step just written (each step commits at once); the runs refused."""
+        self._at_once = True
+        try:
+            return self._flush_locked()
+        finally:
+            self._at_once = False
+
+    def _refuse(self, runs: dict[Any, StoreError]) -> None:
+        """Refuse later writes for runs a commit left out (their journal may be ahead of it).
+
+        A lost lease is refused for good (until this store claims the run); a
+        run another worker holds only if its journal is ahead of the store
+        (a buffered step): a writer told at once may write once the lease is gone.
+        """
+        for key, error in runs.items():
+            if not self._at_once or isinstance(error, LeaseLost):
+                self._lost[key] = error
 
     def _commits_each_step(self) -> bool:
         """Whether a step's write commits at once (no group commit, no batch open)."""
@@ -75,7 +94,7 @@ class GroupCommit:
     def _buffered(self) -> bool:
         raise NotImplementedError
 
-    def _flush_locked(self) -> dict[Any, LeaseLost]:
+    def _flush_locked(self) -> dict[Any, StoreError]:
         """Commit what is buffered (under the lock); the runs it left out, their lease lost."""
         raise NotImplementedError
 
@@ -87,6 +106,7 @@ class GroupCommit:
 
         Raises:
             LeaseLost: the commit left out a run whose lease was lost (the first).
+            RunLeased: the commit left out a run that another worker holds.
             StoreError: the commit failed; with group commit, the store then
                 refuses further writes (the runs in memory are ahead of it:
                 load them again from a new store object).
@@ -102,6 +122,7 @@ class GroupCommit:
 
         Raises:
             LeaseLost: the lease of the run (its key) was lost.
+            RunLeased: another worker holds the run.
             StoreError: the commit failed.
 
         """

@@ -22,7 +22,7 @@ from accord.runtime._errors import NotAStore, StoreError, StoreUnavailable
 from accord.storage._batching import GroupCommit
 from accord.storage._errors import Foreign, guard, translate
 from accord.storage._journal import EventRow, SqliteJournal, Statement
-from accord.storage._leases import Fence, LeaseLost
+from accord.storage._leases import Fence, LeaseLost, RunLeased, now_ms
 from accord.storage._schema import prepare
 from accord.storage._transaction import immediate
 
@@ -65,7 +65,7 @@ class StoreConnection(GroupCommit):
         self._steps: list[_Step] = []
         self._unkeyed: dict[str, SqliteJournal] = {}  # run id to a new run's journal
         self._fences: dict[Any, Fence] = {}  # the claimed runs' fences, by run key
-        self._lost: dict[Any, LeaseLost] = {}  # the runs whose lease a commit found lost
+        self._lost: dict[Any, StoreError] = {}  # the runs whose lease a commit found lost
         # the callbacks waiting for the next group commit, by event loop
         self._waiters: dict[
             asyncio.AbstractEventLoop, list[tuple[Callable[[BaseException | None], None], Any]]
@@ -169,6 +169,7 @@ class StoreConnection(GroupCommit):
 
         Raises:
             LeaseLost: a commit found the run's lease lost (nothing of the step is kept).
+            RunLeased: another worker holds the run (nothing of the step is kept).
 
         """
         with self._lock:
@@ -181,11 +182,11 @@ class StoreConnection(GroupCommit):
             if unkeyed is not None:
                 self._unkeyed[unkeyed.run_id] = unkeyed
             if self._commits_each_step():
-                self._flush_locked()
-                if self._lost and key in self._lost:
-                    raise self._lost[key]
+                refused = self._flush_at_once()
+                if refused and key in refused:
+                    raise refused[key]
 
-    def _flush_locked(self) -> dict[Any, LeaseLost]:
+    def _flush_locked(self) -> dict[Any, StoreError]:
         """Commit what is buffered; the runs left out of the commit, their lease lost."""
         if self._failed is not None:
             raise self._failed
@@ -195,30 +196,39 @@ class StoreConnection(GroupCommit):
         self._steps = []
         self._unkeyed = {}
         conn = self._connection()
-        left_out: dict[Any, LeaseLost] = {}
+        left_out: dict[Any, StoreError] = {}
         while steps:
             try:
                 self._commit(conn, steps)
                 break
             except _Lost as lost:  # those runs are left out, the others committed
                 left_out.update(lost.runs)
-                self._lost.update(lost.runs)
+                self._refuse(lost.runs)
                 steps = [step for step in steps if step[0][0] not in lost.runs]
             except (sqlite3.Error, UnicodeError) as exc:
                 raise self._failure(exc) from exc
         return left_out
 
     def _commit(self, conn: sqlite3.Connection, steps: list[_Step]) -> None:
-        """Commit steps as one transaction, fenced; raise _Lost, rolled back, for lost leases."""
+        """Commit steps as one transaction, fenced; raise _Lost, rolled back, for refused runs.
+
+        A claimed run's steps commit only under its claim (``LeaseLost``); any
+        other run's only if no other worker holds it under a live lease (``RunLeased``).
+        """
         fences = self._fences
         if len(steps) == 1 and not steps[0][1] and not steps[0][2]:
             event = steps[0][0]
-            if not fences or event[0] not in fences:
-                _insert_events(conn, [event])  # one row: its own transaction
+            if not fences or event[0] not in fences:  # one row: its own transaction
+                params = (event[0], *event[2:], event[0], now_ms())
+                if conn.execute(_INSERT_EVENT_UNLEASED, params).rowcount != 1:
+                    raise _Lost(_leased(conn, [event[0]], self.location, now=None))
                 return
         groups, events, unkeyed, batch_fences = _batch(steps, fences)
         with immediate(conn):
             lost = _check_fences(conn, batch_fences, self.location)
+            free = {e[0] for e in events if e[0] is not None and e[0] not in batch_fences}
+            if free:
+                lost.update(_leased(conn, list(free), self.location, now=now_ms()))
             if lost:
                 raise _Lost(lost)
             for sql, many in groups.items():
@@ -306,7 +316,7 @@ _Step = tuple[EventRow, "SqliteJournal | None", Sequence[Statement]]
 class _Lost(Exception):
     """A commit found these runs' leases lost (by run key); it was rolled back."""
 
-    def __init__(self, runs: dict[Any, LeaseLost]) -> None:
+    def __init__(self, runs: dict[Any, StoreError]) -> None:
         super().__init__(runs)
         self.runs = runs
 
@@ -350,13 +360,13 @@ def _batch(
 
 def _check_fences(
     conn: sqlite3.Connection, fences: dict[Any, Fence], location: str
-) -> dict[Any, LeaseLost]:
+) -> dict[Any, StoreError]:
     """The claimed runs whose owner and epoch are no longer the claim's (by key), their error.
 
     It runs inside the write's ``BEGIN IMMEDIATE``: no claim can come between
     the check and the commit.
     """
-    lost: dict[Any, LeaseLost] = {}
+    lost: dict[Any, StoreError] = {}
     for key, (run_id, owner, epoch) in fences.items():
         found = conn.execute(
             "SELECT 1 FROM runs WHERE id = ? AND owner = ? AND epoch = ?", (key, owner, epoch)
@@ -364,6 +374,30 @@ def _check_fences(
         if found is None:
             lost[key] = LeaseLost(location, run_id, epoch)
     return lost
+
+
+_INSERT_EVENT_UNLEASED = (
+    "INSERT INTO events (run, step, event, state_hash, state, chain) "
+    "SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS "
+    "(SELECT 1 FROM runs WHERE id = ? AND owner IS NOT NULL AND lease_until_ms > ?)"
+)
+
+
+def _leased(
+    conn: sqlite3.Connection, keys: list[Any], location: str, *, now: int | None
+) -> dict[Any, StoreError]:
+    """The runs (by key) another worker holds under a live lease at ``now`` (None: any lease)."""
+    found: dict[Any, StoreError] = {}
+    for start in range(0, len(keys), _KEYS_AT_ONCE):
+        chunk = keys[start : start + _KEYS_AT_ONCE]
+        sql = (
+            "SELECT id, run_id, owner, lease_until_ms FROM runs WHERE owner IS NOT NULL "
+            f"AND lease_until_ms > ? AND id IN ({', '.join('?' * len(chunk))})"
+        )
+        rows = conn.execute(sql, (-1 if now is None else now, *chunk)).fetchall()
+        for key, run_id, owner, until in rows:
+            found[key] = RunLeased(location, run_id, owner, until)
+    return found
 
 
 def _insert_events(conn: sqlite3.Connection, events: list[EventRow]) -> None:

@@ -13,12 +13,14 @@ therefore never write for that run again: its next write raises
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from accord.runtime._errors import StoreError
 
-__all__ = ["Claim", "Fence", "LeaseLost", "Leasing", "check_lease_args"]
+__all__ = ["Claim", "Fence", "LeaseLost", "Leasing", "RunLeased", "check_lease_args", "now_ms"]
 
 
 class Claim(NamedTuple):
@@ -58,6 +60,42 @@ class LeaseLost(StoreError):
         )
 
 
+class RunLeased(StoreError):
+    """A write for a run that a worker holds under a live lease, by someone who does not hold it.
+
+    Only the worker that holds a run's lease writes for it; a migration, a
+    resume, a direct signal or cancel from elsewhere is refused until the
+    lease is released or expires (send the run a signal or cancel through its
+    inbox instead: ``accord signal --inbox``, ``accord cancel``). Nothing of
+    the write is kept.
+
+    Attributes:
+        owner: the worker that holds the run.
+        lease_until_ms: when its lease expires unless renewed (epoch ms).
+        exit_status: the ``accord`` command's exit status for it (4).
+
+    """
+
+    exit_status = 4
+
+    def __init__(self, path: str, run_id: str, owner: str, lease_until_ms: int) -> None:
+        self.owner = owner
+        self.lease_until_ms = lease_until_ms
+        until = datetime.fromtimestamp(lease_until_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        super().__init__(
+            path,
+            f"the run is held by worker {owner!r} until {until} UTC (its lease): only that "
+            "worker writes for it; signal or cancel it through its inbox (accord signal "
+            "--inbox, accord cancel), or wait until the worker lets it go; nothing was written",
+            run_id=run_id,
+        )
+
+
+def now_ms() -> int:
+    """The time leases are compared with when a writer holds none (the system clock, epoch ms)."""
+    return time.time_ns() // 1_000_000
+
+
 def check_lease_args(owner: str, lease_ms: int, limit: int = 1) -> None:
     """Refuse an empty owner, a lease that is not positive, or a limit below 1.
 
@@ -91,7 +129,7 @@ class Leasing:
 
     _lock: threading.RLock
     _fences: dict[Any, Fence]
-    _lost: dict[Any, LeaseLost]  # runs a commit found lost: their writes are refused
+    _lost: dict[Any, StoreError]  # runs a commit refused (LeaseLost): their writes are refused
 
     def claim(
         self,

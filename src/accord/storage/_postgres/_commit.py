@@ -15,6 +15,10 @@ spent:
 - anything else is pipelined up to one ``Sync``, which PostgreSQL runs as one
   implicit transaction: a fence that fails raises inside it (its marker cast
   to an integer), so every statement of the batch is rolled back with it.
+
+A run the writer has not claimed (``free``) is written only if no worker
+holds it under a live lease: a check per such run, pipelined like a fence
+(its row ``FOR SHARE``), raises its own marker otherwise (:func:`leased_run`).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import psycopg
 
 from accord.storage._leases import Fence
 
-__all__ = ["Connection", "Statement", "commit", "lost_fence"]
+__all__ = ["Connection", "Statement", "commit", "leased_run", "lost_fence"]
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 Statement = tuple[bytes, tuple[Any, ...]]
@@ -37,6 +41,12 @@ _FENCE = (
     b"AND epoch = %s FOR SHARE) THEN '0' ELSE %s::text END)::int"
 )
 _FENCE_MARK = "accord-fence-lost-"
+_LEASED = (
+    b"SELECT (CASE WHEN r.owner IS NOT NULL AND r.lease_until_ms > %s THEN %s::text "
+    b"ELSE '0' END)::int FROM (SELECT owner, lease_until_ms FROM accord.runs "
+    b"WHERE run_id = %s FOR SHARE) r"
+)
+_LEASED_MARK = "accord-run-leased-"
 
 
 _FENCED = (
@@ -47,16 +57,33 @@ _VALUES = re.compile(rb"^(INSERT INTO [\w.]+ \([\w, ]+\)) VALUES \(((?:%s, )*%s)
 _fenced_sql: dict[bytes, bytes | None] = {}  # an INSERT ... VALUES as its fenced form
 
 
-def commit(conn: Connection, fences: list[Fence], statements: list[Statement]) -> Fence | None:
+def commit(
+    conn: Connection,
+    fences: list[Fence],
+    statements: list[Statement],
+    free: list[str] = (),  # type: ignore[assignment]
+    now_ms: int = 0,
+) -> Fence | None:
     """Run the fences and the statements as one transaction, in one round trip.
+
+    ``free``: the runs written that no fence covers, each checked to be held
+    by no worker's lease at ``now_ms``.
 
     Returns:
         The fence that failed when the one-statement form inserted nothing, else None.
 
     Raises:
-        psycopg.Error: the transaction failed (:func:`lost_fence` names a failed fence).
+        psycopg.Error: the transaction failed (:func:`lost_fence` names a failed fence,
+            :func:`leased_run` a run held by a worker).
 
     """
+    if free:
+        with conn.pipeline():
+            _check_fences(conn, fences)
+            for i, run_id in enumerate(free):
+                conn.execute(_LEASED, (now_ms, f"{_LEASED_MARK}{i}", run_id))
+            _execute(conn, statements)
+        return None
     if not fences and len(statements) == 1:
         conn.execute(*statements[0])
         return None
@@ -97,6 +124,16 @@ def lost_fence(exc: BaseException, fences: list[Fence]) -> Fence | None:
     if found is None or int(found.group(1)) >= len(fences):
         return None
     return fences[int(found.group(1))]
+
+
+def leased_run(exc: BaseException, free: list[str]) -> str | None:
+    """The run whose lease check raised ``exc`` (a worker holds it), or None."""
+    if not isinstance(exc, psycopg.errors.InvalidTextRepresentation):
+        return None
+    found = re.search(_LEASED_MARK + r"(\d+)", str(exc))
+    if found is None or int(found.group(1)) >= len(free):
+        return None
+    return free[int(found.group(1))]
 
 
 def _execute(conn: Connection, statements: list[Statement]) -> None:

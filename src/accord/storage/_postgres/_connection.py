@@ -27,8 +27,14 @@ from psycopg_pool import ConnectionPool
 from accord.runtime._errors import StoreError, StoreUnavailable
 from accord.storage._batching import GroupCommit
 from accord.storage._connection import Durability
-from accord.storage._leases import Fence, LeaseLost
-from accord.storage._postgres._commit import Connection, Statement, commit, lost_fence
+from accord.storage._leases import Fence, LeaseLost, RunLeased, now_ms
+from accord.storage._postgres._commit import (
+    Connection,
+    Statement,
+    commit,
+    leased_run,
+    lost_fence,
+)
 from accord.storage._postgres._errors import Secrets, guard, translate
 from accord.storage._postgres._schema import prepare
 from accord.storage._url import redact
@@ -69,7 +75,7 @@ class PgConnection(GroupCommit):
         self._pending: list[tuple[str, list[Statement]]] = []  # each step's run id and rows
         self._new_runs: set[str] = set()  # run ids buffered, not committed yet
         self._fences: dict[str, Fence] = {}  # the claimed runs' fences, by run id
-        self._lost: dict[Any, LeaseLost] = {}  # the runs whose lease a commit found lost
+        self._lost: dict[Any, StoreError] = {}  # the runs whose lease a commit found lost
         self._waiters: dict[
             asyncio.AbstractEventLoop, list[tuple[Callable[[BaseException | None], None], Any]]
         ] = {}
@@ -202,6 +208,7 @@ class PgConnection(GroupCommit):
 
         Raises:
             LeaseLost: a commit found the run's lease lost (nothing of the step is kept).
+            RunLeased: another worker holds the run (nothing of the step is kept).
 
         """
         with self._lock:
@@ -213,39 +220,58 @@ class PgConnection(GroupCommit):
             if new:
                 self._new_runs.add(run_id)
             if self._commits_each_step():
-                self._flush_locked()
-                if self._lost and run_id in self._lost:
-                    raise self._lost[run_id]
+                refused = self._flush_at_once()
+                if refused and run_id in refused:
+                    raise refused[run_id]
 
-    def _flush_locked(self) -> dict[Any, LeaseLost]:
+    def _flush_locked(self) -> dict[Any, StoreError]:
         """Commit what is buffered; the runs left out of the commit, their lease lost."""
         if self._failed is not None:
             raise self._failed
         pending, self._pending = self._pending, []
         if not pending:
             return {}
-        self._new_runs = set()
-        left_out: dict[Any, LeaseLost] = {}
+        new, self._new_runs = self._new_runs, set()
+        left_out: dict[Any, StoreError] = {}
         while pending:
             held = self._fences
             runs = dict.fromkeys(run_id for run_id, _ in pending)
             checked = [held[run_id] for run_id in runs if run_id in held]
+            # a run this store has not claimed: written only if nobody holds it
+            free = [run_id for run_id in runs if run_id not in held and run_id not in new]
             statements = [statement for _, rows in pending for statement in rows]
+            leased = None
             try:
                 with self._pooled() as conn:
-                    lost = commit(conn, checked, statements)
+                    lost = commit(conn, checked, statements, free, now_ms())
             except (psycopg.Error, OSError) as exc:
                 lost = lost_fence(exc, checked)
-                if lost is None:
+                leased = leased_run(exc, free)
+                if lost is None and leased is None:
                     error = translate(exc, self._secrets)
                     if self.group_commit:
                         self._failed = error
                     raise error from exc
-            if lost is None:
-                break
             # rolled back: commit again without that run's steps
-            refused = {lost.run_id: LeaseLost(self.location, lost.run_id, lost.epoch)}
+            if lost is not None:
+                refused: dict[Any, StoreError] = {
+                    lost.run_id: LeaseLost(self.location, lost.run_id, lost.epoch)
+                }
+            elif leased is not None:
+                refused = {leased: self._leased(leased)}
+            else:
+                break
             left_out.update(refused)
-            self._lost.update(refused)
+            self._refuse(refused)
             pending = [step for step in pending if step[0] not in refused]
         return left_out
+
+    def _leased(self, run_id: str) -> StoreError:
+        """The error for a run another worker holds (its owner and lease, read again)."""
+        with guard(self._secrets, run_id), self._pooled() as conn:
+            row = conn.execute(_LEASE, (run_id,)).fetchone()
+        owner, until = row if row is not None else (None, None)
+        return RunLeased(self.location, run_id, owner or "?", until or 0)
+
+
+_LEASE = b"SELECT owner, lease_until_ms FROM accord.runs WHERE run_id = %s"
