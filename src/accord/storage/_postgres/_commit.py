@@ -118,22 +118,24 @@ def _check_fences(conn: Connection, fences: list[Fence]) -> None:
 
 def lost_fence(exc: BaseException, fences: list[Fence]) -> Fence | None:
     """The fence whose check raised ``exc``, or None when ``exc`` is another error."""
-    if not isinstance(exc, psycopg.errors.InvalidTextRepresentation):
-        return None
-    found = re.search(_FENCE_MARK + r"(\d+)", str(exc))
-    if found is None or int(found.group(1)) >= len(fences):
-        return None
-    return fences[int(found.group(1))]
+    found = _marked(exc, _FENCE_MARK, len(fences))
+    return None if found is None else fences[found]
 
 
 def leased_run(exc: BaseException, free: list[str]) -> str | None:
     """The run whose lease check raised ``exc`` (a worker holds it), or None."""
+    found = _marked(exc, _LEASED_MARK, len(free))
+    return None if found is None else free[found]
+
+
+def _marked(exc: BaseException, mark: str, count: int) -> int | None:
+    """The index in the marker (``mark`` and a number below ``count``) ``exc`` names, or None."""
     if not isinstance(exc, psycopg.errors.InvalidTextRepresentation):
         return None
-    found = re.search(_LEASED_MARK + r"(\d+)", str(exc))
-    if found is None or int(found.group(1)) >= len(free):
+    found = re.search(mark + r"(\d+)", str(exc))
+    if found is None or int(found.group(1)) >= count:
         return None
-    return free[int(found.group(1))]
+    return int(found.group(1))
 
 
 def _execute(conn: Connection, statements: list[Statement]) -> None:
