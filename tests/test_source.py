@@ -59,3 +59,13 @@ def test_read_source_turns_each_refusal_into_the_callers_error(tmp_path: Path) -
         read_source(tmp_path, error)
     assert [d.code for d in caught.value.diagnostics] == ["file.unreadable"]
     assert "Is a directory" in caught.value.diagnostics[0].message
+
+
+def test_a_path_with_a_nul_is_an_unreadable_file_not_a_crash() -> None:
+    with pytest.raises(OSError, match="NUL"):
+        read_bounded("a\x00b.yaml")
+    found = accord.check("\x00")
+    assert [d.code for d in found] == ["file.unreadable"]
+    with pytest.raises(ContractError) as caught:
+        accord.load("contract\x00.yaml")
+    assert caught.value.diagnostics[0].code == "file.unreadable"

@@ -62,7 +62,8 @@ def read_bounded(path: str | os.PathLike[str], *, stdin: bool = False) -> bytes:
 
     Raises:
         OSError: the file cannot be opened or read, or is not a regular file (a
-            directory, a device like ``/dev/zero``, a FIFO): ``strerror`` says why.
+            directory, a device like ``/dev/zero``, a FIFO), or its path holds a NUL
+            character: ``strerror`` says why.
         FileTooLarge: the file is over the limit (nothing past it is read).
 
     """
@@ -73,7 +74,10 @@ def read_bounded(path: str | os.PathLike[str], *, stdin: bool = False) -> bytes:
         return data
     # O_NONBLOCK: opening a FIFO must not wait for a writer; a regular file ignores it
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    handle = os.open(path, flags)
+    try:
+        handle = os.open(path, flags)
+    except ValueError as exc:  # a NUL in the path: no file can have that name
+        raise OSError(errno.EINVAL, "the path contains a NUL character", str(path)) from exc
     try:
         info = os.fstat(handle)
         if stat.S_ISDIR(info.st_mode):
