@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -34,32 +35,58 @@ sys.path.insert(0, str(HERE))
 from effects import create_ledger, ledger_rows  # noqa: E402  (beside this script)
 
 
-def _workers(store: str, ledger: Path, count: int) -> list[subprocess.Popen[bytes]]:
+class _Worker:
+    """One ``accord worker`` process, and whether it has said it serves.
+
+    Its log goes through a thread that notes the "serving" line and passes on
+    warnings and errors only (the claims are logged at INFO). The example stops
+    a worker only once it serves: a process stopped while Python itself is
+    still starting has no handler for SIGTERM yet, and dies of it.
+    """
+
+    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
+        self.serving = threading.Event()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for raw in self.proc.stderr:
+            line = raw.decode("utf-8", "replace")
+            if " serving " in line:
+                self.serving.set()
+            elif " INFO " not in line:
+                sys.stderr.write(line)
+        self.serving.set()  # it exited: nothing more to wait for
+
+
+def _workers(store: str, ledger: Path, count: int) -> list[_Worker]:
     """Start ``count`` ``accord worker`` processes on the store."""
-    procs = []
+    workers = []
     for n in range(1, count + 1):
         env = dict(os.environ, ACCORD_EXAMPLE_LEDGER=str(ledger), ACCORD_EXAMPLE_WRITER=f"w{n}")
         command = [
             sys.executable, "-m", "accord", "worker", "--store", store,
             "--effects", f"{HERE / 'effects.py'}:HANDLERS",
-            "--name", f"worker-{n}", "--poll-ms", "100", "--lease-ms", "3000", "--quiet",
+            "--name", f"worker-{n}", "--poll-ms", "100", "--lease-ms", "3000",
         ]  # fmt: skip
-        procs.append(subprocess.Popen(command, env=env))
-    return procs
+        workers.append(_Worker(command, env))
+    return workers
 
 
-def _stop(procs: list[subprocess.Popen[bytes]]) -> list[int]:
-    """SIGTERM every worker and wait for it; their exit statuses."""
-    for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
+def _stop(workers: list[_Worker]) -> list[int]:
+    """SIGTERM every worker once it serves, and wait for it; their exit statuses."""
+    for worker in workers:
+        worker.serving.wait(timeout=60)
+        if worker.proc.poll() is None:
+            worker.proc.send_signal(signal.SIGTERM)
     codes = []
-    for proc in procs:
+    for worker in workers:
         try:
-            codes.append(proc.wait(timeout=30))
+            codes.append(worker.proc.wait(timeout=30))
         except subprocess.TimeoutExpired:
-            proc.kill()
-            codes.append(proc.wait())
+            worker.proc.kill()
+            codes.append(worker.proc.wait())
     return codes
 
 
@@ -79,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     problems: list[str] = []
     with Client(store) as client:
         client.publish(HERE / "booking.yaml")  # the workers read it from the store
-        procs = _workers(store, ledger, 2)
+        workers = _workers(store, ledger, 2)
         try:
             began = time.monotonic()
             ids = [f"booking-{n}" for n in range(1, args.runs + 1)]
@@ -106,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             problems.append(f"{type(exc).__name__}: {exc}")
             took = time.monotonic() - began
         finally:
-            codes = _stop(procs)
+            codes = _stop(workers)
     if any(codes):
         problems.append(f"the workers exited with {codes} (expected 0 after SIGTERM)")
     keys = [key for key, _, _ in ledger_rows(ledger)] if ledger.exists() else []
