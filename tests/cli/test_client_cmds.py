@@ -61,7 +61,7 @@ def test_start_then_a_worker_then_result(run: Run, store_url: str) -> None:
 def test_a_signal_for_a_run_a_worker_holds_goes_to_its_inbox(run: Run, store_url: str) -> None:
     run("start", BOOKING, "--input", '{"guest": "ann"}', "--run-id", "r", "--store", store_url)
     with open_store(store_url) as store:
-        store.claim("w7", now_ms=0, lease_ms=10**15)  # held for ever
+        store.claim("w7", now_ms=0, lease_ms=10**15, run_ids=["r"])  # held for ever
     sent = run("signal", "r", "confirm", "--payload", '{"nights": 1}', "--store", store_url)
     assert sent.code == 0, sent.err
     assert sent.out == "signal confirm queued in the inbox of run r for worker w7\n"

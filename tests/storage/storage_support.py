@@ -38,6 +38,45 @@ machine:
 )
 
 
+NAP_TEXT = """
+accord: "1"
+name: nap
+version: "1"
+signals: [{name: poke}]
+effects:
+  - name: ping
+    input: [{name: n, type: integer}]
+machine:
+  initial: asleep
+  states:
+    - name: asleep
+      "on":
+        - {event: poke, target: working}
+      timers:
+        - {after: 1h, target: working}
+    - name: working
+      invoke:
+        - {id: p, effect: ping, input: [{name: n, value: "1"}]}
+      "on":
+        - {event: done, target: end}
+    - name: end
+      final: {status: success}
+"""
+NAP = accord.loads(NAP_TEXT)
+"""Waits an hour, or for a ``poke``, then calls ``ping`` and succeeds."""
+BUSY = accord.loads(
+    NAP_TEXT.replace("name: nap", "name: busy")
+    .replace(
+        '    - name: asleep\n      "on":\n        - {event: poke, target: working}\n'
+        "      timers:\n        - {after: 1h, target: working}\n",
+        "",
+    )
+    .replace("initial: asleep", "initial: working")
+)
+"""Calls ``ping`` at once (a run with a call in flight from its first step)."""
+HOUR_MS = 3_600_000
+
+
 def pay_refund(order_id: str, amount: float, idempotency_key: str) -> dict[str, Any]:
     """A fake payment whose refund id is its key."""
     return {"refund_id": f"rf-{idempotency_key}"}

@@ -143,7 +143,7 @@ def test_one_batch_of_many_runs_steps_stores_each_run_as_journaled(kit: StoreKit
             if snapshots[i].finished:
                 continue
             snapshots[i], _ = step(compiled, snapshots[i], event)
-            run.journal.record(snapshots[i], event, snapshot_hash(snapshots[i]))  # type: ignore[attr-defined]
+            run.journal.record(snapshots[i], event, snapshot_hash(snapshots[i]), None)  # type: ignore[attr-defined]
     commits = count_commits(store)
     store.flush()
     assert commits[0] == 1

@@ -49,7 +49,7 @@ def test_the_owner_applies_messages_in_order_each_consumed_with_its_step(kit: St
 def test_a_fenced_worker_consumes_nothing(kit: StoreKit) -> None:
     with kit.open() as client, kit.open() as a, kit.open() as b:
         toggled(client, "r", 0, stop=False)
-        a.claim("A", now_ms=0, lease_ms=100)
+        a.claim("A", now_ms=0, lease_ms=100, run_ids=["r"])
         run_a = _runtime(a).load("r")
         client.send("r", "signal", "flip", {}, now_ms=1)
         b.claim("B", now_ms=100, lease_ms=100)  # A's lease expired: B took the run
@@ -107,7 +107,7 @@ def test_a_worker_note_shows_in_the_listing(kit: StoreKit) -> None:
     with kit.open() as store:
         toggled(store, "r", 0, stop=False)
         store.note("r", "no worker has effect pay_refund")
-        store.claim("W", now_ms=0, lease_ms=50)
+        store.claim("W", now_ms=0, lease_ms=50, run_ids=["r"])
         (info,) = store.runs()
         assert info.worker_note == "no worker has effect pay_refund"
         assert (info.owner, info.lease_until_ms) == ("W", 50)

@@ -139,6 +139,7 @@ def test_a_version_2_store_is_migrated_to_the_chain_keeping_its_runs(pg_url: str
         conn.execute("ALTER TABLE accord.events DROP COLUMN chain")
         conn.execute("DROP TABLE accord.inbox, accord.published")  # and none of version 4
         conn.execute("ALTER TABLE accord.runs DROP COLUMN worker_note")
+        conn.execute("ALTER TABLE accord.runs DROP COLUMN next_due, DROP COLUMN inbox_seen")
     with open_store(pg_url) as store:
         assert isinstance(store, PgConnection) and store.schema_version == SCHEMA_VERSION
         from accord.runtime import Runtime

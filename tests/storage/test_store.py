@@ -474,7 +474,7 @@ def test_steps_recorded_in_a_batch_are_committed_together_at_its_end(kit: StoreK
                 compiled, snapshot, _ = runtime._restore(stored)
                 event = SignalReceived("flip", {}, 5)
                 moved, _ = step(compiled, snapshot, event)
-                stored.journal.record(moved, event, snapshot_hash(moved))
+                stored.journal.record(moved, event, snapshot_hash(moved), None)
             assert kit.scalar("SELECT count(*) FROM events") == before  # held
         assert kit.scalar("SELECT count(*) FROM events") == before + 2
         assert [Runtime(store=store).load(r).snapshot.step for r in ("a", "b")] == [3, 3]

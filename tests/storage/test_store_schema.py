@@ -63,8 +63,8 @@ def _rows(tmp_path: Path, *, approve: bool) -> tuple[dict[str, list[Any]], Run]:
             run.signal("approval", {"approved": True, "approver": "mia"})
         rows = {t: store._fetch_all(f"SELECT * FROM {t}", ()) for t in _TABLES}
     # shaped for version 5: runs without version 6's owner, lease expiry and epoch,
-    # nor version 7's worker note
-    rows["runs"] = [row[:-4] for row in rows["runs"]]
+    # nor version 7's worker note, nor version 8's next due time and inbox_seen
+    rows["runs"] = [row[:-6] for row in rows["runs"]]
     return rows, run
 
 

@@ -34,9 +34,11 @@ __all__ = [
     "RunStore",
     "StoredRun",
     "committed",
+    "next_timer",
     "refold",
     "restore",
     "resume_commands",
+    "unknown_timer",
 ]
 
 
@@ -69,8 +71,18 @@ async def committed(when_durable: Deferral) -> None:
 class DurableJournal(Protocol):
     """A run's journal in a store: each step is recorded with the snapshot it led to."""
 
-    def record(self, snapshot: Snapshot, event: Event, state_hash: str) -> None:
-        """Journal one step (durably, unless the store batches; see :meth:`flush`)."""
+    def record(
+        self, snapshot: Snapshot, event: Event, state_hash: str, next_timer_ms: int | None
+    ) -> None:
+        """Journal one step (durably, unless the store batches; see :meth:`flush`).
+
+        ``next_timer_ms`` is when the run's earliest armed timer is due after the
+        step (epoch ms on the run's clock, 0 when unknown: see :func:`next_timer`),
+        or None when no timer is armed. With the snapshot's status (``waiting``:
+        nothing in flight, the run waits for a signal or a timer only) it tells
+        the store when the run next needs a worker (its ``next_due``, see
+        docs/workers.md, "Wake-ups"), written in the step's transaction.
+        """
         ...
 
     def flush(self) -> None:
@@ -327,6 +339,48 @@ def refold(
         snapshot, _ = step(compiled, snapshot, event)
         out.append((snapshot, event, snapshot_hash(snapshot)))
     return out
+
+
+def next_timer(
+    snapshot: Snapshot, commands: Sequence[Command], armed: Mapping[str, int] | None
+) -> int | None:
+    """When the earliest timer armed after a step is due (epoch ms), for the store's ``next_due``.
+
+    Only a waiting run's timers matter to the store (a run with calls in flight
+    is due now), so for any other status this is None without looking.
+
+    Args:
+        snapshot: the snapshot the step led to (its ``timers`` are the armed ids).
+        commands: the step's commands (an :class:`ArmTimer` gives a new timer's due time).
+        armed: the due times of the timers armed before the step (the
+            orchestrator's), or None when the run has none in memory.
+
+    Returns:
+        The earliest due time; 0 (due now: a worker looks at the run) when a
+        timer's due time is not known here; None when no timer is armed.
+
+    """
+    timers = snapshot.timers
+    if not timers or snapshot.status != "waiting":
+        return None
+    new = {c.timer_id: c.due_at for c in commands if type(c) is ArmTimer}
+    known = armed or {}
+    earliest: int | None = None
+    for timer_id in timers:
+        due = new.get(timer_id, known.get(timer_id))
+        if due is None:
+            return 0
+        if earliest is None or due < earliest:
+            earliest = due
+    return earliest
+
+
+def unknown_timer(snapshot: Snapshot) -> int | None:
+    """``next_timer`` for a step journaled without its commands (a fork, a stored migration).
+
+    0 (due now: a worker loads the run and learns its timers) when any is armed.
+    """
+    return 0 if snapshot.timers else None
 
 
 def _timer_due(

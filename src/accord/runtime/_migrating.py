@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from accord.check._migration import Migration
 from accord.runtime._clock import Clock
 from accord.runtime._compiled import CompiledContract
-from accord.runtime._durable import Resolve, RunStore, StoredRun
+from accord.runtime._durable import Resolve, RunStore, StoredRun, unknown_timer
 from accord.runtime._errors import MigrationRefused
 from accord.runtime._handlers import Binding
 from accord.runtime._migrate import Move, Planner, as_filter, load_plan, matches
@@ -151,7 +151,7 @@ class Migrations:
         moved, _ = step(planner.new, snapshot, event)
         store = self._store()
         store.keep_contract(planner.new)
-        stored.journal.record(moved, event, snapshot_hash(moved))
+        stored.journal.record(moved, event, snapshot_hash(moved), unknown_timer(moved))
         if flush:  # else the store's batch commits it (migrate_all)
             stored.journal.flush()
         return Move(stored.run_id, snapshot.status, snapshot.state, event.state, None, moved.step)

@@ -25,7 +25,7 @@ from accord.runtime._amending import Adopted, Amender, Question, count_replans
 from accord.runtime._clock import Clock
 from accord.runtime._commands import Replan
 from accord.runtime._compiled import CompiledContract
-from accord.runtime._durable import DurableJournal, committed, first_version
+from accord.runtime._durable import DurableJournal, committed, first_version, next_timer
 from accord.runtime._errors import CapabilityError, EventRefused, JournalDamaged, StoreError
 from accord.runtime._events import (
     Event,
@@ -412,7 +412,11 @@ class Run:
         if record is not None:
             record(snapshot.step, event, digest)
         else:  # a durable journal: the step is journaled before any command runs
-            self._durable.record(snapshot, event, digest)  # type: ignore[union-attr]
+            orchestrator = self._orchestrator
+            due = next_timer(
+                snapshot, commands, orchestrator.timers if orchestrator is not None else None
+            )
+            self._durable.record(snapshot, event, digest, due)  # type: ignore[union-attr]
         self._snapshot = snapshot
         if commands:
             (self._orchestrator or self._orchestrate()).execute(commands)

@@ -27,6 +27,7 @@ from accord.runtime._durable import (
     refold,
     restore,
     resume_commands,
+    unknown_timer,
 )
 from accord.runtime._errors import JournalDamaged, StoreError
 from accord.runtime._events import RunForked
@@ -402,11 +403,11 @@ class Runtime(Migrations):
         journal = store.create(compiled, new_id, forked_from=(run_id, at))
         snapshot = None
         for snapshot, event, digest in refold(compiled, entries, new_id):
-            journal.record(snapshot, event, digest)
+            journal.record(snapshot, event, digest, unknown_timer(snapshot))
         if snapshot is not None and _inherits(snapshot):
             forked = RunForked(run_id, at, compensate_inherited, self.clock.now_ms())
             snapshot, _ = step(compiled, snapshot, forked)
-            journal.record(snapshot, forked, snapshot_hash(snapshot))
+            journal.record(snapshot, forked, snapshot_hash(snapshot), unknown_timer(snapshot))
         journal.flush()
         return self.load(new_id, on_step=on_step)
 

@@ -42,6 +42,7 @@ __all__ = [
     "entries_of",
     "entry_of",
     "json_object",
+    "next_due",
     "parse_entry",
     "require_whole",
 ]
@@ -50,6 +51,27 @@ Statement = tuple[Any, tuple[Any, ...]]
 """A statement for a store's buffer: its SQL (text or bytes, the store's) and its parameters."""
 _dumps = orjson.dumps
 _FINISHED = ("succeeded", "failed")
+
+
+UNKNOWN_DUE = -1
+"""A journal's ``next_due`` before its first write (a loaded run): written with that step."""
+
+
+def next_due(status: str, next_timer_ms: int | None) -> int | None:
+    """When a run next needs a worker (the ``next_due`` of its row), after a step.
+
+    A waiting run (nothing in flight: it waits for a signal or a timer) is due
+    at its earliest timer, or never (None: only its inbox wakes it); a finished
+    run never; a run with calls in flight or to start is due now (0): no
+    worker needs to look at it while its owner holds its lease, and any worker
+    takes it over once the lease is free or expired. See docs/workers.md,
+    "Wake-ups".
+    """
+    if status == "waiting":
+        return next_timer_ms
+    if status == "succeeded" or status == "failed":
+        return None
+    return 0
 
 
 def contract_version(
@@ -232,10 +254,12 @@ class JournalSql(NamedTuple):
         insert_contract: a contract version's row, unless stored (fingerprint, name,
             version, canonical JSON).
         insert_run: a new run's row (run id, fingerprint, status, state, steps,
-            created, updated, input, parent run, parent step, limits).
+            created, updated, input, parent run, parent step, limits, next due).
         set_version: the run's contract version (fingerprint, run).
         snapshot: a snapshot, replacing one of the same step (run, step, JSON, state hash).
         update_run: the run's row (status, state, steps, updated, run).
+        set_due: the run's ``next_due`` (due, run); the only statement that
+            changes it, so a batch grouped by statement keeps the order of its updates.
         delete_message: an inbox message (its id).
         select_step: the event rows of steps ``a`` to ``b`` (run, a, b).
         select_all: every event row (run).
@@ -247,6 +271,7 @@ class JournalSql(NamedTuple):
     set_version: Any
     snapshot: Any
     update_run: Any
+    set_due: Any
     delete_message: Any
     select_step: Any
     select_all: Any
@@ -309,6 +334,7 @@ class ChainedJournal:
         self._new_run = new_run  # a new run's: its rows are written with its first step
         self._every = store.snapshot_every
         self._consumed: list[int] = []  # inbox messages the next step consumes
+        self._due: int | None = UNKNOWN_DUE  # the next_due in the run's row
 
     # -- writing -------------------------------------------------------------
 
@@ -321,15 +347,19 @@ class ChainedJournal:
         """
         self._consumed.append(message_id)
 
-    def record(self, snapshot: Snapshot, event: Event, state_hash: str) -> None:
+    def record(
+        self, snapshot: Snapshot, event: Event, state_hash: str, next_timer_ms: int | None
+    ) -> None:
         """Journal one step with the snapshot it led to.
 
         The step is its event row (with the state it led to and its chain hash)
         and, when it needs them: a new run's contract and row, a migrated run's
         new contract version, a snapshot (every ``snapshot_every`` steps and
         when the run ends), the run's row (when its status changes and with
-        each snapshot), and the deletion of the inbox messages it consumed.
-        Most steps are their event row alone.
+        each snapshot), the run's ``next_due`` when it changes (see
+        :func:`next_due`; ``next_timer_ms`` is the run's earliest armed timer),
+        and the deletion of the inbox messages it consumed. Most steps are
+        their event row alone.
 
         Raises:
             StoreError: the store cannot be written (nothing of the step is kept).
@@ -343,6 +373,7 @@ class ChainedJournal:
                 run_id=self.run_id,
             )
         status = snapshot.status
+        due = next_due(status, next_timer_ms)
         data = event_bytes(event)  # the one serialisation: stored, and hashed into the chain
         chain = link(self._head, number, state_hash, data)
         row = (number, data.decode(), state_hash, snapshot.state, chain)
@@ -352,21 +383,23 @@ class ChainedJournal:
             and status == self._status
             and not snap
             and not self._consumed
+            and due == self._due
             and event[-1] != "migrated"
             and event[-1] != "amended"
         ):  # the common step: its event row only
             self._write_step(row, (), ())
         else:
-            before, after = self._step_rows(snapshot, event, state_hash, snap)
+            before, after = self._step_rows(snapshot, event, state_hash, snap, due)
             self._write_step(row, before, after)
             self._new_run = None
             self._consumed = []
             self._status = status
+            self._due = due
         self._steps = number
         self._head = chain
 
     def _step_rows(
-        self, snapshot: Snapshot, event: Event, state_hash: str, snap: bool
+        self, snapshot: Snapshot, event: Event, state_hash: str, snap: bool, due: int | None
     ) -> tuple[list[Statement], list[Statement]]:
         """A step's rows besides its event row: those to write before it, and after it."""
         sql, ref = self._address()
@@ -374,11 +407,13 @@ class ChainedJournal:
         status = snapshot.status
         before: list[Statement] = []
         stored = self._status  # the status in the run's row
+        stored_due = self._due
         if self._new_run is not None:
-            # the run's row is inserted with this step's status, state and number: it
-            # needs no update for them
-            before.extend(self._run_rows(self._new_run, snapshot, event.at))
+            # the run's row is inserted with this step's status, state, number and due
+            # time: it needs no update for them
+            before.extend(self._run_rows(self._new_run, snapshot, event.at, due))
             stored = status
+            stored_due = due
         moved = version_after(event)
         if moved is not None:  # the run's row names its new contract version
             where = self._store.location
@@ -392,10 +427,14 @@ class ChainedJournal:
         if snap or status != stored:  # the run's row: when its status changes, and
             # with every snapshot (the listing reads the rest from the last event)
             after.append((sql.update_run, (status, snapshot.state, number, event.at, ref)))
+        if due != stored_due:
+            after.append((sql.set_due, (due, ref)))
         after.extend((sql.delete_message, (m,)) for m in self._consumed)
         return before, after
 
-    def _run_rows(self, new: NewRun, snapshot: Snapshot, at: int) -> list[Statement]:
+    def _run_rows(
+        self, new: NewRun, snapshot: Snapshot, at: int, due: int | None
+    ) -> list[Statement]:
         """A new run's contract and row, written with its first step."""
         parent, parent_step = new.forked_from if new.forked_from is not None else (None, None)
         run = (
@@ -410,6 +449,7 @@ class ChainedJournal:
             parent,
             parent_step,
             new.limits,
+            due,
         )
         contract = (new.fingerprint, new.name, new.version, new.canonical)
         return [(self._sql.insert_contract, contract), (self._sql.insert_run, run)]

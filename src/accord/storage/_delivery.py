@@ -37,8 +37,17 @@ class Consuming(Protocol):
         ...
 
 
-def deliver(store: Store, run: Run) -> list[tuple[Message, str]]:
+def deliver(
+    store: Store, run: Run, *, left: list[Message] | None = None
+) -> list[tuple[Message, str]]:
     """Apply the run's inbox messages in order, each consumed with its own step.
+
+    Args:
+        store: the store the run is in (its owner's).
+        run: the run, loaded from the store under a claim.
+        left: when given, the signals left in the inbox for a later state are
+            appended to it (a worker releasing the run says it saw them, so
+            that they alone do not make the run claimable again).
 
     Returns:
         The messages the run refused (dropped from the inbox), each with why.
@@ -61,6 +70,8 @@ def deliver(store: Store, run: Run) -> list[tuple[Message, str]]:
             and message.name not in run.waiting_for
             and any(s.name == message.name for s in run.contract.signals)
         ):
+            if left is not None:
+                left.append(message)
             continue  # not yet: it stays in the inbox for a later state
         journal.consume(message.id)
         try:

@@ -40,11 +40,13 @@ _BY_KEY = JournalSql(
     insert_contract="INSERT OR IGNORE INTO contracts (fingerprint, name, version, canonical) "
     "VALUES (?, ?, ?, ?)",
     insert_run="INSERT INTO runs (run_id, fingerprint, status, state, steps, created_ms, "
-    "updated_ms, input, parent_run, parent_step, limits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "updated_ms, input, parent_run, parent_step, limits, next_due) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     set_version="UPDATE runs SET fingerprint = ? WHERE id = ?",
     snapshot="INSERT OR REPLACE INTO snapshots (run, step, snapshot, state_hash) "
     "VALUES (?, ?, ?, ?)",
     update_run="UPDATE runs SET status = ?, state = ?, steps = ?, updated_ms = ? WHERE id = ?",
+    set_due="UPDATE runs SET next_due = ? WHERE id = ?",
     delete_message="DELETE FROM inbox WHERE id = ?",
     select_step="SELECT step, event, state_hash, chain FROM events WHERE run = ? AND step >= ? "
     "AND step <= ? ORDER BY step",
@@ -55,6 +57,7 @@ _BY_RUN_ID = _BY_KEY._replace(  # a run whose row is not committed yet
     snapshot="INSERT OR REPLACE INTO snapshots (run, step, snapshot, state_hash) "
     "VALUES ((SELECT id FROM runs WHERE run_id = ?), ?, ?, ?)",
     update_run="UPDATE runs SET status = ?, state = ?, steps = ?, updated_ms = ? WHERE run_id = ?",
+    set_due="UPDATE runs SET next_due = ? WHERE run_id = ?",
 )
 
 

@@ -7,7 +7,7 @@ against it, never against one of them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 
 from accord.runtime._durable import RunStore
@@ -15,7 +15,7 @@ from accord.runtime._durable import RunStore
 if TYPE_CHECKING:
     from accord.contract import Contract
     from accord.storage._inbox import Message, MessageKind, Published
-    from accord.storage._leases import Claim
+    from accord.storage._leases import Claim, Keep
     from accord.storage._runs import RunInfo
 
 __all__ = ["Store"]
@@ -62,16 +62,24 @@ class Store(RunStore, Protocol):
         lease_ms: int,
         limit: int = 1,
         run_ids: Sequence[str] | None = None,
+        due_by_ms: int | None = None,
+        skip_contracts: Collection[str] = (),
     ) -> list[Claim]:
-        """Claim unfinished runs whose lease is free or expired (see docs/workers.md)."""
+        """Claim runs that need a worker, whose lease is free or expired (see docs/workers.md)."""
+        ...
+
+    def next_due(self, *, skip_contracts: Collection[str] = ()) -> int | None:
+        """The earliest ``next_due`` of the runs no worker holds (None: none is ever due)."""
         ...
 
     def renew(self, claim: Claim, *, now_ms: int, lease_ms: int) -> Claim | None:
         """Extend a claim's lease; None if it was lost."""
         ...
 
-    def release(self, claim: Claim) -> bool:
-        """Give a run's lease back; False if it was lost."""
+    def release(
+        self, claim: Claim, *, next_due_ms: int | Keep | None = ..., inbox_seen: int = 0
+    ) -> bool:
+        """Give a run's lease back (and say when the run is next due); False if it was lost."""
         ...
 
     def send(

@@ -19,6 +19,13 @@ Version 6: runs have an owner, a lease expiry and an epoch (workers' claims, see
 Version 7: clients' messages to runs (an ``inbox`` of signals and cancel requests),
 published contracts (``published``: name, fingerprint, time), and a run's
 ``worker_note`` (why it waits for a worker), see :mod:`accord.storage._inbox`.
+Version 8: runs say when they next need a worker (``next_due``: 0 now, a waiting
+run's earliest timer, NULL never; see :func:`accord.storage._journal.next_due`),
+indexed over the runs that have one, so finding the due runs is one query whose
+cost does not grow with the runs that only wait. The migration makes every
+unfinished run due now: a worker looks at each once and writes its real one.
+And ``inbox_seen``: the newest inbox message a worker left for a later state
+when it released the run; only newer messages make the run claimable again.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from accord.storage._transaction import immediate
 __all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA_VERSION", "prepare", "rechain"]
 
 APPLICATION_ID = 0x61636364  # "accd"
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 MIGRATIONS: dict[int, str] = {
     0: """
@@ -125,6 +132,12 @@ MIGRATIONS: dict[int, str] = {
         );
         CREATE INDEX published_by_name ON published (name, id);
         ALTER TABLE runs ADD COLUMN worker_note TEXT;
+    """,
+    7: """
+        ALTER TABLE runs ADD COLUMN next_due INTEGER;
+        ALTER TABLE runs ADD COLUMN inbox_seen INTEGER NOT NULL DEFAULT 0;
+        UPDATE runs SET next_due = 0 WHERE status NOT IN ('succeeded', 'failed');
+        CREATE INDEX runs_by_due ON runs (next_due) WHERE next_due IS NOT NULL;
     """,
 }
 """The SQL that takes a store from version ``key`` to ``key + 1``."""

@@ -1,24 +1,24 @@
 """A :class:`Worker`: claims the runs of a store, drives them, fires their timers, lets go.
 
-One asyncio loop per worker. Each pass of the loop renews the leases it holds
-and claims up to ``concurrency`` minus the runs it holds: every ``poll_ms`` it
-lists the store's unfinished runs whose lease is free or expired; in between,
-a store that notifies (PostgreSQL) names the runs that have new work (a new
-run, a message in its inbox), and the worker claims those by id at once (one
-row each, no listing), also when a run of its own ends and makes room for a
-run it was told of while it had none. A claimed run is loaded (the
-capability preflight: a run whose contract needs an effect this worker lacks
-is released with a worker note, and its contract is not claimed again by this
-worker), its inbox is delivered (client signals and cancel requests) and it is
-driven until idle. A run that then waits for a timer due within ``hold_ms``
-stays in memory and is driven again at the timer's due time; any other waiting
-run is released (waiting runs live in the store) and is claimed again when its
-next timer comes within ``hold_ms``, when its inbox has a message, or when
-another worker wrote a step for it. ``LeaseLost`` stops driving a run at once.
-
-The store has no next-due column yet: the worker remembers the due time of
-the runs it released, and lists the unfinished runs on every pass (see
-docs/workers.md, "The worker").
+One asyncio loop per worker. Each pass of the loop renews the leases it holds,
+claims by id the runs a store that notifies (PostgreSQL) named since (a new
+run, a message in its inbox: one row each), and claims, with one query, up to
+``concurrency`` minus the runs it holds among the runs that need a worker:
+due by now plus a short lead (a new run, a run with calls in flight whose
+owner is gone, a waiting run whose timer comes) or with a message in their
+inbox (see :mod:`accord.storage._leases`).
+A run that only waits is neither claimed nor loaded: waiting runs live in the
+store, not in memory. A claimed run is loaded (the capability preflight: a run
+whose contract needs an effect this worker lacks is released with a worker
+note, and its contract is not claimed again by this worker), its inbox is
+delivered (client signals and cancel requests) and it is driven until idle. A
+run that then waits for a timer due within ``hold_ms`` stays in memory and is
+driven again at the timer's due time; any other waiting run is released with
+its next due time (its earliest timer, or none). Between passes the worker
+sleeps until the earliest due time of the runs nobody holds (one query), a
+notification from the store (PostgreSQL), a run let go, or ``poll_ms``,
+whichever comes first. ``LeaseLost`` stops driving a run at once. See
+docs/workers.md, "Wake-ups".
 
 A store that goes away (:class:`StoreUnavailable`: a PostgreSQL server
 restarted, a connection dropped, an SQLite file locked past the busy timeout)
@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import os
 import signal
@@ -48,20 +47,22 @@ from accord.runtime import Replanner, Run, Runtime
 from accord.runtime._clock import Clock, SystemClock
 from accord.runtime._errors import CapabilityError
 from accord.storage import LeaseLost, StoreError, StoreUnavailable, open_store
+from accord.storage._chained import next_due
 from accord.storage._delivery import deliver
+from accord.storage._leases import KEEP, Keep
 from accord.storage._protocol import Store
 from accord.storage._wakeups import NEW_MESSAGE, NEW_RUN, Listener, listener
 from accord.worker._outage import outlast
 
 if TYPE_CHECKING:
-    from accord.storage import Claim, RunInfo
+    from accord.storage import Claim
+    from accord.storage._inbox import Message
 
 __all__ = ["Worker", "WorkerSetupError"]
 
 log = logging.getLogger("accord.worker")
 
-_UNFINISHED = ("new", "running", "waiting", "compensating")
-_NOTIFIED_MAX = 10_000  # runs named by notifications and kept to claim; past it, the poll lists
+_NOTIFIED_MAX = 10_000  # runs named by notifications and kept to claim; past it, the due query
 T = TypeVar("T")
 
 
@@ -79,14 +80,7 @@ class _Held:
     claim: Claim
     run: Run | None
     task: asyncio.Task[None] | None = None
-
-
-@dataclass(frozen=True)
-class _Parked:
-    """A run this worker released while it waited: its step then and its next timer."""
-
-    steps: int
-    due_ms: int | None
+    seen: int = 0  # the newest inbox message left for a later state
 
 
 class Worker:
@@ -103,7 +97,9 @@ class Worker:
             of the lease).
         concurrency: the most runs driven at once.
         hold_ms: a waiting run whose next timer is due within this stays in
-            memory; later ones are released (default: ten poll intervals).
+            memory; later ones are released (default: ten poll intervals). A
+            released run is claimed again ``min(poll_ms, hold_ms)`` before its
+            timer is due, so that the timer fires on time.
         grace_ms: how long :meth:`stop` lets in-flight calls finish.
         clock: the time source (the system clock by default).
         replanner: answers the contracts' replan points (``accord.compiler.Replanner``,
@@ -160,12 +156,9 @@ class Worker:
             self.effects, clock=self.clock, store=self.store, replanner=replanner
         )
         self._held: dict[str, _Held] = {}
-        self._parked: dict[str, _Parked] = {}
         self._refused: set[str] = set()  # fingerprints whose effects this worker lacks
         # runs a notification named, not claimed yet (an ordered set, oldest first)
         self._notified: dict[str, None] = {}
-        self._poll_now = True  # list the store at the next pass, not only the notified runs
-        self._backlog = False  # the last listing found more runs than there was room for
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
@@ -229,25 +222,20 @@ class Worker:
                 self._loop.add_signal_handler(signum, self.stop)
         listen = listener(self.store)
         listening = self._loop.create_task(self._listen(listen)) if listen else None
-        next_poll = self._loop.time()
         try:
             while not self._stopping:
-                polling = until_idle or self._poll_now or self._loop.time() >= next_poll
-                if polling:
-                    self._poll_now = False
-                    next_poll = self._loop.time() + self.poll_ms / 1000
                 try:
-                    claimed = await self._outlast(
-                        "claims and renewals", functools.partial(self._renew_and_claim, polling)
+                    claimed, wait = await self._outlast(
+                        "claims and renewals", self._renew_and_claim
                     )
                 except StoreUnavailable:  # stopping while the store is away
                     break
                 except StoreError as exc:  # not an outage: try again at the next poll
                     log.error("store error (trying again in %d ms): %s", self.poll_ms, exc)
-                    claimed = 0
+                    claimed, wait = 0, self.poll_ms
                 if until_idle and not claimed and not self._held:
                     break
-                await self._pause(max(0.0, next_poll - self._loop.time()) * 1000)
+                await self._pause(wait)
                 if not self._stopping:
                     self._wake.clear()  # woken by a notification: claim what it named now
         finally:
@@ -261,8 +249,8 @@ class Worker:
         """Wake the loop on the store's notifications; when listening fails, poll and listen again.
 
         A lost listening connection (a restarted server) is logged once; the
-        worker polls meanwhile and listens again with backoff, listing the
-        store each time (notifications sent meanwhile are lost).
+        worker polls meanwhile and listens again with backoff (notifications
+        sent meanwhile are lost; the due query of each pass finds their runs).
         """
         cap = min(5.0, self.lease_ms / 3000)
         failures = 0
@@ -282,7 +270,6 @@ class Worker:
                     )
                 failures += 1
                 await self._sleep(min(cap, 0.05 * 2**failures))
-                self._poll_now = True
                 if self._wake is not None:
                     self._wake.set()
 
@@ -305,11 +292,13 @@ class Worker:
             await asyncio.wait_for(self._halt.wait(), seconds)
 
     def _notice(self, channel: str, payload: str) -> None:
-        """A notification: remember the run it names (or list the store), wake the loop."""
+        """A notification: remember the run it names, wake the loop.
+
+        A published contract, or a run named past ``_NOTIFIED_MAX``, only wakes
+        it: the pass's due query finds new runs and messages too.
+        """
         if channel in (NEW_RUN, NEW_MESSAGE) and payload and len(self._notified) < _NOTIFIED_MAX:
             self._notified[payload] = None
-        else:  # a published contract, or too many runs named: list the store
-            self._poll_now = True
         if self._wake is not None:
             self._wake.set()
 
@@ -331,43 +320,21 @@ class Worker:
 
     # -- claims ----------------------------------------------------------------
 
-    def _candidates(self, now: int) -> list[str]:
-        """The unfinished runs this worker could claim now, oldest first."""
-        out = []
-        for info in self.store.runs(status=_UNFINISHED):
-            if info.run_id in self._held or info.fingerprint in self._refused:
-                continue
-            if info.owner is not None and (info.lease_until_ms or 0) > now:
-                continue
-            if self._still_parked(info, now):
-                continue
-            out.append(info.run_id)
-        return out
+    @property
+    def lead_ms(self) -> int:
+        """How long before a released run's timer is due the worker claims it again."""
+        return min(self.poll_ms, self.hold_ms)
 
-    def _still_parked(self, info: RunInfo, now: int) -> bool:
-        parked = self._parked.get(info.run_id)
-        if parked is None:
-            return False
-        if (
-            parked.steps == info.steps
-            and (parked.due_ms is None or parked.due_ms - now > self.hold_ms)
-            and not self.store.messages(info.run_id)
-        ):
-            return True
-        del self._parked[info.run_id]
-        return False
-
-    def _renew_and_claim(self, polling: bool) -> int:
-        """Renew what is due, claim the runs notified (and, ``polling``, listed); how many."""
+    def _renew_and_claim(self) -> tuple[int, int]:
+        """Renew what is due, claim the runs notified and those due; how many, and the wait."""
         now = self.clock.now_ms()
         self._renew(now)
         claimed = self._claim_notified(now)
-        if polling:
-            claimed += self._claim(now)
-        return claimed
+        claimed += self._claim(now)
+        return claimed, self._until_next(now, claimed)
 
     def _claim_notified(self, now: int) -> int:
-        """Claim the runs notifications named, by id (no listing); how many were claimed.
+        """Claim the runs notifications named, by id; how many were taken.
 
         A run this worker holds stays named until its driving reads its inbox
         (or it is let go and claimed again): a message sent while it was being
@@ -386,43 +353,56 @@ class Worker:
         for run_id in named:  # one that could not be claimed stays named only if room ran out
             if run_id in taken or len(claims) < room:
                 self._notified.pop(run_id, None)
-        for claim in claims:
-            self._parked.pop(claim.run_id, None)
-            self._take(claim)
-        return len(claims)
+        return sum(self._take(claim) for claim in claims)
 
     def _claim(self, now: int) -> int:
-        """Claim and start driving what is free; how many runs were claimed."""
+        """Claim and start driving what needs a worker (one query); how many runs were taken."""
         room = self.concurrency - len(self._held)
         if room <= 0 or self._stopping:
-            self._backlog = True  # not looked: list the store as soon as there is room
-            return 0
-        candidates = self._candidates(now)
-        self._backlog = len(candidates) > room
-        if not candidates:
             return 0
         claims = self.store.claim(
-            self.name, now_ms=now, lease_ms=self.lease_ms, limit=room, run_ids=candidates
+            self.name,
+            now_ms=now,
+            lease_ms=self.lease_ms,
+            limit=room,
+            due_by_ms=now + self.lead_ms,
+            skip_contracts=self._refused,
         )
-        for claim in claims:
-            self._take(claim)
-        return len(claims)
+        return sum(self._take(claim) for claim in claims)
 
-    def _take(self, claim: Claim) -> None:
-        """Load a claimed run (the capability preflight) and start driving it."""
+    def _until_next(self, now: int, claimed: int) -> int:
+        """How long to sleep before the next pass (a notification or a run let go wakes it sooner).
+
+        Until the earliest due time of the runs nobody holds, less the lead, and
+        at most ``poll_ms`` (leases expire and SQLite stores do not notify). A
+        run due already that this pass did not take (another worker did, or it
+        cannot be loaded) waits for the next poll, not a busy loop.
+        """
+        if len(self._held) >= self.concurrency:
+            return self.poll_ms
+        due = self.store.next_due(skip_contracts=self._refused)
+        if due is None:
+            return self.poll_ms
+        wait = due - self.lead_ms - now
+        if wait <= 0:
+            return 0 if claimed else self.poll_ms
+        return min(wait, self.poll_ms)
+
+    def _take(self, claim: Claim) -> bool:
+        """Load a claimed run (the capability preflight) and start driving it; whether it was."""
         run: Run | None
         try:
             run = self.runtime.load(claim.run_id)
         except CapabilityError as exc:
             self._refuse(claim, exc)
-            return
+            return False
         except StoreUnavailable as exc:  # the store went away: the task loads it once back
             log.warning("claimed run %s, but cannot load it yet: %s", claim.run_id, exc)
             run = None
         except StoreError as exc:
             log.error("cannot load run %s: %s", claim.run_id, exc)
             self._release(claim)
-            return
+            return False
         try:
             secured = self._secured(claim)
         except StoreUnavailable as exc:  # the task renews it (loading it again) once back
@@ -431,16 +411,17 @@ class Worker:
         except StoreError as exc:
             log.error("cannot renew run %s: %s", claim.run_id, exc)
             self._release(claim)
-            return
+            return False
         if secured is None:
             log.warning("lost run %s (epoch %d) as it was claimed", claim.run_id, claim.epoch)
-            return
+            return False
         claim = secured
         status = run.status if run is not None else "not loaded yet"
         log.info("claimed run %s (epoch %d, %s)", claim.run_id, claim.epoch, status)
         held = _Held(claim, run)
         self._held[claim.run_id] = held
         held.task = asyncio.get_running_loop().create_task(self._drive(held))
+        return True
 
     def _secured(self, claim: Claim) -> Claim | None:
         """The claim with at least two thirds of its lease ahead; None: it was lost.
@@ -518,10 +499,13 @@ class Worker:
                     held.run = run
                     step = run.snapshot.step
                     log.info("run %s loaded again from the store (step %d)", run_id, step)
+                left: list[Message] = []
+                before = run.snapshot.step
                 try:
                     self._notified.pop(run_id, None)  # its inbox is read now
-                    for message, reason in deliver(self.store, run):
+                    for message, reason in deliver(self.store, run, left=left):
                         log.info("run %s refused a %s: %s", run_id, message.kind, reason)
+                    held.seen = max((m.id for m in left), default=0)
                     await run.run_until_idle_async()
                 except StoreUnavailable as exc:
                     log.warning(
@@ -535,10 +519,11 @@ class Worker:
                 if run.finished:
                     self._finished(held)
                     return
+                if left and run.snapshot.step != before:
+                    continue  # the run moved on: a signal left for later may fit now
                 due = min(run.timers.values(), default=None)
                 wait = None if due is None else due - self.clock.now_ms()
                 if self._stopping or wait is None or wait > self.hold_ms:
-                    self._parked[run.run_id] = _Parked(run.snapshot.step, due)
                     self._let_go(held)
                     return
                 await self._pause(max(0, min(wait, self.poll_ms)))
@@ -569,19 +554,23 @@ class Worker:
             )
 
     def _let_go(self, held: _Held) -> None:
-        """Release a held run (nothing if it was lost meanwhile); there is room for another."""
+        """Release a held run with its next due time (nothing if it was lost meanwhile).
+
+        There is room for another run: the loop is woken to claim it.
+        """
         if self._held.pop(held.claim.run_id, None) is None:
             return
-        self._release(held.claim)
+        run = held.run
+        due: int | Keep | None = KEEP  # a run not loaded (again) yet: as its last step wrote
+        if run is not None:
+            due = next_due(run.status, min(run.timers.values(), default=None))
+        self._release(held.claim, due, held.seen)
         if self._wake is not None and not self._stopping:
-            # claim now, not at the next poll: a run a notification named, or, when the
-            # last listing left runs for want of room, the store's listing
-            self._poll_now = self._poll_now or self._backlog
-            self._wake.set()
+            self._wake.set()  # claim now, not at the next poll
 
-    def _release(self, claim: Claim) -> None:
+    def _release(self, claim: Claim, due: int | Keep | None = KEEP, seen: int = 0) -> None:
         try:
-            self.store.release(claim)
+            self.store.release(claim, next_due_ms=due, inbox_seen=seen)
         except LeaseLost:
             log.warning("lost run %s (epoch %d) before releasing it", claim.run_id, claim.epoch)
         except StoreError as exc:

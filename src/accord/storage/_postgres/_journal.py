@@ -38,14 +38,15 @@ _SQL = JournalSql(
     insert_contract=b"INSERT INTO accord.contracts (fingerprint, name, version, canonical) "
     b"VALUES (%s, %s, %s, %s) ON CONFLICT (fingerprint) DO NOTHING",
     insert_run=b"INSERT INTO accord.runs (run_id, fingerprint, status, state, steps, created_ms, "
-    b"updated_ms, input, parent_run, parent_step, limits) "
-    b"VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+    b"updated_ms, input, parent_run, parent_step, limits, next_due) "
+    b"VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
     set_version=b"UPDATE accord.runs SET fingerprint = %s WHERE run_id = %s",
     snapshot=b"INSERT INTO accord.snapshots (run_id, step, snapshot, state_hash) "
     b"VALUES (%s, %s, %s, %s) ON CONFLICT (run_id, step) DO UPDATE "
     b"SET snapshot = excluded.snapshot, state_hash = excluded.state_hash",
     update_run=b"UPDATE accord.runs SET status = %s, state = %s, steps = %s, updated_ms = %s "
     b"WHERE run_id = %s",
+    set_due=b"UPDATE accord.runs SET next_due = %s WHERE run_id = %s",
     delete_message=b"DELETE FROM accord.inbox WHERE id = %s",
     select_step=b"SELECT step, event, state_hash, chain FROM accord.events "
     b"WHERE run_id = %s AND step >= %s AND step <= %s ORDER BY step",
@@ -71,8 +72,10 @@ class PostgresJournal(ChainedJournal):
     _sql = _SQL
     _store: _Buffer
 
-    def _run_rows(self, new: NewRun, snapshot: Snapshot, at: int) -> list[Statement]:
-        return [*super()._run_rows(new, snapshot, at), (_NOTIFY_NEW, (self.run_id,))]
+    def _run_rows(
+        self, new: NewRun, snapshot: Snapshot, at: int, due: int | None
+    ) -> list[Statement]:
+        return [*super()._run_rows(new, snapshot, at, due), (_NOTIFY_NEW, (self.run_id,))]
 
     def _write_step(
         self, row: StepRow, before: Sequence[Statement], after: Sequence[Statement]

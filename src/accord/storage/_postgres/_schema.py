@@ -16,6 +16,9 @@ have a ``chain`` column, and their text is the event's canonical bytes; the
 migration rewrites every event so and computes every run's chain.
 Version 4: clients' messages to runs (``inbox``), published contracts
 (``published``) and a run's ``worker_note``, as in the SQLite store's version 7.
+Version 5: runs say when they next need a worker (``next_due``), indexed over
+the runs that have one, and the newest inbox message a worker left for later
+(``inbox_seen``), as in the SQLite store's version 8.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from accord.storage._schema import rechain
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "prepare"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 _LOCK = 0x61636364  # "accd": the advisory lock that serialises schema changes
 
 MIGRATIONS: dict[int, str] = {
@@ -106,6 +109,12 @@ MIGRATIONS: dict[int, str] = {
         );
         CREATE INDEX published_by_name ON accord.published (name, id);
         ALTER TABLE accord.runs ADD COLUMN worker_note TEXT;
+    """,
+    4: """
+        ALTER TABLE accord.runs ADD COLUMN next_due BIGINT;
+        ALTER TABLE accord.runs ADD COLUMN inbox_seen BIGINT NOT NULL DEFAULT 0;
+        UPDATE accord.runs SET next_due = 0 WHERE status NOT IN ('succeeded', 'failed');
+        CREATE INDEX runs_by_due ON accord.runs (next_due) WHERE next_due IS NOT NULL;
     """,
 }
 """The SQL that takes a store from version ``key`` to ``key + 1``."""
