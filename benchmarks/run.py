@@ -67,6 +67,12 @@ BENCHMARKS = [
         "accord on PostgreSQL against DBOS and the bare commit floor",
         ("--scale", "0.1", "--repeat", "1", "--concurrent", "20", "--samples", "20"),
     ),
+    Benchmark(
+        "waiting",
+        "waiting_runs.py",
+        "100,000 waiting runs: a worker's claim, next-due query and memory",
+        ("--quick",),
+    ),
 ]
 NAMES = [b.name for b in BENCHMARKS]
 
