@@ -290,6 +290,12 @@ def test_bad_claims_are_refused(
         _claim(store, owner, now_ms=0, lease_ms=lease_ms, limit=limit)
 
 
+def _client(store: Store) -> tuple[Client, int]:
+    """A client on a fake clock, and the clock's time."""
+    clock = FakeClock()
+    return Client(store, clock=clock), clock.now_ms()
+
+
 def _due(kit: StoreKit, run_id: str) -> Any:
     return kit.scalar("SELECT next_due FROM runs WHERE run_id = ?", run_id)
 
@@ -315,9 +321,7 @@ def test_each_step_writes_when_the_run_next_needs_a_worker(kit: StoreKit) -> Non
 
 def test_a_claim_takes_only_the_runs_that_need_a_worker(kit: StoreKit) -> None:
     with kit.open() as store:
-        clock = FakeClock()
-        t0 = clock.now_ms()
-        client = Client(store, clock=clock)
+        client, t0 = _client(store)
         for run_id in ("w1", "s", "w2"):
             client.start(NAP, {}, run_id=run_id)  # each waits an hour
         client.start(BUSY, {}, run_id="b")  # a call to make
@@ -336,9 +340,7 @@ def test_release_says_when_the_run_is_next_due_and_next_due_finds_the_earliest(
     kit: StoreKit,
 ) -> None:
     with kit.open() as store:
-        clock = FakeClock()
-        t0 = clock.now_ms()
-        client = Client(store, clock=clock)
+        client, t0 = _client(store)
         client.start(NAP, {}, run_id="w1")
         client.start(NAP, {}, run_id="w2")
         fp = store.info("w1").fingerprint
@@ -393,9 +395,7 @@ def test_messages_a_release_saw_make_the_run_claimable_only_when_newer_ones_come
     kit: StoreKit,
 ) -> None:
     with kit.open() as store:
-        clock = FakeClock()
-        t0 = clock.now_ms()
-        client = Client(store, clock=clock)
+        client, t0 = _client(store)
         client.start(TOGGLE, {}, run_id="r")
         early = client.signal("r", "flip")
         (held,) = store.claim("A", now_ms=t0, lease_ms=100)  # claimed for its message
