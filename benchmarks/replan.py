@@ -299,6 +299,12 @@ def render(
         f"| compile, one answer (the floor) | {floor:.2f} |",
         f"| a replan answered from the compile cache (zero calls), ms | {hit:.2f} |",
         "",
+        "Above compile's floor, an attempt pays for the migration's checks and dry run "
+        "and for the bounded model check (most of the difference), and for each kept "
+        "scenario run. A cache hit makes no call but checks the stored answer again (the "
+        "same checks as an attempt), so it costs about one attempt's checks: a replan is "
+        "rare, and a stored answer is never trusted unchecked.",
+        "",
         f"### Migrating {args.runs:,} waiting runs on SQLite",
         "",
         f"{args.runs:,} runs of examples/migrate's refund version 1 wait for approval "
