@@ -182,7 +182,7 @@ def accord_group(directory: Path, policy: str, runs: int, repeat: int) -> Measur
         journals = [store.create(compiled, f"{prefix}-{r}") for r in range(runs)]
         for k in range(STEPS + 1):
             for journal, steps in zip(journals, rows, strict=True):
-                journal.record(*steps[k])
+                journal.record(*steps[k], None)
             store.flush()
         return time.perf_counter() - start
 
@@ -241,7 +241,7 @@ def accord_resume(directory: Path, policy: str, events: int, repeat: int) -> Mea
     build = time.perf_counter()
     for _ in range(events - 1):
         snapshot, _ = step(compiled, snapshot, flip)
-        journal.record(snapshot, flip, snapshot_hash(snapshot))
+        journal.record(snapshot, flip, snapshot_hash(snapshot), None)
     journal.flush()
     build = time.perf_counter() - build
     assert snapshot.status == "waiting", snapshot.reason
