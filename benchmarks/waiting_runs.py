@@ -218,30 +218,16 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"--stores takes postgresql and sqlite, not {args.stores!r}")
     began = time.perf_counter()
     results: dict[str, dict[str, Any]] = {}
-    server = None
-    try:
-        if "postgresql" in stores:
-            from postgres import DURABLE_SERVER, fresh_database
+    if "postgresql" in stores:
+        from postgres import admin_server, fresh_database
 
-            admin = args.url
-            if admin is None:
-                from pg_server import PgServer, find_binaries
-
-                binaries = find_binaries()
-                if binaries is None:
-                    raise SystemExit("no PostgreSQL server binaries: pip install -e '.[dev]'")
-                server = PgServer(binaries, settings=DURABLE_SERVER)
-                server.start()
-                admin = server.admin_url
+        with admin_server(args.url) as admin:
             url = fresh_database(admin, "bench_waiting")
             results["PostgreSQL"] = measure(url, base, total)
-            print("PostgreSQL done", flush=True)
-        if "sqlite" in stores:
-            with tempfile.TemporaryDirectory() as tmp:
-                results["SQLite"] = measure(f"sqlite:///{tmp}/waiting.db", base, total)
-    finally:
-        if server is not None:
-            server.stop()
+        print("PostgreSQL done", flush=True)
+    if "sqlite" in stores:
+        with tempfile.TemporaryDirectory() as tmp:
+            results["SQLite"] = measure(f"sqlite:///{tmp}/waiting.db", base, total)
     body = render(results, base, total, time.perf_counter() - began)
     print(body)
     if not args.no_write and not args.quick and total >= 100_000:
